@@ -1,0 +1,19 @@
+/*
+ * Framing shared by mmapd and libmmapclient: one protobuf message per
+ * AF_UNIX SOCK_SEQPACKET packet, at most WIRE_MAX bytes, and at most one
+ * fd riding along in SCM_RIGHTS.
+ */
+#ifndef MMAPD_WIRE_H
+#define MMAPD_WIRE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define WIRE_MAX	4096	/* bytes in one packet, checked before decoding */
+#define WIRE_MAX_FDS	8	/* fds taken off one packet, so extras get closed */
+
+int wire_send(int sock, const void *buf, size_t len, int fd);
+ssize_t wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds);
+void wire_close_fds(int *fds, size_t *nfds);
+
+#endif /* MMAPD_WIRE_H */

@@ -1,0 +1,290 @@
+#!/bin/sh
+# Developer entry point for mmapd on Debian 12: install what the build
+# needs, build, run the demo, run every test.  See usage() or README.md.
+set -eu
+
+# The source tree: the parent of this script's folder.
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+BUILD="$SRCDIR/_build"
+BUILD_ASAN="$SRCDIR/_build-asan"
+
+# Debian packages the build and the tests need.  gcc and make are on most
+# machines already; libc6-dev is listed because installing without
+# recommends would otherwise not pull it in on every path.
+PACKAGES="gcc make libc6-dev autoconf automake libtool pkg-config \
+libuv1-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev \
+libcriterion-dev"
+
+if command -v nproc >/dev/null 2>&1; then
+	JOBS=$(nproc)
+else
+	JOBS=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+fi
+
+# Totals over the criterion Synthesis lines of the check runs.
+PASSED=0
+FAILED=0
+
+usage() {
+	cat <<EOF
+usage: sh scripts/dev.sh COMMAND
+
+Commands (run as root on a fresh Debian 12 machine; each does what the
+ones before it in this list do, as far as it needs):
+  deps    install the missing build dependencies with apt-get:
+          $PACKAGES
+  build   deps, autoreconf -fi (when configure is out of date), configure
+          in _build/ with --enable-werror, make -j$JOBS
+  demo    build, then run the demo (today: the engine on a real /dev/zero
+          request, private and shared)
+  check   build; make check in _build/; again under ASan+UBSan in
+          _build-asan/; make distcheck; ends with 'check: N passed, M failed'
+  help    this text
+EOF
+}
+
+say() {
+	printf '%s\n' "dev.sh: $*"
+}
+
+die() {
+	printf '%s\n' "dev.sh: error: $*" >&2
+	exit 1
+}
+
+# ---------------------------------------------------------------------------
+# deps
+# ---------------------------------------------------------------------------
+is_installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+cmd_deps() {
+	command -v dpkg-query >/dev/null 2>&1 ||
+		die "dpkg-query not found: this script expects Debian 12; install by hand: $PACKAGES"
+	missing=
+	for p in $PACKAGES; do
+		is_installed "$p" || missing="$missing $p"
+	done
+	if [ -z "$missing" ]; then
+		say "deps: all installed ($(echo "$PACKAGES" | wc -w) packages)"
+		return 0
+	fi
+	say "deps: missing:$missing"
+	if [ "$(id -u)" -ne 0 ]; then
+		die "deps: not root, cannot install; run as root, or: apt-get install$missing"
+	fi
+	say "deps: apt-get update"
+	apt-get update
+	say "deps: apt-get install -y --no-install-recommends$missing"
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+}
+
+# ---------------------------------------------------------------------------
+# build
+# ---------------------------------------------------------------------------
+
+# newer A B: A exists and was modified after B (test -nt is not POSIX).
+newer() {
+	[ -e "$1" ] && [ -e "$2" ] &&
+	    [ -n "$(find "$1" -prune -newer "$2" 2>/dev/null)" ]
+}
+
+autoreconf_if_needed() {
+	cd "$SRCDIR"
+	if [ -f configure ] && [ -f Makefile.in ] &&
+	    newer configure configure.ac && newer configure Makefile.am &&
+	    newer Makefile.in Makefile.am; then
+		say "build: configure is up to date, skipping autoreconf"
+	else
+		say "build: autoreconf -fi"
+		autoreconf -fi
+	fi
+	if [ -f "$SRCDIR/config.status" ]; then
+		die "the source tree is configured in place; run 'make distclean' in $SRCDIR first (out-of-tree builds need a clean source tree)"
+	fi
+}
+
+# configure_in DIR ARGS...: configure DIR when it is not configured yet,
+# or when configure or its arguments changed.
+configure_in() {
+	dir=$1
+	shift
+	mkdir -p "$dir"
+	cd "$dir"
+	want="$*"
+	have=
+	if [ -f config.status ]; then
+		have=$(./config.status --config 2>/dev/null | tr -d "'")
+	fi
+	if [ -f Makefile ] && newer config.status "$SRCDIR/configure" &&
+	    [ "$have" = "$want" ]; then
+		say "configure: $dir is configured ($want)"
+	else
+		say "configure: in $dir: ../configure $want"
+		# shellcheck disable=SC2068
+		../configure $@
+	fi
+}
+
+cmd_build() {
+	cmd_deps
+	autoreconf_if_needed
+	configure_in "$BUILD" --enable-werror
+	say "build: make -j$JOBS in $BUILD"
+	make -j"$JOBS"
+}
+
+# ---------------------------------------------------------------------------
+# demo
+# ---------------------------------------------------------------------------
+
+# The demo.  Today it runs the engine on real /dev/zero requests through
+# tests/engine-run, which maps the fd it is handed, writes a pattern and
+# reads it back.
+#
+# Once the daemon exists this becomes: start mmapd with its built-in
+# default configuration on a socket in a private run directory
+# (mktemp -d), run `mmapctl map --dev zero --size 1M` against it, and stop
+# the daemon (and remove the directory) however the demo ends.
+run_demo() {
+	run="$BUILD/tests/engine-run"
+	[ -x "$run" ] || die "demo: $run was not built"
+	say "demo: $run --dev zero --size 1M"
+	"$run" --dev zero --size 1M
+	say "demo: $run --dev zero --size 1M --shared"
+	"$run" --dev zero --size 1M --shared
+	say "demo: done"
+}
+
+cmd_demo() {
+	cmd_build
+	run_demo
+}
+
+# ---------------------------------------------------------------------------
+# check
+# ---------------------------------------------------------------------------
+ESC=$(printf '\033')
+
+# synthesis DIR LABEL: print each test binary's Synthesis line and add the
+# counts to PASSED and FAILED.
+synthesis() {
+	dir=$1
+	label=$2
+	found=0
+	for log in "$dir"/tests/unit/*.log; do
+		[ -f "$log" ] || continue
+		line=$(sed "s/$ESC\\[[0-9;]*m//g" "$log" | grep 'Synthesis:' | tail -n 1) || true
+		name=$(basename "$log" .log)
+		trs=${log%.log}.trs
+		if [ -z "$line" ]; then
+			if [ -f "$trs" ] && grep -E -q '^:test-result: (PASS|SKIP)' "$trs"; then
+				printf '  %-6s %-12s no Synthesis line (%s)\n' "$label" "$name" \
+				    "$(sed -n 's/^:test-result: //p' "$trs")"
+			else
+				# It died before Criterion could sum up: one failure.
+				printf '  %-6s %-12s no Synthesis line: counted as 1 failed\n' "$label" "$name"
+				FAILED=$((FAILED + 1))
+			fi
+			continue
+		fi
+		found=$((found + 1))
+		printf '  %-6s %-12s %s\n' "$label" "$name" "${line#*Synthesis: }"
+		p=$(printf '%s\n' "$line" | sed -n 's/.*Passing: *\([0-9]*\).*/\1/p')
+		f=$(printf '%s\n' "$line" | sed -n 's/.*Failing: *\([0-9]*\).*/\1/p')
+		# Criterion 2.4 counts a crashed test under Failing as well as
+		# under Crashing (Tested = Passing + Failing), so Failing alone
+		# is the number of tests that did not pass.
+		PASSED=$((PASSED + ${p:-0}))
+		FAILED=$((FAILED + ${f:-0}))
+		# A binary that failed with every test passing (a sanitizer
+		# report at a worker's exit, see tests/run-test.sh) counts once.
+		if [ "${f:-0}" -eq 0 ] && [ -f "$trs" ] &&
+		    ! grep -q '^:test-result: PASS' "$trs"; then
+			printf '  %-6s %-12s failed with no failing test: counted as 1 failed\n' "$label" "$name"
+			FAILED=$((FAILED + 1))
+		fi
+	done
+	[ "$found" -gt 0 ] || say "check: $label: no test logs with a Synthesis line in $dir/tests/unit"
+}
+
+# show_failures DIR: print test-suite.log and the log of each test that
+# did not pass.
+show_failures() {
+	dir=$1
+	if [ -f "$dir/test-suite.log" ]; then
+		printf '\n===== %s =====\n' "$dir/test-suite.log"
+		cat "$dir/test-suite.log"
+	fi
+	for trs in "$dir"/tests/unit/*.trs; do
+		[ -f "$trs" ] || continue
+		if ! grep -q '^:test-result: PASS' "$trs"; then
+			log=${trs%.trs}.log
+			printf '\n===== %s =====\n' "$log"
+			cat "$log" 2>/dev/null || true
+		fi
+	done
+}
+
+summary() {
+	echo "check: $PASSED passed, $FAILED failed"
+}
+
+# make_check DIR LABEL
+make_check() {
+	dir=$1
+	label=$2
+	say "check: make check in $dir ($label)"
+	# No stale logs: only this run's are read.
+	rm -f "$dir"/tests/unit/*.log "$dir"/tests/unit/*.trs
+	status=0
+	(cd "$dir" && make -j"$JOBS" check) || status=$?
+	say "check: $label results:"
+	synthesis "$dir" "$label"
+	if [ "$status" -ne 0 ]; then
+		show_failures "$dir"
+		say "check: make check failed in $dir ($label)"
+		summary
+		exit 1
+	fi
+}
+
+cmd_check() {
+	start=$(date +%s)
+	cmd_build
+	make_check "$BUILD" plain
+
+	configure_in "$BUILD_ASAN" --enable-sanitizers --enable-werror
+	say "check: make -j$JOBS in $BUILD_ASAN (ASan+UBSan)"
+	make -j"$JOBS"
+	make_check "$BUILD_ASAN" asan
+
+	say "check: make distcheck in $BUILD"
+	status=0
+	(cd "$BUILD" && make -j"$JOBS" distcheck) || status=$?
+	if [ "$status" -ne 0 ]; then
+		# The distcheck tree is left in place on failure.
+		for d in "$BUILD"/mmapd-*/_build/sub; do
+			[ -d "$d" ] && show_failures "$d"
+		done
+		say "check: make distcheck failed"
+		summary
+		exit 1
+	fi
+	end=$(date +%s)
+	say "check: all passed in $((end - start)) s (unit tests plain and under ASan+UBSan, distcheck)"
+	summary
+}
+
+# ---------------------------------------------------------------------------
+case ${1:-} in
+deps)		cmd_deps ;;
+build)		cmd_build ;;
+demo)		cmd_demo ;;
+check)		cmd_check ;;
+-h|--help|help)	usage ;;
+'')		usage >&2; exit 2 ;;
+*)		say "unknown command '$1'" >&2; usage >&2; exit 2 ;;
+esac

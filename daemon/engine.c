@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -124,7 +125,7 @@ map_device_open(struct map_device *dev, const struct map_driver *drv,
 	dev->driver = drv;
 	dev->access = access;
 	for (i = 0; i < MAP_CACHE_NR; i++)
-		dev->fd[i] = -1;
+		dev->fd[i] = dev->fd_ro[i] = -1;
 
 	if (access != O_RDONLY && access != O_WRONLY && access != O_RDWR)
 		return -EINVAL;
@@ -134,11 +135,18 @@ map_device_open(struct map_device *dev, const struct map_driver *drv,
 	for (i = MAP_CACHE_CACHED; i < MAP_CACHE_NR; i++) {
 		if (!(cache_mask & (1u << i)))
 			continue;
-		flags = access | O_CLOEXEC | O_NOCTTY;
+		flags = O_CLOEXEC | O_NOCTTY;
 		if (i == MAP_CACHE_UNCACHED)
 			flags |= O_SYNC;
-		dev->fd[i] = open(path, flags);
+		dev->fd[i] = open(path, flags | access);
 		if (dev->fd[i] < 0) {
+			err = -errno;
+			goto fail;
+		}
+		if (access != O_RDWR)
+			continue;
+		dev->fd_ro[i] = open(path, flags | O_RDONLY);
+		if (dev->fd_ro[i] < 0) {
 			err = -errno;
 			goto fail;
 		}
@@ -158,7 +166,9 @@ map_device_close(struct map_device *dev)
 	for (i = 0; i < MAP_CACHE_NR; i++) {
 		if (dev->fd[i] >= 0)
 			close(dev->fd[i]);
-		dev->fd[i] = -1;
+		if (dev->fd_ro[i] >= 0)
+			close(dev->fd_ro[i]);
+		dev->fd[i] = dev->fd_ro[i] = -1;
 	}
 }
 
@@ -326,6 +336,12 @@ action_prepare(const struct map_state *st, const char **msg)
 		*msg = "an anonymous backing takes no action";
 		return -EINVAL;
 	}
+	/* Anonymous and shared memory are RAM: cached, and nothing else. */
+	if ((st->backing == NULL || act->type == MAP_ACTION_SHMEM) &&
+	    st->cache != MAP_CACHE_DEFAULT && st->cache != MAP_CACHE_CACHED) {
+		*msg = "memory that is not a device is always cached";
+		return -EINVAL;
+	}
 
 	switch (act->type) {
 	case MAP_ACTION_NOTHING:
@@ -376,7 +392,11 @@ shmem_create(uint64_t size, int *fdp)
 		err = -EFBIG;
 		goto fail;
 	}
-	if (ftruncate(fd, (off_t)size) < 0 ||
+	/*
+	 * Owner-only: a holder of a read-only open must not be able to
+	 * reopen it read-write through /proc/self/fd.
+	 */
+	if (fchmod(fd, 0600) < 0 || ftruncate(fd, (off_t)size) < 0 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK) < 0 ||
 	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) < 0) {
 		err = -errno;
@@ -416,7 +436,7 @@ action_complete(const struct map_engine *eng, const struct map_state *st,
     struct map_result *res, const char **msg)
 {
 	enum map_cache cache = st->cache;
-	int fd = -1, err;
+	int fd = -1, src, err;
 
 	res->prot = PROT_READ | (st->flags & MAP_DESC_WRITE ? PROT_WRITE : 0);
 	res->mmap_flags = st->flags & MAP_DESC_SHARED ? MAP_SHARED : MAP_PRIVATE;
@@ -458,7 +478,12 @@ action_complete(const struct map_engine *eng, const struct map_state *st,
 	if (cache == MAP_CACHE_DEFAULT)
 		cache = MAP_CACHE_CACHED;
 	res->kind = MAP_KIND_DEVICE;
-	fd = fcntl(st->dev->fd[cache], F_DUPFD_CLOEXEC, 0);
+	/* Only a shared writable mapping needs the device open for writing. */
+	src = st->dev->fd[cache];
+	if (st->dev->fd_ro[cache] >= 0 &&
+	    !(res->mmap_flags == MAP_SHARED && (res->prot & PROT_WRITE)))
+		src = st->dev->fd_ro[cache];
+	fd = fcntl(src, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0) {
 		*msg = "cannot duplicate the device descriptor";
 		return -errno;

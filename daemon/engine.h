@@ -63,13 +63,16 @@ struct map_peer {
 
 /*
  * An opened device.  fd[] holds one open of the device per cache mode it
- * can give (-1 where it cannot), all with the same access mode; the fds
+ * can give (-1 where it cannot), all with the access mode asked; when
+ * that is O_RDWR, fd_ro[] holds read-only opens too, so that a grant
+ * that does not write shared never carries a writable fd.  The fds
  * belong to the device and stay open across requests.
  */
 struct map_device {
 	const char *name;
 	const struct map_driver *driver;
 	int fd[MAP_CACHE_NR];
+	int fd_ro[MAP_CACHE_NR];
 	int access;		/* O_RDONLY, O_WRONLY or O_RDWR */
 };
 
@@ -150,9 +153,10 @@ int engine_map(const struct map_engine *eng, const struct map_request *req,
 void engine_result_close(struct map_result *res);
 
 /*
- * Open path once per cache mode in the mask (1u << MAP_CACHE_CACHED, ...).
- * UNCACHED adds O_SYNC; WC cannot be asked for through open(2) and gives
- * -EINVAL.  On failure nothing stays open.
+ * Open path once per cache mode in the mask (1u << MAP_CACHE_CACHED, ...),
+ * and once more read-only for each when access is O_RDWR.  UNCACHED adds
+ * O_SYNC; WC cannot be asked for through open(2) and gives -EINVAL.  On
+ * failure nothing stays open.
  */
 int map_device_open(struct map_device *dev, const struct map_driver *drv,
     const char *name, const char *path, int access, unsigned int cache_mask);

@@ -13,7 +13,7 @@ BUILD_ASAN="$SRCDIR/_build-asan"
 # recommends would otherwise not pull it in on every path.
 PACKAGES="gcc make libc6-dev autoconf automake libtool pkg-config \
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev \
-libcriterion-dev"
+libinih-dev libcriterion-dev"
 
 if command -v nproc >/dev/null 2>&1; then
 	JOBS=$(nproc)
@@ -39,6 +39,8 @@ ones before it in this list do, as far as it needs):
           request, private and shared)
   check   build; make check in _build/; again under ASan+UBSan in
           _build-asan/; make distcheck; ends with 'check: N passed, M failed'
+  bench   build, then measure map/release through a private mmapd
+          (tests/bench/bench-map; BENCH_COUNT=N sets the runs)
   help    this text
 EOF
 }
@@ -140,22 +142,82 @@ cmd_build() {
 # demo
 # ---------------------------------------------------------------------------
 
-# The demo.  Today it runs the engine on real /dev/zero requests through
-# tests/engine-run, which maps the fd it is handed, writes a pattern and
-# reads it back.
-#
-# Once the daemon exists this becomes: start mmapd with its built-in
-# default configuration on a socket in a private run directory
-# (mktemp -d), run `mmapctl map --dev zero --size 1M` against it, and stop
-# the daemon (and remove the directory) however the demo ends.
+# The demo: mmapd with its built-in policy on a socket in a private run
+# directory, `mmapctl map --dev zero` against it (private, then shared),
+# `mmapctl status`, then the daemon is stopped with SIGTERM and its log
+# shown.  The daemon is stopped and the directory removed however the
+# demo ends.
+demo_stop() {
+	if [ -n "${DEMO_PID:-}" ] && kill -0 "$DEMO_PID" 2>/dev/null; then
+		kill -TERM "$DEMO_PID" 2>/dev/null || true
+		wait "$DEMO_PID" 2>/dev/null || true
+	fi
+	DEMO_PID=
+	[ -n "${DEMO_DIR:-}" ] && rm -rf "$DEMO_DIR"
+	DEMO_DIR=
+}
+
+# daemon_start: mmapd --no-config on a socket in a fresh private folder;
+# sets DEMO_DIR, DEMO_PID and SOCK.
+daemon_start() {
+	mmapd="$BUILD/daemon/mmapd"
+	[ -x "$mmapd" ] || die "$mmapd was not built"
+	DEMO_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mmapd-demo.XXXXXX")
+	trap demo_stop EXIT
+	trap 'demo_stop; exit 130' INT TERM
+	SOCK="$DEMO_DIR/mmapd.sock"
+	say "starting: $mmapd --no-config -s $SOCK"
+	"$mmapd" --no-config -s "$SOCK" 2>"$DEMO_DIR/mmapd.log" &
+	DEMO_PID=$!
+	i=0
+	while [ ! -S "$SOCK" ]; do
+		i=$((i + 1))
+		if [ "$i" -gt 50 ] || ! kill -0 "$DEMO_PID" 2>/dev/null; then
+			cat "$DEMO_DIR/mmapd.log" >&2
+			die "mmapd did not start"
+		fi
+		sleep 0.1
+	done
+}
+
+# daemon_finish: SIGTERM, wait, show the log; fails when mmapd did not
+# exit 0.
+daemon_finish() {
+	say "stopping mmapd (SIGTERM); its log:"
+	kill -TERM "$DEMO_PID"
+	rc=0
+	wait "$DEMO_PID" || rc=$?
+	DEMO_PID=
+	sed 's/^/  /' "$DEMO_DIR/mmapd.log"
+	demo_stop
+	trap - EXIT INT TERM
+	[ "$rc" -eq 0 ] || die "mmapd exited with status $rc"
+}
+
 run_demo() {
-	run="$BUILD/tests/engine-run"
-	[ -x "$run" ] || die "demo: $run was not built"
-	say "demo: $run --dev zero --size 1M"
-	"$run" --dev zero --size 1M
-	say "demo: $run --dev zero --size 1M --shared"
-	"$run" --dev zero --size 1M --shared
+	mmapctl="$BUILD/client/mmapctl"
+	[ -x "$mmapctl" ] || die "demo: $mmapctl was not built"
+	daemon_start
+	status=0
+	for args in "map --dev zero --size 1M" "map --dev zero --size 1M --shared" \
+	    "status"; do
+		say "demo: mmapctl $args"
+		# shellcheck disable=SC2086
+		"$mmapctl" --socket "$SOCK" $args || status=1
+	done
+	daemon_finish
+	[ "$status" -eq 0 ] || die "demo: failed"
 	say "demo: done"
+}
+
+# The benchmark, against a daemon of the plain (not sanitizer) build.
+cmd_bench() {
+	cmd_build
+	bench="$BUILD/tests/bench/bench-map"
+	[ -x "$bench" ] || die "bench: $bench was not built"
+	daemon_start
+	"$bench" --socket "$SOCK" ${BENCH_COUNT:+--count "$BENCH_COUNT"}
+	daemon_finish
 }
 
 cmd_demo() {
@@ -174,7 +236,7 @@ synthesis() {
 	dir=$1
 	label=$2
 	found=0
-	for log in "$dir"/tests/unit/*.log; do
+	for log in "$dir"/tests/unit/*.log "$dir"/tests/integration/*.log; do
 		[ -f "$log" ] || continue
 		line=$(sed "s/$ESC\\[[0-9;]*m//g" "$log" | grep 'Synthesis:' | tail -n 1) || true
 		name=$(basename "$log" .log)
@@ -207,7 +269,7 @@ synthesis() {
 			FAILED=$((FAILED + 1))
 		fi
 	done
-	[ "$found" -gt 0 ] || say "check: $label: no test logs with a Synthesis line in $dir/tests/unit"
+	[ "$found" -gt 0 ] || say "check: $label: no test logs with a Synthesis line in $dir/tests"
 }
 
 # show_failures DIR: print test-suite.log and the log of each test that
@@ -218,7 +280,7 @@ show_failures() {
 		printf '\n===== %s =====\n' "$dir/test-suite.log"
 		cat "$dir/test-suite.log"
 	fi
-	for trs in "$dir"/tests/unit/*.trs; do
+	for trs in "$dir"/tests/unit/*.trs "$dir"/tests/integration/*.trs; do
 		[ -f "$trs" ] || continue
 		if ! grep -q '^:test-result: PASS' "$trs"; then
 			log=${trs%.trs}.log
@@ -238,7 +300,8 @@ make_check() {
 	label=$2
 	say "check: make check in $dir ($label)"
 	# No stale logs: only this run's are read.
-	rm -f "$dir"/tests/unit/*.log "$dir"/tests/unit/*.trs
+	rm -f "$dir"/tests/unit/*.log "$dir"/tests/unit/*.trs \
+	    "$dir"/tests/integration/*.log "$dir"/tests/integration/*.trs
 	status=0
 	(cd "$dir" && make -j"$JOBS" check) || status=$?
 	say "check: $label results:"
@@ -284,6 +347,7 @@ deps)		cmd_deps ;;
 build)		cmd_build ;;
 demo)		cmd_demo ;;
 check)		cmd_check ;;
+bench)		cmd_bench ;;
 -h|--help|help)	usage ;;
 '')		usage >&2; exit 2 ;;
 *)		say "unknown command '$1'" >&2; usage >&2; exit 2 ;;

@@ -122,7 +122,7 @@ mem_device_open(struct mem_device *mem, const struct mem_params *params)
 	mem->iomem_fd = -1;
 	mem->dev.driver = &mem_driver;
 	for (int i = 0; i < MAP_CACHE_NR; i++)
-		mem->dev.fd[i] = -1;
+		mem->dev.fd[i] = mem->dev.fd_ro[i] = -1;
 
 	mem->cache = params->cache;
 	if (mem->cache == MAP_CACHE_DEFAULT)

@@ -278,12 +278,18 @@ Test(engine, device_open_per_cache_mode)
 	fd = standin_open(path, sizeof(path));
 	cr_assert_eq(map_device_open(&dev, &probe_driver, "standin", path,
 	    O_RDWR, BOTH_CACHES), 0);
-	cr_assert_eq(fd_count(), nfd + 3);
+	/* The stand-in, and a read-write and a read-only open per mode. */
+	cr_assert_eq(fd_count(), nfd + 5);
 	cr_assert_eq(dev.driver, &probe_driver);
 	cr_assert_eq(dev.access, O_RDWR);
 	cr_assert_geq(dev.fd[MAP_CACHE_CACHED], 0);
 	cr_assert_geq(dev.fd[MAP_CACHE_UNCACHED], 0);
 	cr_assert_eq(dev.fd[MAP_CACHE_WC], -1);
+	cr_assert_eq(dev.fd_ro[MAP_CACHE_WC], -1);
+	cr_assert_eq(fd_accmode(dev.fd_ro[MAP_CACHE_CACHED]), O_RDONLY);
+	cr_assert_eq(fd_accmode(dev.fd_ro[MAP_CACHE_UNCACHED]), O_RDONLY);
+	cr_assert_not(fd_has_sync(dev.fd_ro[MAP_CACHE_CACHED]));
+	cr_assert(fd_has_sync(dev.fd_ro[MAP_CACHE_UNCACHED]));
 	cr_assert_not(fd_has_sync(dev.fd[MAP_CACHE_CACHED]));
 	cr_assert(fd_has_sync(dev.fd[MAP_CACHE_UNCACHED]));
 	cr_assert_eq(fd_accmode(dev.fd[MAP_CACHE_CACHED]), O_RDWR);
@@ -1105,6 +1111,8 @@ Test(engine, complete_shmem)
 	cr_assert_eq(st.st_size, 3 * r.pg);
 	cr_assert_eq(fd_seals(res.fd),
 	    F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+	/* Owner-only, so a read-only open of it cannot be reopened writable. */
+	cr_assert_eq(st.st_mode & 07777, 0600);
 	cr_assert_eq(res.kind, MAP_KIND_SHMEM);
 	cr_assert_eq(res.offset, 0);
 	cr_assert_eq(res.size, 3 * r.pg);
@@ -1172,6 +1180,77 @@ Test(engine, complete_nothing_hands_over_the_device)
 	pattern_write(p, res.offset, res.size);
 	munmap(p, res.size);
 	pattern_expect(r.standin, 9 * r.pg, 2 * r.pg);
+	engine_result_close(&res);
+	rig_close(&r);
+}
+
+/*
+ * Only a shared writable grant carries a writable open of the device:
+ * read-only and private ones get a read-only open, which mmap(2) will not
+ * map shared and writable.
+ */
+Test(engine, complete_device_fd_access_follows_the_grant)
+{
+	static const struct {
+		unsigned int flags;
+		int accmode;
+	} cases[] = {
+		{ MAP_DESC_SHARED | MAP_DESC_WRITE, O_RDWR },
+		{ MAP_DESC_SHARED, O_RDONLY },
+		{ MAP_DESC_WRITE, O_RDONLY },
+		{ 0, O_RDONLY },
+	};
+	struct rig r;
+	struct map_request req;
+	struct map_result res;
+	unsigned int i;
+	void *p;
+
+	rig_open(&r, O_RDWR, BOTH_CACHES);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		req = req_make(&r.dev, 0, r.pg, cases[i].flags,
+		    MAP_CACHE_DEFAULT);
+		MAP_OK(&r.eng, &req, &res);
+		cr_assert_eq(fd_accmode(res.fd), cases[i].accmode,
+		    "flags %#x", cases[i].flags);
+		p = mmap(NULL, r.pg, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    res.fd, 0);
+		if (cases[i].accmode == O_RDONLY) {
+			cr_assert_eq(p, MAP_FAILED, "flags %#x", cases[i].flags);
+			cr_assert_eq(errno, EACCES);
+		} else {
+			cr_assert_neq(p, MAP_FAILED);
+			munmap(p, r.pg);
+		}
+		engine_result_close(&res);
+	}
+	rig_close(&r);
+}
+
+/* Anonymous and shared memory are ordinary cached RAM. */
+Test(engine, memory_is_cached_only)
+{
+	static const enum map_cache modes[] = {
+		MAP_CACHE_UNCACHED, MAP_CACHE_WC,
+	};
+	struct rig r;
+	struct map_request req;
+	struct map_result res;
+	unsigned int i;
+
+	rig_open(&r, O_RDWR, BOTH_CACHES);
+	for (i = 0; i < 2; i++) {
+		probe.script = do_shmem;
+		req = req_make(&r.dev, 0, r.pg, RW, modes[i]);
+		MAP_ERR(&r.eng, &req, -EINVAL);
+		probe.script = do_anon;
+		req = req_make(&r.dev, 0, r.pg, RW, modes[i]);
+		MAP_ERR(&r.eng, &req, -EINVAL);
+	}
+	probe.script = do_shmem;
+	req = req_make(&r.dev, 0, r.pg, RW, MAP_CACHE_CACHED);
+	MAP_OK(&r.eng, &req, &res);
+	cr_assert_eq(res.cache, MAP_CACHE_CACHED);
 	engine_result_close(&res);
 	rig_close(&r);
 }

@@ -157,8 +157,11 @@ Test(mem, open_close)
 
 	mrig_init(&r);
 	mrig_open(&r);
-	/* One open per cache mode it offers, and the table. */
-	cr_assert_eq(fd_count(), r.nfd + 2 + 3);
+	/*
+	 * A read-write and a read-only open per cache mode it offers, and
+	 * the table.
+	 */
+	cr_assert_eq(fd_count(), r.nfd + 2 + 5);
 	cr_assert_eq(r.mem.dev.driver, &mem_driver);
 	cr_assert_eq(r.mem.dev.access, O_RDWR);
 	cr_assert_geq(r.mem.dev.fd[MAP_CACHE_CACHED], 0);

@@ -92,7 +92,9 @@ Test(zero, device_open)
 	int nfd = fd_count();
 
 	cr_assert_eq(zero_device_open(&dev, "/dev/zero", O_RDWR), 0);
-	cr_assert_eq(fd_count(), nfd + 1);
+	/* A read-write and a read-only open. */
+	cr_assert_eq(fd_count(), nfd + 2);
+	cr_assert_eq(fd_accmode(dev.fd_ro[MAP_CACHE_CACHED]), O_RDONLY);
 	cr_assert_eq(dev.driver, &zero_driver);
 	cr_assert_eq(dev.access, O_RDWR);
 	cr_assert_geq(dev.fd[MAP_CACHE_CACHED], 0);

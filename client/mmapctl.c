@@ -1,0 +1,450 @@
+/*
+ * mmapctl: the command-line client of mmapd, on libmmapclient.
+ *
+ *	mmapctl [--socket PATH] [--json] map --dev NAME --size N [...]
+ *	mmapctl [--socket PATH] [--json] list
+ *	mmapctl [--socket PATH] [--json] status
+ *
+ * Every failure is one line on stderr,
+ *	mmapctl: WHAT: STRERROR (ERRNONAME, errno N): MESSAGE
+ * and exit status 1 (2 for a usage error).  With --json, stdout holds
+ * exactly one JSON object per command.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mmapctl.h"
+
+static const char *socket_path;	/* NULL: the library's default */
+int json;
+
+static void
+usage_text(FILE *f)
+{
+	fprintf(f,
+"usage: mmapctl [--socket PATH] [--json] COMMAND [OPTIONS]\n"
+"\n"
+"Commands:\n"
+"  map --dev NAME --size N [--offset N] [--shared] [--name REGION]\n"
+"      [--read-only] [--cache default|cached|uncached|wc] [--hold]\n"
+"      [--fill BYTE] [--expect BYTE]\n"
+"        ask for a mapping, map it and print the grant.  Memory that is\n"
+"        not a device is read (fresh memory must read zero; a named\n"
+"        region attached again holds what others wrote), then, when\n"
+"        writable, a pattern is written and read back.  --expect checks\n"
+"        that every byte equals BYTE; --fill writes BYTE everywhere and\n"
+"        reads it back, in place of the pattern (a named region never\n"
+"        gets the pattern).  --hold keeps the mapping until SIGINT or\n"
+"        SIGTERM.  Device memory is neither read nor written.\n"
+"  list    the leases the daemon lets this client see\n"
+"  status  the daemon's version, uptime, offers, clients and leases\n"
+"\n"
+"Options:\n"
+"  --socket PATH  the daemon's socket (default: $%s, else %s)\n"
+"  --json         one JSON object on stdout per command (with --hold,\n"
+"                 the holding line goes to stderr)\n"
+"  -h, --help     this text\n"
+"  --version      mmapctl's version\n"
+"\n"
+"N: bytes, decimal or 0x hex, with an optional K, M or G (powers of\n"
+"1024).  BYTE: 0 to 255, decimal or 0x hex.\n",
+	    MMAPCLIENT_SOCKET_ENV, MMAPCLIENT_DEFAULT_SOCKET);
+}
+
+
+/* A number: decimal or 0x hex, no sign, at most max after the suffix. */
+static int
+number_parse(const char *s, int suffixes, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	int base = 10;
+	char *end;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!(base == 16 ? s[0] && strchr("0123456789abcdefABCDEF", s[0]) :
+	    s[0] >= '0' && s[0] <= '9'))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno)
+		return -EINVAL;
+	if (suffixes) {
+		switch (*end) {
+		case 'K': case 'k': shift = 10; end++; break;
+		case 'M': case 'm': shift = 20; end++; break;
+		case 'G': case 'g': shift = 30; end++; break;
+		}
+	}
+	if (*end != '\0' || v > (max >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static uint64_t
+size_arg(const char *opt, const char *s)
+{
+	uint64_t v;
+
+	if (number_parse(s, 1, UINT64_MAX, &v) < 0)
+		usage_fail(opt, "'%s' is not a size (decimal or 0x hex, "
+		    "optional K, M or G)", s);
+	return v;
+}
+
+static unsigned char
+byte_arg(const char *opt, const char *s)
+{
+	uint64_t v;
+
+	if (number_parse(s, 0, 255, &v) < 0)
+		usage_fail(opt, "'%s' is not a byte (0 to 255, decimal or 0x "
+		    "hex)", s);
+	return (unsigned char)v;
+}
+
+
+static struct mmapclient *
+connect_or_die(void)
+{
+	struct mmapclient *c;
+	int err;
+
+	err = mmapclient_connect_named(socket_path, "mmapctl " PACKAGE_VERSION,
+	    &c);
+	if (err) {
+		fail_line(err, "connect", "%s", mmapclient_error(NULL));
+		exit(EXIT_REFUSED);
+	}
+	return c;
+}
+
+/* ------------------------------------------------------------------------ */
+/* list, status; map is in mmapctl-map.c */
+
+int
+cmd_list(struct mmapclient *c)
+{
+	struct mmapclient_lease *l;
+	char when[32], off[24], name[256];
+	struct tm tm;
+	time_t t;
+	size_t n, i;
+	int err;
+
+	err = mmapclient_list(c, &l, &n);
+	if (err) {
+		fail_line(err, "list", "%s", mmapclient_error(c));
+		return EXIT_REFUSED;
+	}
+	if (json) {
+		printf("{\"command\":\"list\",\"leases\":[");
+		for (i = 0; i < n; i++) {
+			printf("%s{\"id\":%" PRIu64 ",\"uid\":%lu,\"pid\":%ld,"
+			    "\"device\":", i ? "," : "", l[i].id,
+			    (unsigned long)l[i].uid, (long)l[i].pid);
+			json_str(l[i].device);
+			printf(",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
+			    ",\"prot\":\"%s\",\"shared\":%s,"
+			    "\"created_unix_sec\":%" PRId64 "}", l[i].offset,
+			    l[i].size, prot_name(l[i].prot),
+			    l[i].shared ? "true" : "false",
+			    l[i].created_unix_sec);
+		}
+		printf("]}\n");
+	} else {
+		printf("%-6s %-6s %-8s %-12s %-12s %-12s %-4s %-7s %s\n",
+		    "ID", "UID", "PID", "DEVICE", "OFFSET", "SIZE", "PROT",
+		    "SHARING", "CREATED");
+		for (i = 0; i < n; i++) {
+			t = (time_t)l[i].created_unix_sec;
+			if (gmtime_r(&t, &tm) == NULL ||
+			    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ",
+			    &tm) == 0)
+				snprintf(when, sizeof(when), "%" PRId64,
+				    l[i].created_unix_sec);
+			snprintf(off, sizeof(off), "0x%" PRIx64, l[i].offset);
+			printf("%-6" PRIu64 " %-6lu %-8ld %-12s %-12s %-12"
+			    PRIu64 " %-4s %-7s %s\n", l[i].id,
+			    (unsigned long)l[i].uid, (long)l[i].pid,
+			    text_str(l[i].device, name, sizeof(name)), off,
+			    l[i].size,
+			    prot_name(l[i].prot),
+			    l[i].shared ? "shared" : "private", when);
+		}
+		if (n == 0)
+			printf("(no leases)\n");
+	}
+	mmapclient_leases_free(l);
+	return 0;
+}
+
+
+int
+cmd_status(struct mmapclient *c)
+{
+	struct mmapclient_status *st;
+	char name[256];
+	size_t i;
+	int err;
+
+	err = mmapclient_status(c, &st);
+	if (err) {
+		fail_line(err, "status", "%s", mmapclient_error(c));
+		return EXIT_REFUSED;
+	}
+	if (json) {
+		printf("{\"command\":\"status\",\"version\":");
+		json_str(st->version);
+		printf(",\"uptime_sec\":%" PRIu64 ",\"offers\":[",
+		    st->uptime_sec);
+		for (i = 0; i < st->n_offers; i++) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(st->offers[i].name);
+			printf(",\"kind\":\"%s\"}",
+			    offer_kind_name(st->offers[i].kind));
+		}
+		printf("],\"clients\":%" PRIu32 ",\"leases\":%" PRIu32 "}\n",
+		    st->clients, st->leases);
+	} else {
+		printf("version: %s\n", text_str(st->version, name,
+		    sizeof(name)));
+		printf("uptime: %" PRIu64 " s\n", st->uptime_sec);
+		printf("offers:");
+		for (i = 0; i < st->n_offers; i++)
+			printf("%s %s (%s)", i ? "," : "",
+			    text_str(st->offers[i].name, name, sizeof(name)),
+			    offer_kind_name(st->offers[i].kind));
+		printf("%s\n", st->n_offers ? "" : " none");
+		printf("clients: %" PRIu32 "\n", st->clients);
+		printf("leases: %" PRIu32 "\n", st->leases);
+	}
+	mmapclient_status_free(st);
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+
+enum {
+	OPT_SOCKET = 256,
+	OPT_JSON,
+	OPT_VERSION,
+	OPT_DEV,
+	OPT_SIZE,
+	OPT_OFFSET,
+	OPT_SHARED,
+	OPT_NAME,
+	OPT_READ_ONLY,
+	OPT_CACHE,
+	OPT_HOLD,
+	OPT_FILL,
+	OPT_EXPECT,
+};
+
+/* The options every command takes too, after its name. */
+#define COMMON_OPTS \
+	{ "socket", required_argument, NULL, OPT_SOCKET }, \
+	{ "json", no_argument, NULL, OPT_JSON }, \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, OPT_VERSION }
+
+static const struct option common_opts[] = {
+	COMMON_OPTS,
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option map_opts[] = {
+	COMMON_OPTS,
+	{ "dev", required_argument, NULL, OPT_DEV },
+	{ "size", required_argument, NULL, OPT_SIZE },
+	{ "offset", required_argument, NULL, OPT_OFFSET },
+	{ "shared", no_argument, NULL, OPT_SHARED },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "hold", no_argument, NULL, OPT_HOLD },
+	{ "fill", required_argument, NULL, OPT_FILL },
+	{ "expect", required_argument, NULL, OPT_EXPECT },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* An option every command takes; returns 0 when opt is not one. */
+static int
+common_opt(int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_SOCKET:
+		socket_path = arg;
+		return 1;
+	case OPT_JSON:
+		json = 1;
+		return 1;
+	case 'h':
+		usage_text(stdout);
+		exit(0);
+	case OPT_VERSION:
+		printf("mmapctl %s\n", PACKAGE_VERSION);
+		exit(0);
+	}
+	return 0;
+}
+
+/* What getopt_long found wrong, as a usage failure. */
+static void __attribute__((noreturn))
+bad_option(int opt, char **argv)
+{
+	const char *arg = argv[optind - 1];
+
+	if (opt == ':')
+		usage_fail(arg, "option needs a value");
+	usage_fail(arg, "unknown option");
+}
+
+static enum mmapclient_cache
+cache_arg(const char *s)
+{
+	static const char *const names[] = {
+		[MMAPCLIENT_CACHE_DEFAULT] = "default",
+		[MMAPCLIENT_CACHE_CACHED] = "cached",
+		[MMAPCLIENT_CACHE_UNCACHED] = "uncached",
+		[MMAPCLIENT_CACHE_WC] = "wc",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(s, names[i]) == 0)
+			return (enum mmapclient_cache)i;
+	}
+	usage_fail("--cache", "'%s' is not one of default, cached, uncached, "
+	    "wc", s);
+}
+
+static void
+parse_map(int argc, char **argv, struct map_opts *o)
+{
+	int opt, have_size = 0;
+
+	*o = (struct map_opts){
+		.req = { .flags = MMAPCLIENT_WRITE },
+		.fill = -1,
+		.expect = -1,
+	};
+	while ((opt = getopt_long(argc, argv, ":h", map_opts, NULL)) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_DEV:
+			o->req.device = optarg;
+			break;
+		case OPT_SIZE:
+			o->req.size = size_arg("--size", optarg);
+			have_size = 1;
+			break;
+		case OPT_OFFSET:
+			o->req.offset = size_arg("--offset", optarg);
+			break;
+		case OPT_SHARED:
+			o->req.flags |= MMAPCLIENT_SHARED;
+			break;
+		case OPT_NAME:
+			o->req.region = optarg;
+			break;
+		case OPT_READ_ONLY:
+			o->req.flags &= ~MMAPCLIENT_WRITE;
+			break;
+		case OPT_CACHE:
+			o->req.cache = cache_arg(optarg);
+			break;
+		case OPT_HOLD:
+			o->hold = 1;
+			break;
+		case OPT_FILL:
+			o->fill = byte_arg("--fill", optarg);
+			break;
+		case OPT_EXPECT:
+			o->expect = byte_arg("--expect", optarg);
+			break;
+		default:
+			bad_option(opt, argv);
+		}
+	}
+	if (optind != argc)
+		usage_fail("map", "unexpected argument '%s'", argv[optind]);
+	if (o->req.device == NULL || o->req.device[0] == '\0')
+		usage_fail("map", "--dev NAME is required");
+	if (!have_size)
+		usage_fail("map", "--size N is required");
+	if (o->fill >= 0 && !(o->req.flags & MMAPCLIENT_WRITE))
+		usage_fail("--fill", "cannot write with --read-only");
+}
+
+static void
+parse_plain(const char *cmd, int argc, char **argv)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":h", common_opts, NULL)) != -1) {
+		if (!common_opt(opt, optarg))
+			bad_option(opt, argv);
+	}
+	if (optind != argc)
+		usage_fail(cmd, "unexpected argument '%s'", argv[optind]);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct map_opts mo;
+	struct mmapclient *c;
+	const char *cmd;
+	int opt, status;
+
+	opterr = 0;
+	/* "+": stop at the command; its options are parsed below. */
+	while ((opt = getopt_long(argc, argv, "+:h", common_opts, NULL)) != -1) {
+		if (!common_opt(opt, optarg))
+			bad_option(opt, argv);
+	}
+	if (optind == argc)
+		usage_fail("usage", "no command given (map, list, status)");
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	optind = 0;	/* glibc: start afresh on the command's arguments */
+
+	if (strcmp(cmd, "map") == 0)
+		parse_map(argc, argv, &mo);
+	else if (strcmp(cmd, "list") == 0 || strcmp(cmd, "status") == 0)
+		parse_plain(cmd, argc, argv);
+	else if (strcmp(cmd, "help") == 0) {
+		usage_text(stdout);
+		return 0;
+	} else
+		usage_fail(cmd, "unknown command (map, list, status)");
+
+	c = connect_or_die();
+	if (strcmp(cmd, "map") == 0)
+		status = cmd_map(c, &mo);
+	else if (strcmp(cmd, "list") == 0)
+		status = cmd_list(c);
+	else
+		status = cmd_status(c);
+	mmapclient_close(c);
+	if (fflush(stdout) != 0 && status == 0) {
+		fail_line(-errno, "stdout", "cannot write the output");
+		status = EXIT_REFUSED;
+	}
+	return status;
+}

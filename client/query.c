@@ -1,0 +1,258 @@
+/*
+ * libmmapclient: questions to the daemon.  List (all its pages) and
+ * Status.  Each answer is handed over as one allocation, strings
+ * included, so that one free() undoes it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The leases gathered so far, with their names still separate. */
+struct lease_acc {
+	struct mmapclient_lease *v;
+	char **names;
+	size_t n;
+	size_t cap;
+	size_t strbytes;	/* the names' bytes, NULs included */
+};
+
+static void
+acc_free(struct lease_acc *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->names[i]);
+	free(a->names);
+	free(a->v);
+}
+
+static int
+acc_add(struct lease_acc *a, const Mmapd__V1__Lease *l)
+{
+	struct mmapclient_lease *v;
+	char **names;
+	size_t cap, len;
+
+	if (a->n == a->cap) {
+		cap = a->cap ? a->cap * 2 : 16;
+		if (cap > SIZE_MAX / sizeof(*v))
+			return -ENOMEM;
+		v = realloc(a->v, cap * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		a->v = v;
+		names = realloc(a->names, cap * sizeof(*names));
+		if (names == NULL)
+			return -ENOMEM;
+		a->names = names;
+		a->cap = cap;
+	}
+	len = strlen(l->device) + 1;
+	if (a->strbytes > SIZE_MAX - len)
+		return -ENOMEM;
+	a->names[a->n] = strdup(l->device);
+	if (a->names[a->n] == NULL)
+		return -ENOMEM;
+	a->strbytes += len;
+	a->v[a->n] = (struct mmapclient_lease){
+		.id = l->id,
+		.uid = (uid_t)l->uid,
+		.pid = (pid_t)l->pid,
+		.offset = l->offset,
+		.size = l->size,
+		.prot = (int)l->prot,
+		.shared = l->shared ? 1 : 0,
+		.created_unix_sec = l->created_unix_sec,
+	};
+	a->n++;
+	return 0;
+}
+
+/* One block: the array, then the names it points to. */
+static struct mmapclient_lease *
+acc_flatten(const struct lease_acc *a)
+{
+	struct mmapclient_lease *out;
+	size_t head, i, len;
+	char *s;
+
+	if (a->n > (SIZE_MAX - a->strbytes) / sizeof(*out))
+		return NULL;
+	head = a->n * sizeof(*out);
+	out = malloc(head + a->strbytes);
+	if (out == NULL)
+		return NULL;
+	memcpy(out, a->v, head);
+	s = (char *)out + head;
+	for (i = 0; i < a->n; i++) {
+		len = strlen(a->names[i]) + 1;
+		memcpy(s, a->names[i], len);
+		out[i].device = s;
+		s += len;
+	}
+	return out;
+}
+
+int
+mmapclient_list(struct mmapclient *c, struct mmapclient_lease **out,
+    size_t *n)
+{
+	Mmapd__V1__List list = MMAPD__V1__LIST__INIT;
+	Mmapd__V1__Request req = MMAPD__V1__REQUEST__INIT;
+	struct lease_acc acc = { 0 };
+	const Mmapd__V1__ListReply *lr;
+	Mmapd__V1__Reply *rep;
+	uint64_t after = 0;
+	int err = 0, more;
+	size_t i;
+
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (c == NULL)
+		return -EINVAL;
+	if (out == NULL || n == NULL)
+		return conn_fail(c, -EINVAL, "no place to put the leases");
+
+	req.body_case = MMAPD__V1__REQUEST__BODY_LIST;
+	req.list = &list;
+	do {
+		list.after_id = after;
+		err = conn_call(c, &req, MMAPD__V1__REPLY__BODY_LIST, &rep,
+		    NULL);
+		if (err)
+			goto fail;
+		lr = rep->list;
+		for (i = 0; i < lr->n_leases; i++) {
+			if (lr->leases[i]->id <= after) {
+				err = conn_break(c, -EPROTO, "the lease list "
+				    "goes back from id %llu to %llu",
+				    (unsigned long long)after,
+				    (unsigned long long)lr->leases[i]->id);
+				break;
+			}
+			err = acc_add(&acc, lr->leases[i]);
+			if (err) {
+				conn_fail(c, err, "cannot allocate the lease "
+				    "list");
+				break;
+			}
+			after = lr->leases[i]->id;
+		}
+		more = lr->more;
+		if (!err && more && lr->n_leases == 0)
+			err = conn_break(c, -EPROTO, "an empty page of the "
+			    "lease list says more follow");
+		mmapd__v1__reply__free_unpacked(rep, NULL);
+		if (err)
+			goto fail;
+	} while (more);
+
+	if (acc.n > 0) {
+		*out = acc_flatten(&acc);
+		if (*out == NULL) {
+			err = conn_fail(c, -ENOMEM, "cannot allocate the lease "
+			    "list");
+			goto fail;
+		}
+	}
+	*n = acc.n;
+fail:
+	acc_free(&acc);
+	return err;
+}
+
+void
+mmapclient_leases_free(struct mmapclient_lease *leases)
+{
+	free(leases);
+}
+
+static size_t
+align_up(size_t n, size_t a)
+{
+	return (n + a - 1) / a * a;
+}
+
+/* One block: the status, its offers, then the strings. */
+static struct mmapclient_status *
+status_flatten(const Mmapd__V1__StatusReply *sr)
+{
+	struct mmapclient_status *st;
+	struct mmapclient_offer *offers;
+	size_t head, bytes, len, i;
+	char *s;
+
+	/* A reply fits one packet, so none of these sums can overflow. */
+	head = align_up(sizeof(*st), alignof(struct mmapclient_offer));
+	bytes = head + sr->n_offers * sizeof(*offers) + strlen(sr->version) + 1;
+	for (i = 0; i < sr->n_offers; i++)
+		bytes += strlen(sr->offers[i]->name) + 1;
+	st = malloc(bytes);
+	if (st == NULL)
+		return NULL;
+	offers = (struct mmapclient_offer *)(void *)((char *)st + head);
+	s = (char *)(offers + sr->n_offers);
+
+	len = strlen(sr->version) + 1;
+	memcpy(s, sr->version, len);
+	*st = (struct mmapclient_status){
+		.version = s,
+		.uptime_sec = sr->uptime_sec,
+		.offers = sr->n_offers ? offers : NULL,
+		.n_offers = sr->n_offers,
+		.clients = sr->clients,
+		.leases = sr->leases,
+	};
+	s += len;
+	for (i = 0; i < sr->n_offers; i++) {
+		len = strlen(sr->offers[i]->name) + 1;
+		memcpy(s, sr->offers[i]->name, len);
+		offers[i].name = s;
+		offers[i].kind =
+		    (enum mmapclient_offer_kind)sr->offers[i]->kind;
+		s += len;
+	}
+	return st;
+}
+
+int
+mmapclient_status(struct mmapclient *c, struct mmapclient_status **out)
+{
+	Mmapd__V1__Status status = MMAPD__V1__STATUS__INIT;
+	Mmapd__V1__Request req = MMAPD__V1__REQUEST__INIT;
+	Mmapd__V1__Reply *rep;
+	int err;
+
+	if (out)
+		*out = NULL;
+	if (c == NULL)
+		return -EINVAL;
+	if (out == NULL)
+		return conn_fail(c, -EINVAL, "no place to put the status");
+
+	req.body_case = MMAPD__V1__REQUEST__BODY_STATUS;
+	req.status = &status;
+	err = conn_call(c, &req, MMAPD__V1__REPLY__BODY_STATUS, &rep, NULL);
+	if (err)
+		return err;
+	*out = status_flatten(rep->status);
+	if (*out == NULL)
+		err = conn_fail(c, -ENOMEM, "cannot allocate the status");
+	mmapd__v1__reply__free_unpacked(rep, NULL);
+	return err;
+}
+
+void
+mmapclient_status_free(struct mmapclient_status *status)
+{
+	free(status);
+}

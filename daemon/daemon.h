@@ -1,0 +1,114 @@
+/*
+ * The daemon's state and the seams between its parts:
+ *
+ *	server.c	the libuv loop, sockets, signals (the only libuv user)
+ *	session.c	one client: decode, check, dispatch, encode
+ *	lease.c		grants held by clients, and named shared regions
+ *	main.c		options, policy, devices, start-up
+ */
+#ifndef MMAPD_DAEMON_H
+#define MMAPD_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "devices.h"
+#include "engine.h"
+#include "policy.h"
+#include "wire.h"
+
+#define PROTOCOL_MAJOR	1
+#define PROTOCOL_MINOR	0
+#define NAME_MAX_LEN	63	/* device, region and shared-memory names */
+
+struct session;
+
+/* A memfd shared by name: lives while a lease holds it. */
+struct shm_name {
+	struct shm_name *next;
+	char name[NAME_MAX_LEN + 1];
+	int fd;
+	uint64_t size;
+	unsigned int refs;
+};
+
+struct lease {
+	struct lease *next;		/* in the daemon's list, by id */
+	uint64_t id;
+	struct session *owner;
+	uid_t uid;
+	pid_t pid;
+	char device[NAME_MAX_LEN + 1];
+	uint64_t offset;
+	uint64_t size;
+	int prot;
+	int shared;
+	time_t created;
+	struct shm_name *shm;		/* the named region it holds, if any */
+};
+
+struct mmapd {
+	struct policy *policy;
+	struct map_engine engine;
+	struct map_device zero;
+	struct mem_device mem;
+	int have_mem;			/* mem opened at start-up */
+	struct lease *leases;
+	uint64_t next_lease;
+	unsigned int n_leases;
+	struct shm_name *shms;
+	unsigned int n_clients;
+	time_t started;
+};
+
+struct peer {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	gid_t *groups;			/* supplementary, from SO_PEERGROUPS */
+	size_t n_groups;
+};
+
+/*
+ * One connection.  The server reads a packet only when no reply is
+ * waiting to go out, so a client that never reads stalls itself alone.
+ */
+struct session {
+	struct mmapd *d;
+	int fd;
+	struct peer peer;
+	char name[NAME_MAX_LEN + 1];	/* from Hello, for logs */
+	uint8_t out[WIRE_MAX];
+	size_t out_len;			/* a reply waiting to be sent, or 0 */
+	int out_fd;			/* its fd, or -1 */
+	int closing;			/* drop it once the reply is out */
+	void *priv;			/* the server's handle */
+};
+
+int peer_read(int fd, struct peer *peer);
+void peer_free(struct peer *peer);
+
+/*
+ * Handle one packet (or the error wire_recv() gave for it) and leave the
+ * reply in s->out.  Returns 0, or -1 when the connection must be closed
+ * at once without a reply.
+ */
+int session_input(struct session *s, const uint8_t *buf, ssize_t len,
+    size_t nfds);
+void session_end(struct session *s);
+
+struct lease *lease_add(struct mmapd *d, struct session *owner,
+    const char *device, uint64_t offset, uint64_t size, int prot,
+    int shared, struct shm_name *shm);
+struct lease *lease_find(struct mmapd *d, uint64_t id);
+void lease_drop(struct mmapd *d, struct lease *l);
+void lease_drop_owner(struct mmapd *d, struct session *owner);
+
+struct shm_name *shm_find(struct mmapd *d, const char *name);
+struct shm_name *shm_add(struct mmapd *d, const char *name, int fd,
+    uint64_t size);
+void shm_put(struct mmapd *d, struct shm_name *n);
+
+#endif /* MMAPD_DAEMON_H */

@@ -1,0 +1,134 @@
+/*
+ * Leases: every grant, from the Grant until Release or the end of its
+ * connection.  Named shared regions are counted by the leases that hold
+ * them and closed with the last one.  Lists are short and walked
+ * linearly; ids only grow, so the lease list stays sorted by appending.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+struct shm_name *
+shm_find(struct mmapd *d, const char *name)
+{
+	struct shm_name *n;
+
+	for (n = d->shms; n != NULL; n = n->next)
+		if (strcmp(n->name, name) == 0)
+			return n;
+	return NULL;
+}
+
+/* Takes fd; the region holds no lease until lease_add() gives it one. */
+struct shm_name *
+shm_add(struct mmapd *d, const char *name, int fd, uint64_t size)
+{
+	struct shm_name *n;
+
+	if (strlen(name) > NAME_MAX_LEN)
+		return NULL;
+	n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return NULL;
+	strcpy(n->name, name);
+	n->fd = fd;
+	n->size = size;
+	n->next = d->shms;
+	d->shms = n;
+	return n;
+}
+
+/* Close a region no lease holds. */
+void
+shm_put(struct mmapd *d, struct shm_name *n)
+{
+	struct shm_name **pp;
+
+	if (n->refs > 0)
+		return;
+	for (pp = &d->shms; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == n) {
+			*pp = n->next;
+			break;
+		}
+	}
+	close(n->fd);
+	free(n);
+}
+
+struct lease *
+lease_add(struct mmapd *d, struct session *owner, const char *device,
+    uint64_t offset, uint64_t size, int prot, int shared,
+    struct shm_name *shm)
+{
+	struct lease *l, **pp;
+
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return NULL;
+	l->id = ++d->next_lease;
+	l->owner = owner;
+	l->uid = owner->peer.uid;
+	l->pid = owner->peer.pid;
+	snprintf(l->device, sizeof(l->device), "%s", device);
+	l->offset = offset;
+	l->size = size;
+	l->prot = prot;
+	l->shared = shared;
+	l->created = time(NULL);
+	l->shm = shm;
+	if (shm != NULL)
+		shm->refs++;
+	for (pp = &d->leases; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = l;
+	d->n_leases++;
+	return l;
+}
+
+struct lease *
+lease_find(struct mmapd *d, uint64_t id)
+{
+	struct lease *l;
+
+	for (l = d->leases; l != NULL; l = l->next)
+		if (l->id == id)
+			return l;
+	return NULL;
+}
+
+void
+lease_drop(struct mmapd *d, struct lease *l)
+{
+	struct lease **pp;
+
+	for (pp = &d->leases; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	}
+	d->n_leases--;
+	if (l->shm != NULL) {
+		l->shm->refs--;
+		shm_put(d, l->shm);
+	}
+	free(l);
+}
+
+void
+lease_drop_owner(struct mmapd *d, struct session *owner)
+{
+	struct lease *l, *next;
+
+	for (l = d->leases; l != NULL; l = next) {
+		next = l->next;
+		if (l->owner == owner)
+			lease_drop(d, l);
+	}
+}

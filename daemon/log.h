@@ -1,0 +1,26 @@
+/*
+ * Logging to stderr, one line a message.  Under systemd (JOURNAL_STREAM
+ * names our stderr) each line starts with a syslog priority, "<6>", so the
+ * journal files it at the right level.
+ */
+#ifndef MMAPD_LOG_H
+#define MMAPD_LOG_H
+
+#define LOG_PRI_ERR	3
+#define LOG_PRI_WARNING	4
+#define LOG_PRI_NOTICE	5
+#define LOG_PRI_INFO	6
+
+void log_init(void);
+void log_msg(int pri, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define log_err(...)	log_msg(LOG_PRI_ERR, __VA_ARGS__)
+#define log_warn(...)	log_msg(LOG_PRI_WARNING, __VA_ARGS__)
+#define log_notice(...)	log_msg(LOG_PRI_NOTICE, __VA_ARGS__)
+#define log_info(...)	log_msg(LOG_PRI_INFO, __VA_ARGS__)
+
+/* A value safe inside a key=value line: quoted when it needs to be. */
+const char *log_quote(const char *s, char *buf, unsigned int len);
+
+#endif /* MMAPD_LOG_H */

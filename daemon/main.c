@@ -1,0 +1,263 @@
+/*
+ * mmapd: options, the policy, the devices, then the loop.
+ *
+ * mmapd runs in the foreground and logs to stderr; systemd supervises it.
+ * Every device the policy names is opened here, at start-up.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "server.h"
+
+#define DEFAULT_CONFIG	SYSCONFDIR "/mmapd/mmapd.conf"
+#define DEFAULT_SOCKET	RUNSTATEDIR "/mmapd/mmapd.sock"
+
+static const char *config_path = DEFAULT_CONFIG;
+static int config_given;
+static int config_none;		/* --no-config: the built-in policy */
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mmapd [-f] [-c FILE | --no-config] [-s SOCKET]\n"
+	    "       mmapd --check-config FILE\n"
+	    "\n"
+	    "  -c, --config FILE     policy file (default %s;\n"
+	    "                        when it does not exist, a built-in default:\n"
+	    "                        zero for everyone up to 64 MiB, nothing else)\n"
+	    "      --no-config       use the built-in policy, whatever files exist\n"
+	    "  -s, --socket PATH     listening socket (default %s)\n"
+	    "  -f, --foreground      accepted for compatibility: mmapd always\n"
+	    "                        runs in the foreground\n"
+	    "      --check-config FILE  check a policy file and say what is wrong\n"
+	    "  -V, --version         print the version\n"
+	    "  -h, --help            this text\n",
+	    DEFAULT_CONFIG, DEFAULT_SOCKET);
+}
+
+static void
+errors_print(const char *path, const struct policy_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		if (errs->v[i].line)
+			log_err("%s:%u: %s", path, errs->v[i].line,
+			    errs->v[i].msg);
+		else
+			log_err("%s: %s", path, errs->v[i].msg);
+	}
+}
+
+/*
+ * The policy from the file, or the built-in one when no file was named
+ * and the default file does not exist.
+ */
+static int
+policy_read(struct policy **out)
+{
+	struct policy_errors errs = { 0 };
+	int err;
+
+	if (config_none)
+		return policy_default(out);
+	err = policy_load(config_path, out, &errs);
+	if (err == -ENOENT && !config_given) {
+		policy_errors_free(&errs);
+		log_info("%s does not exist: using the built-in policy",
+		    config_path);
+		return policy_default(out);
+	}
+	if (err) {
+		errors_print(config_path, &errs);
+		if (errs.n == 0)
+			log_err("%s: %s", config_path, strerror(-err));
+	}
+	policy_errors_free(&errs);
+	return err;
+}
+
+static int
+check_config(const char *path)
+{
+	struct policy_errors errs = { 0 };
+	struct policy *pol = NULL;
+	size_t i;
+	int err;
+
+	err = policy_load(path, &pol, &errs);
+	for (i = 0; i < errs.n; i++) {
+		if (errs.v[i].line)
+			fprintf(stderr, "%s:%u: %s\n", path, errs.v[i].line,
+			    errs.v[i].msg);
+		else
+			fprintf(stderr, "%s: %s\n", path, errs.v[i].msg);
+	}
+	if (err && errs.n == 0)
+		fprintf(stderr, "%s: %s\n", path, strerror(-err));
+	policy_errors_free(&errs);
+	if (err)
+		return 1;
+	printf("%s: ok, %zu entries\n", path, pol->n_entries);
+	policy_free(pol);
+	return 0;
+}
+
+static int
+policy_wants_mem(const struct policy *pol)
+{
+	size_t i;
+
+	for (i = 0; i < pol->n_entries; i++)
+		if (pol->entries[i].kind != POLICY_ZERO)
+			return 1;
+	return 0;
+}
+
+/* /dev/mem as [mem] says, or by default; a failure only withdraws it. */
+static void
+mem_open(struct mmapd *d)
+{
+	const struct policy_entry *e = policy_find(d->policy, "mem");
+	struct mem_params p = {
+		.path = "/dev/mem",
+		.iomem_path = "/proc/iomem",
+		.access = O_RDWR,
+		.cache = MAP_CACHE_DEFAULT,
+	};
+	int err;
+
+	if (!policy_wants_mem(d->policy))
+		return;
+	if (e != NULL && e->kind == POLICY_MEM) {
+		if (e->path)
+			p.path = e->path;
+		if (e->iomem)
+			p.iomem_path = e->iomem;
+		p.cache = e->cache;
+	}
+	err = mem_device_open(&d->mem, &p);
+	if (err) {
+		log_err("mem: cannot open %s or %s: %s; mem and its regions "
+		    "are not offered", p.path, p.iomem_path, strerror(-err));
+		return;
+	}
+	d->have_mem = 1;
+	log_info("mem: %s opened (%s by default), table %s", p.path,
+	    map_cache_name(d->mem.cache), p.iomem_path);
+}
+
+static void
+reload(struct mmapd *d)
+{
+	struct policy *pol = NULL;
+
+	if (config_none) {
+		log_info("SIGHUP: running on the built-in policy: nothing to read");
+		return;
+	}
+	log_info("SIGHUP: reading %s", config_path);
+	if (policy_read(&pol) < 0) {
+		log_err("SIGHUP: %s is broken: keeping the policy in force",
+		    config_path);
+		return;
+	}
+	if (policy_wants_mem(pol) && !d->have_mem)
+		log_warn("SIGHUP: the new policy names /dev/mem, which was "
+		    "not opened at start-up: restart mmapd to offer it");
+	policy_free(d->policy);
+	d->policy = pol;
+	log_info("SIGHUP: policy reloaded, %zu entries", pol->n_entries);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "no-config", no_argument, NULL, 'N' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct server_config cfg = {
+		.socket_path = DEFAULT_SOCKET,
+		.reload = reload,
+	};
+	struct mmapd d = { 0 };
+	int c, err, status = 1;
+
+	while ((c = getopt_long(argc, argv, "c:s:fVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			config_given = 1;
+			break;
+		case 's':
+			cfg.socket_path = optarg;
+			break;
+		case 'f':
+			break;
+		case 'N':
+			config_none = 1;
+			break;
+		case 'C':
+			return check_config(optarg);
+		case 'V':
+			printf("mmapd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || (config_none && config_given)) {
+		usage(stderr);
+		return 2;
+	}
+
+	log_init();
+	d.started = time(NULL);
+	d.engine.zero_fd = -1;
+	d.mem.iomem_fd = -1;
+	if (policy_read(&d.policy) < 0)
+		return 1;
+
+	err = engine_open(&d.engine, "/dev/zero");
+	if (err == 0)
+		err = zero_device_open(&d.zero, "/dev/zero", O_RDWR);
+	if (err) {
+		log_err("/dev/zero: %s", strerror(-err));
+		goto out;
+	}
+	mem_open(&d);
+
+	if (server_run(&d, &cfg) == 0)
+		status = 0;
+	/* server_run() closed every client, and their leases went too. */
+	if (d.shms != NULL || d.leases != NULL)
+		log_warn("leases left at exit");
+	map_device_close(&d.zero);
+	if (d.have_mem)
+		mem_device_close(&d.mem);
+out:
+	engine_close(&d.engine);
+	policy_free(d.policy);
+	return status;
+}

@@ -1,0 +1,1379 @@
+#include "config.h"
+
+/*
+ * The policy: mmapd.conf read into a struct policy, and the one question
+ * the daemon asks of it, policy_check().
+ *
+ * libinih splits "key = value" lines; the loader does the rest itself,
+ * through the reader callback of ini_parse_stream(), because Debian's
+ * inih 55 is built with its default options and so
+ *	- gives the handler no line number (INI_HANDLER_LINENO is 0);
+ *	- reports only the first bad line, as its return value;
+ *	- never calls the handler for a section without keys, which hides
+ *	  a [region] that lacks every required key;
+ *	- cuts section names at 50 bytes, shorter than "region " and a
+ *	  63-byte region name;
+ *	- takes ':' as a separator, '#' only at the start of a line, and an
+ *	  indented line as the continuation of the previous value.
+ * So the reader counts lines, cuts comments, reads section headers and
+ * rejects malformed lines itself (collecting every error, not the first),
+ * and hands inih only lines of the form "key=value"; everything else
+ * reaches inih as an empty line.  inih calls the handler for a line
+ * before it asks the reader for the next one, so the reader's line
+ * number is the handler's.
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "engine.h"
+#include "policy.h"
+
+#define DEFAULT_SOCKET_MODE	0666
+#define DEFAULT_MEM_PATH	"/dev/mem"
+#define DEFAULT_IOMEM_PATH	"/proc/iomem"
+#define REGION_NAME_MAX		63
+
+/*
+ * A policy file is a few hundred bytes.  The cap keeps a wrong path
+ * (/dev/zero, a log) from being read until memory runs out.
+ */
+#define POLICY_FILE_MAX		(1u << 20)
+
+/* The largest buffer getpwnam_r()/getgrnam_r() may ask for: a huge group. */
+#define NSS_BUF_MAX		(1u << 24)
+
+#define WHITESPACE		" \t\r\f\v"
+
+/* Where a key may appear. */
+#define IN_DAEMON	(1u << 0)
+#define IN_ZERO		(1u << 1)
+#define IN_MEM		(1u << 2)
+#define IN_REGION	(1u << 3)
+#define IN_ENTRY	(IN_ZERO | IN_MEM | IN_REGION)
+
+enum key_id {
+	KEY_SOCKET_MODE,
+	KEY_SOCKET_GROUP,
+	KEY_USERS,
+	KEY_GROUPS,
+	KEY_MAX_SIZE,
+	KEY_SHARED,
+	KEY_PROTECTION,
+	KEY_CACHE,
+	KEY_PATH,
+	KEY_IOMEM,
+	KEY_DEVICE,
+	KEY_BASE,
+	KEY_SIZE,
+	KEY_NR
+};
+
+enum sect {
+	SECT_NONE,	/* before the first header */
+	SECT_SKIP,	/* a header that was wrong: its keys mean nothing */
+	SECT_DAEMON,
+	SECT_ENTRY,
+};
+
+struct loader {
+	struct policy *pol;
+	struct policy_errors *errs;
+	int err;			/* -ENOMEM once an allocation failed */
+
+	/* The file, read whole; the reader cuts it in place. */
+	char *text;
+	size_t len;
+	size_t pos;
+	unsigned int lineno;		/* of the line last handed out */
+
+	/* The section being read. */
+	enum sect sect;
+	size_t entry;			/* SECT_ENTRY: index in pol->entries */
+	unsigned int sect_line;
+	char label[256];		/* "[zero]", "[region edu]" */
+	unsigned int key_line[KEY_NR];	/* where each key was set; 0: not */
+	unsigned int daemon_line;	/* the first [daemon]; 0: none yet */
+};
+
+struct key {
+	const char *name;
+	unsigned int where;		/* IN_* */
+	unsigned int required;		/* IN_* where it must be given */
+	void (*set)(struct loader *ld, const char *key, const char *value);
+};
+
+static void key_socket_mode(struct loader *, const char *, const char *);
+static void key_socket_group(struct loader *, const char *, const char *);
+static void key_users(struct loader *, const char *, const char *);
+static void key_groups(struct loader *, const char *, const char *);
+static void key_max_size(struct loader *, const char *, const char *);
+static void key_shared(struct loader *, const char *, const char *);
+static void key_protection(struct loader *, const char *, const char *);
+static void key_cache(struct loader *, const char *, const char *);
+static void key_path(struct loader *, const char *, const char *);
+static void key_device(struct loader *, const char *, const char *);
+static void key_base(struct loader *, const char *, const char *);
+static void key_size(struct loader *, const char *, const char *);
+
+static const struct key keys[KEY_NR] = {
+	[KEY_SOCKET_MODE] =	{ "socket_mode", IN_DAEMON, 0, key_socket_mode },
+	[KEY_SOCKET_GROUP] =	{ "socket_group", IN_DAEMON, 0,
+				  key_socket_group },
+	[KEY_USERS] =		{ "users", IN_ENTRY, 0, key_users },
+	[KEY_GROUPS] =		{ "groups", IN_ENTRY, 0, key_groups },
+	[KEY_MAX_SIZE] =	{ "max_size", IN_ENTRY, IN_MEM, key_max_size },
+	[KEY_SHARED] =		{ "shared", IN_ENTRY, 0, key_shared },
+	[KEY_PROTECTION] =	{ "protection", IN_ENTRY, 0, key_protection },
+	[KEY_CACHE] =		{ "cache", IN_ENTRY, 0, key_cache },
+	[KEY_PATH] =		{ "path", IN_MEM, 0, key_path },
+	[KEY_IOMEM] =		{ "iomem", IN_MEM, 0, key_path },
+	[KEY_DEVICE] =		{ "device", IN_REGION, IN_REGION, key_device },
+	[KEY_BASE] =		{ "base", IN_REGION, IN_REGION, key_base },
+	[KEY_SIZE] =		{ "size", IN_REGION, IN_REGION, key_size },
+};
+
+static const char *const cache_names[MAP_CACHE_NR] = {
+	[MAP_CACHE_DEFAULT] = "default",
+	[MAP_CACHE_CACHED] = "cached",
+	[MAP_CACHE_UNCACHED] = "uncached",
+	[MAP_CACHE_WC] = "wc",
+};
+
+/* ---------------------------------------------------------------------
+ * Errors
+ * --------------------------------------------------------------------- */
+
+static void loader_error(struct loader *ld, unsigned int line,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+loader_error(struct loader *ld, unsigned int line, const char *fmt, ...)
+{
+	struct policy_errors *errs = ld->errs;
+	struct policy_error *v;
+	va_list ap;
+	size_t i;
+
+	v = reallocarray(errs->v, errs->n + 1, sizeof(*v));
+	if (v == NULL) {
+		ld->err = -ENOMEM;
+		return;
+	}
+	errs->v = v;
+
+	/*
+	 * File order, stable: a missing key is found when its section ends
+	 * but is reported at the section's header, before the errors of the
+	 * lines under it.
+	 */
+	i = errs->n;
+	while (i > 0 && v[i - 1].line > line)
+		i--;
+	memmove(&v[i + 1], &v[i], (errs->n - i) * sizeof(*v));
+	v[i].line = line;
+	va_start(ap, fmt);
+	vsnprintf(v[i].msg, sizeof(v[i].msg), fmt, ap);
+	va_end(ap);
+	errs->n++;
+}
+
+/* ---------------------------------------------------------------------
+ * Values
+ * --------------------------------------------------------------------- */
+
+static unsigned int
+digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return (unsigned int)(c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (unsigned int)(c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (unsigned int)(c - 'A' + 10);
+	return 99;
+}
+
+/*
+ * Digits only, in base: no sign, no space, no prefix (strtoull would take
+ * all three and wrap "-1" to 2^64 - 1).  -EINVAL: not a number; -ERANGE:
+ * a number over 2^64 - 1.
+ */
+static int
+parse_digits(const char *s, unsigned int base, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned int d;
+	int over = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s != '\0'; s++) {
+		d = digit_value(*s);
+		if (d >= base)
+			return -EINVAL;
+		if (v > (UINT64_MAX - d) / base)
+			over = 1;
+		v = v * base + d;
+	}
+	if (over)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+/* Decimal, or hex after 0x. */
+static int
+parse_number(const char *s, uint64_t *out)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return parse_digits(s + 2, 16, out);
+	return parse_digits(s, 10, out);
+}
+
+/* A number with an optional K, M, G or T: powers of 1024. */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	char num[32];
+	unsigned int shift = 0;
+	size_t n = strlen(s);
+	uint64_t v;
+	int rc;
+
+	if (n == 0 || n >= sizeof(num))
+		return n == 0 ? -EINVAL : -ERANGE;
+	switch (s[n - 1]) {
+	case 'K': case 'k':
+		shift = 10;
+		break;
+	case 'M': case 'm':
+		shift = 20;
+		break;
+	case 'G': case 'g':
+		shift = 30;
+		break;
+	case 'T': case 't':
+		shift = 40;
+		break;
+	}
+	memcpy(num, s, n + 1);
+	if (shift != 0)
+		num[n - 1] = '\0';
+	rc = parse_number(num, &v);
+	if (rc < 0)
+		return rc;
+	if (v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+static int
+parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* A uid or gid: decimal, and never -1, which chown(2) and friends reserve. */
+static int
+parse_id(const char *s, uint32_t *out)
+{
+	uint64_t v;
+	int rc;
+
+	rc = parse_digits(s, 10, &v);
+	if (rc < 0)
+		return rc;
+	if (v >= UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+all_digits(const char *s)
+{
+	return *s != '\0' && s[strspn(s, "0123456789")] == '\0';
+}
+
+static int
+page_aligned(uint64_t v)
+{
+	return (v & (map_page_size() - 1)) == 0;
+}
+
+static int
+region_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 1 && n <= REGION_NAME_MAX &&
+	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_.-") == n;
+}
+
+/* ---------------------------------------------------------------------
+ * Names to ids
+ * --------------------------------------------------------------------- */
+
+static size_t
+nss_buf_size(int which)
+{
+	long sz;
+
+	sz = sysconf(which);
+	return sz > 0 ? (size_t)sz : 1024;
+}
+
+/*
+ * 0 and *uid; -ENOENT: no such user; another -errno: the lookup failed
+ * (NSS could not be asked).  getpwnam_r() says "not found" as 0 with no
+ * result, and some NSS modules as ENOENT, ESRCH, EBADF or EPERM.
+ */
+static int
+user_lookup(const char *name, uid_t *uid)
+{
+	struct passwd pw, *res = NULL;
+	size_t sz = nss_buf_size(_SC_GETPW_R_SIZE_MAX);
+	char *buf;
+	int rc;
+
+	for (;;) {
+		buf = malloc(sz);
+		if (buf == NULL)
+			return -ENOMEM;
+		rc = getpwnam_r(name, &pw, buf, sz, &res);
+		if (rc != ERANGE || sz >= NSS_BUF_MAX)
+			break;
+		free(buf);
+		sz *= 2;
+	}
+	if (rc == 0 && res != NULL) {
+		*uid = pw.pw_uid;
+		rc = 0;
+	} else if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF ||
+	    rc == EPERM) {
+		rc = -ENOENT;
+	} else {
+		rc = -rc;
+	}
+	free(buf);
+	return rc;
+}
+
+/* As user_lookup(), for groups. */
+static int
+group_lookup(const char *name, gid_t *gid)
+{
+	struct group gr, *res = NULL;
+	size_t sz = nss_buf_size(_SC_GETGR_R_SIZE_MAX);
+	char *buf;
+	int rc;
+
+	for (;;) {
+		buf = malloc(sz);
+		if (buf == NULL)
+			return -ENOMEM;
+		rc = getgrnam_r(name, &gr, buf, sz, &res);
+		if (rc != ERANGE || sz >= NSS_BUF_MAX)
+			break;
+		free(buf);
+		sz *= 2;
+	}
+	if (rc == 0 && res != NULL) {
+		*gid = gr.gr_gid;
+		rc = 0;
+	} else if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF ||
+	    rc == EPERM) {
+		rc = -ENOENT;
+	} else {
+		rc = -rc;
+	}
+	free(buf);
+	return rc;
+}
+
+/*
+ * One user or group of a list (or socket_group), as a number or a name,
+ * into *id.  0 on success; on failure the error is recorded and -1
+ * returned.
+ */
+static int
+loader_resolve(struct loader *ld, const char *key, const char *tok,
+    int is_group, uint32_t *id)
+{
+	const char *what = is_group ? "group" : "user";
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int rc;
+
+	if (all_digits(tok)) {
+		if (parse_id(tok, id) < 0) {
+			loader_error(ld, ld->lineno, "%s: '%s' is not a valid %s",
+			    key, tok, is_group ? "gid" : "uid");
+			return -1;
+		}
+		return 0;
+	}
+	if (is_group)
+		rc = group_lookup(tok, &gid);
+	else
+		rc = user_lookup(tok, &uid);
+	if (rc == 0)
+		*id = is_group ? gid : uid;
+	else if (rc == -ENOENT)
+		loader_error(ld, ld->lineno, "unknown %s '%s'", what, tok);
+	else if (rc == -ENOMEM)
+		ld->err = rc;
+	else if (rc < 0)
+		loader_error(ld, ld->lineno, "cannot look up %s '%s': %s",
+		    what, tok, strerror(-rc));
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Entries
+ * --------------------------------------------------------------------- */
+
+static void
+entry_free(struct policy_entry *e)
+{
+	free(e->name);
+	free(e->who.uids);
+	free(e->who.gids);
+	free(e->path);
+	free(e->iomem);
+	free(e->device);
+}
+
+static struct policy *
+policy_alloc(void)
+{
+	struct policy *pol;
+
+	pol = calloc(1, sizeof(*pol));
+	if (pol == NULL)
+		return NULL;
+	pol->socket_mode = DEFAULT_SOCKET_MODE;
+	return pol;
+}
+
+/*
+ * Append an entry with the defaults of its kind.  On failure the policy
+ * is as it was.
+ */
+static int
+policy_add_entry(struct policy *pol, enum policy_kind kind, const char *name,
+    unsigned int line)
+{
+	struct policy_entry *v, *e;
+
+	v = reallocarray(pol->entries, pol->n_entries + 1, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	pol->entries = v;
+	e = &v[pol->n_entries];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->line = line;
+	e->cache = MAP_CACHE_DEFAULT;
+	e->name = strdup(name);
+	if (e->name == NULL)
+		goto fail;
+
+	switch (kind) {
+	case POLICY_ZERO:
+		/* Private zero memory harms no one: the generous kind. */
+		e->max_size = POLICY_DEFAULT_MAX;
+		e->shared = 1;
+		e->write = 1;
+		break;
+	case POLICY_MEM:
+		/* max_size is required: no size suits every machine. */
+		e->path = strdup(DEFAULT_MEM_PATH);
+		e->iomem = strdup(DEFAULT_IOMEM_PATH);
+		if (e->path == NULL || e->iomem == NULL)
+			goto fail;
+		break;
+	case POLICY_REGION:
+		/* max_size defaults to size, set when the section ends. */
+		break;
+	}
+	pol->n_entries++;
+	return 0;
+
+fail:
+	entry_free(e);
+	return -ENOMEM;
+}
+
+static struct policy_entry *
+loader_entry(struct loader *ld)
+{
+	return &ld->pol->entries[ld->entry];
+}
+
+static const struct policy_entry *
+entry_lookup(const struct policy *pol, enum policy_kind kind,
+    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < pol->n_entries; i++) {
+		if (pol->entries[i].kind == kind &&
+		    strcmp(pol->entries[i].name, name) == 0)
+			return &pol->entries[i];
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Keys
+ * --------------------------------------------------------------------- */
+
+static void
+key_socket_mode(struct loader *ld, const char *key, const char *value)
+{
+	uint64_t v;
+
+	/* Octal only: "660" means what chmod 660 means. */
+	if (parse_digits(value, 8, &v) < 0 || v > 0777) {
+		loader_error(ld, ld->lineno,
+		    "%s: '%s' is not an octal mode from 0 to 0777", key, value);
+		return;
+	}
+	ld->pol->socket_mode = (mode_t)v;
+}
+
+static void
+key_socket_group(struct loader *ld, const char *key, const char *value)
+{
+	uint32_t gid;
+
+	if (loader_resolve(ld, key, value, 1, &gid) < 0)
+		return;
+	ld->pol->socket_group = gid;
+	ld->pol->has_socket_group = 1;
+}
+
+/* Append id to *v, which holds *n. */
+static int
+id_append(uint32_t **v, size_t *n, uint32_t id)
+{
+	uint32_t *nv;
+
+	nv = reallocarray(*v, *n + 1, sizeof(**v));
+	if (nv == NULL)
+		return -ENOMEM;
+	nv[(*n)++] = id;
+	*v = nv;
+	return 0;
+}
+
+/* users and groups: names or numbers, separated by commas or spaces. */
+static void
+key_who(struct loader *ld, const char *key, const char *value, int is_group)
+{
+	struct policy_who *who = &loader_entry(ld)->who;
+	char *copy, *tok, *save = NULL;
+	uint32_t id;
+	size_t named = 0;
+	int rc;
+
+	/* uid_t and gid_t are what id_append() grows. */
+	_Static_assert(sizeof(uid_t) == sizeof(uint32_t) &&
+	    sizeof(gid_t) == sizeof(uint32_t), "uid_t or gid_t is not 32 bits");
+
+	copy = strdup(value);
+	if (copy == NULL) {
+		ld->err = -ENOMEM;
+		return;
+	}
+	for (tok = strtok_r(copy, "," WHITESPACE, &save); tok != NULL;
+	    tok = strtok_r(NULL, "," WHITESPACE, &save)) {
+		named++;
+		if (strcmp(tok, "*") == 0) {
+			if (is_group)
+				loader_error(ld, ld->lineno, "%s: '*' is for "
+				    "users only (users = * allows everyone)",
+				    key);
+			else
+				who->everyone = 1;
+			continue;
+		}
+		if (loader_resolve(ld, key, tok, is_group, &id) < 0)
+			continue;
+		if (is_group)
+			rc = id_append(&who->gids, &who->n_gids, id);
+		else
+			rc = id_append(&who->uids, &who->n_uids, id);
+		if (rc < 0) {
+			ld->err = rc;
+			break;
+		}
+	}
+	if (named == 0)
+		loader_error(ld, ld->lineno, "%s: names no one (leave the key "
+		    "out to allow no one)", key);
+	free(copy);
+}
+
+static void
+key_users(struct loader *ld, const char *key, const char *value)
+{
+	key_who(ld, key, value, 0);
+}
+
+static void
+key_groups(struct loader *ld, const char *key, const char *value)
+{
+	key_who(ld, key, value, 1);
+}
+
+/* The message for a size or number parse_size()/parse_number() refused. */
+static void
+loader_bad_number(struct loader *ld, const char *key, const char *value,
+    int rc, const char *what)
+{
+	if (rc == -ERANGE)
+		loader_error(ld, ld->lineno,
+		    "%s: '%s' is too large (over 2^64 - 1)", key, value);
+	else
+		loader_error(ld, ld->lineno, "%s: '%s' is not %s", key, value,
+		    what);
+}
+
+static void
+key_max_size(struct loader *ld, const char *key, const char *value)
+{
+	uint64_t v;
+	int rc;
+
+	rc = parse_size(value, &v);
+	if (rc < 0) {
+		loader_bad_number(ld, key, value, rc, "a size");
+		return;
+	}
+	if (v == 0) {
+		loader_error(ld, ld->lineno, "%s: 0 allows nothing: give a "
+		    "size of at least 1", key);
+		return;
+	}
+	loader_entry(ld)->max_size = v;
+}
+
+static void
+key_shared(struct loader *ld, const char *key, const char *value)
+{
+	int v;
+
+	if (parse_bool(value, &v) < 0) {
+		loader_error(ld, ld->lineno, "%s: '%s' is not yes or no (yes, "
+		    "no, true, false, on, off, 1, 0)", key, value);
+		return;
+	}
+	loader_entry(ld)->shared = v;
+}
+
+static void
+key_protection(struct loader *ld, const char *key, const char *value)
+{
+	if (strcmp(value, "r") == 0) {
+		loader_entry(ld)->write = 0;
+	} else if (strcmp(value, "rw") == 0) {
+		loader_entry(ld)->write = 1;
+	} else {
+		loader_error(ld, ld->lineno, "%s: '%s' is not r or rw", key,
+		    value);
+	}
+}
+
+static void
+key_cache(struct loader *ld, const char *key, const char *value)
+{
+	struct policy_entry *e = loader_entry(ld);
+	int c;
+
+	for (c = 0; c < MAP_CACHE_NR; c++) {
+		if (strcmp(value, cache_names[c]) == 0)
+			break;
+	}
+	if (c == MAP_CACHE_NR) {
+		loader_error(ld, ld->lineno, "%s: '%s' is not default, cached, "
+		    "uncached or wc", key, value);
+		return;
+	}
+	/*
+	 * Refuse at load time what no request could ever get: /dev/zero
+	 * has one (cached) mode, and /dev/mem cannot be opened for
+	 * write-combine.
+	 */
+	if (e->kind == POLICY_ZERO && c != MAP_CACHE_DEFAULT &&
+	    c != MAP_CACHE_CACHED) {
+		loader_error(ld, ld->lineno, "%s: /dev/zero has no '%s' mode "
+		    "(default or cached)", key, value);
+		return;
+	}
+	if (e->kind != POLICY_ZERO && c == MAP_CACHE_WC) {
+		loader_error(ld, ld->lineno, "%s: /dev/mem cannot give "
+		    "write-combine (default, cached or uncached)", key);
+		return;
+	}
+	e->cache = (enum map_cache)c;
+}
+
+/* path and iomem of [mem]. */
+static void
+key_path(struct loader *ld, const char *key, const char *value)
+{
+	struct policy_entry *e = loader_entry(ld);
+	char **field = strcmp(key, "path") == 0 ? &e->path : &e->iomem;
+	char *copy;
+
+	/* The daemon runs from /: a relative path would mean something else. */
+	if (value[0] != '/') {
+		loader_error(ld, ld->lineno, "%s: '%s' is not an absolute path",
+		    key, value);
+		return;
+	}
+	copy = strdup(value);
+	if (copy == NULL) {
+		ld->err = -ENOMEM;
+		return;
+	}
+	free(*field);
+	*field = copy;
+}
+
+static void
+key_device(struct loader *ld, const char *key, const char *value)
+{
+	struct policy_entry *e = loader_entry(ld);
+
+	if (strcmp(value, "mem") != 0) {
+		loader_error(ld, ld->lineno, "%s: '%s' is not a device a region "
+		    "can be of (only 'mem')", key, value);
+		return;
+	}
+	free(e->device);
+	e->device = strdup(value);
+	if (e->device == NULL)
+		ld->err = -ENOMEM;
+}
+
+static void
+key_base(struct loader *ld, const char *key, const char *value)
+{
+	struct policy_entry *e = loader_entry(ld);
+	uint64_t v;
+	int rc;
+
+	rc = parse_number(value, &v);
+	if (rc < 0) {
+		loader_bad_number(ld, key, value, rc,
+		    "a number (decimal or 0x hex)");
+		return;
+	}
+	if (!page_aligned(v)) {
+		loader_error(ld, ld->lineno, "%s: base %#" PRIx64 " is not "
+		    "page-aligned", ld->label, v);
+		return;
+	}
+	e->base = v;
+}
+
+static void
+key_size(struct loader *ld, const char *key, const char *value)
+{
+	struct policy_entry *e = loader_entry(ld);
+	uint64_t v;
+	int rc;
+
+	rc = parse_size(value, &v);
+	if (rc < 0) {
+		loader_bad_number(ld, key, value, rc, "a size");
+		return;
+	}
+	if (v == 0) {
+		loader_error(ld, ld->lineno, "%s: size must be greater than 0",
+		    ld->label);
+		return;
+	}
+	if (!page_aligned(v)) {
+		loader_error(ld, ld->lineno, "%s: size %#" PRIx64 " is not "
+		    "page-aligned", ld->label, v);
+		return;
+	}
+	e->size = v;
+}
+
+/* ---------------------------------------------------------------------
+ * Sections
+ * --------------------------------------------------------------------- */
+
+static unsigned int
+section_mask(const struct loader *ld)
+{
+	if (ld->sect == SECT_DAEMON)
+		return IN_DAEMON;
+	switch (ld->pol->entries[ld->entry].kind) {
+	case POLICY_ZERO:
+		return IN_ZERO;
+	case POLICY_MEM:
+		return IN_MEM;
+	case POLICY_REGION:
+		return IN_REGION;
+	}
+	return 0;
+}
+
+/* The end of a section: what needs every key of it. */
+static void
+loader_close_section(struct loader *ld)
+{
+	struct policy_entry *e;
+	unsigned int mask, line;
+	int k;
+
+	if (ld->sect != SECT_ENTRY)
+		return;
+	e = loader_entry(ld);
+	mask = section_mask(ld);
+	for (k = 0; k < KEY_NR; k++) {
+		if ((keys[k].required & mask) && ld->key_line[k] == 0)
+			loader_error(ld, ld->sect_line,
+			    "%s: missing required key '%s'", ld->label,
+			    keys[k].name);
+	}
+	if (e->kind != POLICY_REGION)
+		return;
+	if (ld->key_line[KEY_MAX_SIZE] == 0)
+		e->max_size = e->size;
+	/*
+	 * base + size must itself be a 64-bit number, so that the daemon
+	 * can add them without a second thought.  A key that was wrong left
+	 * its field 0, which cannot overflow: no second error for it.
+	 */
+	if (e->size > UINT64_MAX - e->base) {
+		line = ld->key_line[KEY_BASE] > ld->key_line[KEY_SIZE] ?
+		    ld->key_line[KEY_BASE] : ld->key_line[KEY_SIZE];
+		loader_error(ld, line, "%s: base %#" PRIx64 " + size %#" PRIx64
+		    " overflows 64 bits", ld->label, e->base, e->size);
+	}
+}
+
+/* A new section of an entry: a duplicate is reported, and read all the same. */
+static void
+loader_open_entry(struct loader *ld, enum policy_kind kind, const char *name)
+{
+	const struct policy_entry *first;
+	int rc;
+
+	first = entry_lookup(ld->pol, kind, name);
+	if (first != NULL)
+		loader_error(ld, ld->lineno, "duplicate section %s (first at "
+		    "line %u)", ld->label, first->line);
+	rc = policy_add_entry(ld->pol, kind, name, ld->lineno);
+	if (rc < 0) {
+		ld->err = rc;
+		ld->sect = SECT_SKIP;
+		return;
+	}
+	ld->sect = SECT_ENTRY;
+	ld->entry = ld->pol->n_entries - 1;
+}
+
+/* s without leading and trailing white space, cut in place. */
+static char *
+trim(char *s)
+{
+	size_t n;
+
+	s += strspn(s, WHITESPACE);
+	n = strlen(s);
+	while (n > 0 && strchr(WHITESPACE, s[n - 1]) != NULL)
+		n--;
+	s[n] = '\0';
+	return s;
+}
+
+/* A header line: "[" inner "]", comments and outer space already gone. */
+static void
+loader_header(struct loader *ld, char *line)
+{
+	size_t n = strlen(line);
+	char *inner, *name;
+
+	loader_close_section(ld);
+	memset(ld->key_line, 0, sizeof(ld->key_line));
+	ld->sect = SECT_SKIP;
+	ld->sect_line = ld->lineno;
+
+	if (line[n - 1] != ']') {
+		loader_error(ld, ld->lineno, "section header '%s' does not end "
+		    "with ']'", line);
+		return;
+	}
+	line[n - 1] = '\0';
+	inner = trim(line + 1);
+	snprintf(ld->label, sizeof(ld->label), "[%s]", inner);
+
+	if (strcmp(inner, "daemon") == 0) {
+		if (ld->daemon_line != 0)
+			loader_error(ld, ld->lineno, "duplicate section [daemon] "
+			    "(first at line %u)", ld->daemon_line);
+		else
+			ld->daemon_line = ld->lineno;
+		ld->sect = SECT_DAEMON;
+	} else if (strcmp(inner, "zero") == 0) {
+		loader_open_entry(ld, POLICY_ZERO, "zero");
+	} else if (strcmp(inner, "mem") == 0) {
+		loader_open_entry(ld, POLICY_MEM, "mem");
+	} else if (strncmp(inner, "region", 6) == 0 &&
+	    (inner[6] == '\0' || strchr(WHITESPACE, inner[6]) != NULL)) {
+		name = trim(inner + 6);
+		if (*name == '\0') {
+			loader_error(ld, ld->lineno, "section [region] needs a "
+			    "name: [region NAME]");
+			return;
+		}
+		snprintf(ld->label, sizeof(ld->label), "[region %s]", name);
+		if (!region_name_valid(name))
+			loader_error(ld, ld->lineno, "%s: '%s' is not a region "
+			    "name (1 to %d of A-Z a-z 0-9 _ . -)", ld->label,
+			    name, REGION_NAME_MAX);
+		else if (strcmp(name, "zero") == 0 || strcmp(name, "mem") == 0)
+			loader_error(ld, ld->lineno, "%s: the name '%s' is "
+			    "taken by [%s]", ld->label, name, name);
+		loader_open_entry(ld, POLICY_REGION, name);
+	} else {
+		loader_error(ld, ld->lineno, "unknown section %s (expected "
+		    "[daemon], [zero], [mem] or [region NAME])", ld->label);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * inih's callbacks
+ * --------------------------------------------------------------------- */
+
+/*
+ * inih's handler: one "key = value" line of the section being read.
+ * section is inih's copy of the header, cut at 50 bytes and never set
+ * here (the reader keeps headers from inih): the loader's own is used.
+ * Always 1: every error is recorded here, never through inih.
+ */
+static int
+loader_handle(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct loader *ld = user;
+	unsigned int mask;
+	int k;
+
+	(void)section;
+	if (ld->err < 0 || ld->sect == SECT_SKIP)
+		return 1;
+	if (ld->sect == SECT_NONE) {
+		loader_error(ld, ld->lineno, "key '%s' outside any section",
+		    name);
+		return 1;
+	}
+	mask = section_mask(ld);
+	for (k = 0; k < KEY_NR; k++) {
+		if (strcmp(name, keys[k].name) == 0 && (keys[k].where & mask))
+			break;
+	}
+	if (k == KEY_NR) {
+		loader_error(ld, ld->lineno, "unknown key '%s' in %s", name,
+		    ld->label);
+		return 1;
+	}
+	if (ld->key_line[k] != 0) {
+		loader_error(ld, ld->lineno, "duplicate key '%s' in %s (first "
+		    "at line %u)", name, ld->label, ld->key_line[k]);
+		return 1;
+	}
+	ld->key_line[k] = ld->lineno;
+	if (*value == '\0') {
+		loader_error(ld, ld->lineno, "%s: no value", name);
+		return 1;
+	}
+	keys[k].set(ld, name, value);
+	return 1;
+}
+
+/*
+ * inih's reader: the next physical line, made canonical.  A key line
+ * goes to inih as it is; anything else (blank, comment, header, error)
+ * as an empty line, which inih skips.
+ */
+static char *
+loader_read(char *str, int num, void *stream)
+{
+	struct loader *ld = stream;
+	char *line, *end, *nl, *eq;
+	size_t n;
+
+	if (ld->pos >= ld->len)
+		return NULL;
+	line = ld->text + ld->pos;
+	nl = memchr(line, '\n', ld->len - ld->pos);
+	end = nl != NULL ? nl : ld->text + ld->len;
+	ld->pos = (size_t)(end - ld->text) + (nl != NULL);
+	ld->lineno++;
+	*end = '\0';		/* text has a byte past len for the last line */
+	str[0] = '\0';
+
+	if (strlen(line) != (size_t)(end - line)) {
+		loader_error(ld, ld->lineno, "line holds a NUL byte");
+		return str;
+	}
+	if (ld->lineno == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0)
+		line += 3;	/* a UTF-8 byte order mark */
+
+	/* '#' and ';' start a comment anywhere, as the example file says. */
+	line[strcspn(line, "#;")] = '\0';
+	line = trim(line);
+	n = strlen(line);
+	if (n == 0)
+		return str;
+	if (line[0] == '[') {
+		loader_header(ld, line);
+		return str;
+	}
+
+	eq = strchr(line, '=');
+	if (eq == NULL) {
+		loader_error(ld, ld->lineno, "expected 'key = value' or "
+		    "'[section]', not '%s'", line);
+		return str;
+	}
+	if (eq == line) {
+		loader_error(ld, ld->lineno, "missing key before '='");
+		return str;
+	}
+	/* inih would split "a:b = c" at the ':'. */
+	if (memchr(line, ':', (size_t)(eq - line)) != NULL) {
+		*eq = '\0';
+		loader_error(ld, ld->lineno, "'%s' is not a key name",
+		    trim(line));
+		return str;
+	}
+	/* inih's line buffer holds num bytes, newline and NUL included. */
+	if (num < 2 || n > (size_t)num - 2) {
+		loader_error(ld, ld->lineno, "line too long: %zu characters "
+		    "without the comment, at most %d", n, num - 2);
+		return str;
+	}
+	memcpy(str, line, n);
+	str[n] = '\n';
+	str[n + 1] = '\0';
+	return str;
+}
+
+/* ---------------------------------------------------------------------
+ * Loading
+ * --------------------------------------------------------------------- */
+
+/* The whole file into a malloc'd buffer with one spare byte at the end. */
+static int
+file_read(const char *path, char **textp, size_t *lenp)
+{
+	char *buf = NULL, *nbuf;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (cap - len < 2) {
+			cap = cap != 0 ? cap * 2 : 4096;
+			nbuf = realloc(buf, cap);
+			if (nbuf == NULL) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > POLICY_FILE_MAX) {
+			err = -EFBIG;
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*textp = buf;
+	*lenp = len;
+	return 0;
+
+fail:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+int
+policy_load(const char *path, struct policy **out,
+    struct policy_errors *errs)
+{
+	struct policy_errors local = { NULL, 0 };
+	struct loader ld;
+	int rc;
+
+	if (errs == NULL)
+		errs = &local;
+	errs->v = NULL;
+	errs->n = 0;
+	if (out == NULL || path == NULL)
+		return -EINVAL;
+	*out = NULL;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.errs = errs;
+	ld.sect = SECT_NONE;
+
+	rc = file_read(path, &ld.text, &ld.len);
+	if (rc < 0) {
+		if (rc == -EFBIG)
+			loader_error(&ld, 0, "%s: larger than %u bytes: not a "
+			    "policy file", path, POLICY_FILE_MAX);
+		else
+			loader_error(&ld, 0, "cannot read %s: %s", path,
+			    strerror(-rc));
+		goto out;
+	}
+	ld.pol = policy_alloc();
+	if (ld.pol == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+
+	rc = ini_parse_stream(loader_read, &ld, loader_handle, &ld);
+	loader_close_section(&ld);
+	if (ld.err < 0) {
+		rc = ld.err;
+		goto out;
+	}
+	/*
+	 * The handler never fails and the reader hands inih only valid
+	 * lines, so inih has nothing to say but "out of memory" (-2); any
+	 * other complaint means it read a line differently than the reader
+	 * thought, and the file is not trusted.
+	 */
+	if (rc == -2) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (rc != 0)
+		loader_error(&ld, rc > 0 ? (unsigned int)rc : 0,
+		    "libinih could not parse this line");
+	if (ld.err < 0) {
+		rc = ld.err;
+		goto out;
+	}
+	if (errs->n > 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	*out = ld.pol;
+	ld.pol = NULL;
+	rc = 0;
+
+out:
+	policy_free(ld.pol);
+	free(ld.text);
+	policy_errors_free(&local);
+	return rc;
+}
+
+int
+policy_default(struct policy **out)
+{
+	struct policy *pol;
+	int rc;
+
+	*out = NULL;
+	pol = policy_alloc();
+	if (pol == NULL)
+		return -ENOMEM;
+	rc = policy_add_entry(pol, POLICY_ZERO, "zero", 0);
+	if (rc < 0) {
+		policy_free(pol);
+		return rc;
+	}
+	pol->entries[0].who.everyone = 1;
+	*out = pol;
+	return 0;
+}
+
+void
+policy_free(struct policy *pol)
+{
+	size_t i;
+
+	if (pol == NULL)
+		return;
+	for (i = 0; i < pol->n_entries; i++)
+		entry_free(&pol->entries[i]);
+	free(pol->entries);
+	free(pol);
+}
+
+void
+policy_errors_free(struct policy_errors *errs)
+{
+	if (errs == NULL)
+		return;
+	free(errs->v);
+	errs->v = NULL;
+	errs->n = 0;
+}
+
+const struct policy_entry *
+policy_find(const struct policy *pol, const char *name)
+{
+	size_t i;
+
+	if (pol == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < pol->n_entries; i++) {
+		if (strcmp(pol->entries[i].name, name) == 0)
+			return &pol->entries[i];
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Checking
+ * --------------------------------------------------------------------- */
+
+static int
+who_has_gid(const struct policy_who *who, gid_t gid)
+{
+	size_t i;
+
+	for (i = 0; i < who->n_gids; i++) {
+		if (who->gids[i] == gid)
+			return 1;
+	}
+	return 0;
+}
+
+/* uid 0 is nobody special: root is let in only as the file says. */
+static int
+who_allows(const struct policy_who *who, const struct policy_peer *peer)
+{
+	size_t i;
+
+	if (who->everyone)
+		return 1;
+	for (i = 0; i < who->n_uids; i++) {
+		if (who->uids[i] == peer->uid)
+			return 1;
+	}
+	if (who_has_gid(who, peer->gid))
+		return 1;
+	for (i = 0; i < peer->n_groups; i++) {
+		if (who_has_gid(who, peer->groups[i]))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A request for DEFAULT passes: it leaves the choice to the daemon,
+ * which then applies the entry's mode.
+ */
+static int
+cache_allowed(const struct policy_entry *e, enum map_cache cache)
+{
+	if ((unsigned int)cache >= MAP_CACHE_NR)
+		return 0;
+	return e->cache == MAP_CACHE_DEFAULT || cache == MAP_CACHE_DEFAULT ||
+	    cache == e->cache;
+}
+
+/* [offset, offset + size) inside [0, e->size), without overflow. */
+static int
+region_contains(const struct policy_entry *e, uint64_t offset, uint64_t size)
+{
+	return offset < e->size && size <= e->size - offset;
+}
+
+int
+policy_check(const struct policy_entry *e, const struct policy_peer *peer,
+    uint64_t offset, uint64_t size, unsigned int flags, enum map_cache cache,
+    const char **why)
+{
+	const char *reason = NULL;
+	int rc = 0;
+
+	/* Fail closed on a malformed call: a check must not guess. */
+	if (e == NULL || peer == NULL || (peer->n_groups != 0 &&
+	    peer->groups == NULL) || (flags & ~MAP_DESC_REQUEST_FLAGS) != 0) {
+		rc = -EINVAL;
+		reason = "malformed request";
+	} else if (!who_allows(&e->who, peer)) {
+		rc = -EPERM;
+		reason = "user not allowed: not in the entry's users or groups";
+	} else if (size > e->max_size) {
+		rc = -EFBIG;
+		reason = "size over the entry's max_size";
+	} else if ((flags & MAP_DESC_SHARED) && !e->shared) {
+		rc = -EPERM;
+		reason = "shared mapping not allowed: the entry says shared = no";
+	} else if ((flags & MAP_DESC_WRITE) && !e->write) {
+		rc = -EACCES;
+		reason = "write not allowed: the entry says protection = r";
+	} else if (!cache_allowed(e, cache)) {
+		rc = -EINVAL;
+		reason = "cache mode not allowed: the entry names another";
+	} else if (e->kind == POLICY_REGION &&
+	    !region_contains(e, offset, size)) {
+		rc = -EINVAL;
+		reason = "range outside the region";
+	}
+	if (why != NULL)
+		*why = reason;
+	return rc;
+}

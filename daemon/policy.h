@@ -1,0 +1,110 @@
+/*
+ * The policy: who may map what, read from mmapd.conf (INI, parsed by
+ * libinih) or built in.  It knows names, uids, gids, sizes and flags;
+ * it never opens a device and never sees a socket.
+ */
+#ifndef MMAPD_POLICY_H
+#define MMAPD_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "engine.h"
+
+enum policy_kind {
+	POLICY_ZERO,		/* [zero] */
+	POLICY_MEM,		/* [mem] */
+	POLICY_REGION,		/* [region NAME] */
+};
+
+/* Who may map: users and groups by id, resolved when the file is read. */
+struct policy_who {
+	int everyone;		/* users = * */
+	uid_t *uids;
+	size_t n_uids;
+	gid_t *gids;
+	size_t n_gids;
+};
+
+struct policy_entry {
+	char *name;		/* "zero", "mem", or the region's name */
+	enum policy_kind kind;
+	unsigned int line;	/* of its section header; 0 when built in */
+	struct policy_who who;
+	uint64_t max_size;	/* largest size one Map may ask for */
+	int shared;		/* shared mappings allowed */
+	int write;		/* protection = rw */
+	enum map_cache cache;	/* cache = ...; DEFAULT: the driver decides */
+
+	/* [mem]: where the device and its table are (test seams). */
+	char *path;		/* default /dev/mem */
+	char *iomem;		/* default /proc/iomem */
+
+	/* [region NAME]: a range of a device. */
+	char *device;		/* "mem" */
+	uint64_t base;		/* physical base */
+	uint64_t size;		/* bytes, offsets in a Map are within it */
+};
+
+struct policy {
+	struct policy_entry *entries;	/* in file order */
+	size_t n_entries;
+	mode_t socket_mode;		/* [daemon] socket_mode */
+	gid_t socket_group;		/* [daemon] socket_group */
+	int has_socket_group;
+};
+
+/* What a file got wrong, one line each, in file order. */
+struct policy_error {
+	unsigned int line;		/* 0: the file as a whole */
+	char msg[200];
+};
+
+struct policy_errors {
+	struct policy_error *v;
+	size_t n;
+};
+
+/* The caller, as SO_PEERCRED and SO_PEERGROUPS tell. */
+struct policy_peer {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	size_t n_groups;
+};
+
+/*
+ * Read a policy file.  0 and *out on success.  -EINVAL when the file is
+ * wrong, with every problem found in *errs; -errno when it cannot be
+ * read.  *errs is the caller's to free with policy_errors_free() in every
+ * case.
+ */
+int policy_load(const char *path, struct policy **out,
+    struct policy_errors *errs);
+
+/* No file at all: zero for everyone up to POLICY_DEFAULT_MAX, nothing else. */
+#define POLICY_DEFAULT_MAX	(64ull << 20)
+int policy_default(struct policy **out);
+
+void policy_free(struct policy *pol);
+void policy_errors_free(struct policy_errors *errs);
+
+const struct policy_entry *policy_find(const struct policy *pol,
+    const char *name);
+
+/*
+ * May peer map size bytes at offset of e, shared or not, writable or not,
+ * in cache mode cache?  0 if so; else a negative errno and *why:
+ *	-EPERM	the peer is not in the entry's users or groups, or asked for
+ *		shared where the entry does not allow it
+ *	-EACCES	write asked where protection = r
+ *	-EFBIG	size over max_size
+ *	-EINVAL	a cache mode other than the entry's (when it names one), or
+ *		a range outside a region
+ */
+int policy_check(const struct policy_entry *e, const struct policy_peer *peer,
+    uint64_t offset, uint64_t size, unsigned int flags, enum map_cache cache,
+    const char **why);
+
+#endif /* MMAPD_POLICY_H */

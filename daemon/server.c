@@ -1,0 +1,453 @@
+/*
+ * The loop: the listening socket, one poll handle per client, and the
+ * signals.  recvmsg/sendmsg are done here directly, because libuv's
+ * stream writes cannot carry an fd that is not a libuv handle.
+ *
+ * A client has at most one reply in flight.  While it waits to go out the
+ * client is not read, so one that never reads its replies only stalls
+ * itself, and the daemon's memory for it stays bounded.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "server.h"
+
+struct client {
+	struct session s;
+	uv_poll_t poll;
+	struct server *srv;
+	struct client *next;
+	int events;		/* what poll is started for */
+};
+
+struct server {
+	uv_loop_t *loop;
+	struct mmapd *d;
+	const struct server_config *cfg;
+	int listen_fd;
+	int spare_fd;		/* given up to accept-and-drop when out of fds */
+	uv_poll_t listen_poll;
+	uv_timer_t accept_pause;	/* out of fds with no spare: wait */
+	uv_signal_t sig_term, sig_int, sig_hup;
+	struct client *clients;
+	int stopping;
+};
+
+static void client_close(struct client *c);
+
+static void
+client_closed(uv_handle_t *h)
+{
+	struct client *c = h->data;
+
+	close(c->s.fd);
+	peer_free(&c->s.peer);
+	free(c);
+}
+
+static void
+client_close(struct client *c)
+{
+	struct server *srv = c->srv;
+	struct client **pp;
+
+	for (pp = &srv->clients; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	srv->d->n_clients--;
+	session_end(&c->s);
+	uv_poll_stop(&c->poll);
+	uv_close((uv_handle_t *)&c->poll, client_closed);
+}
+
+static void client_event(uv_poll_t *h, int status, int events);
+
+static int
+client_watch(struct client *c, int events)
+{
+	int err;
+
+	if (c->events == events)
+		return 0;
+	err = uv_poll_start(&c->poll, events, client_event);
+	if (err == 0)
+		c->events = events;
+	return err;
+}
+
+/* Send the waiting reply.  0: sent or waiting for room; <0: drop client. */
+static int
+client_flush(struct client *c)
+{
+	struct session *s = &c->s;
+	int err;
+
+	if (s->out_len == 0)
+		return 0;
+	err = wire_send(s->fd, s->out, s->out_len, s->out_fd);
+	if (err == -EAGAIN)
+		return client_watch(c, UV_WRITABLE);
+	if (s->out_fd >= 0)
+		close(s->out_fd);
+	s->out_fd = -1;
+	s->out_len = 0;
+	if (err)
+		return err;
+	if (s->closing)
+		return -ECONNRESET;
+	return client_watch(c, UV_READABLE);
+}
+
+static void
+client_read(struct client *c)
+{
+	uint8_t buf[WIRE_MAX];
+	int fds[WIRE_MAX_FDS];
+	size_t nfds = 0, had;
+	ssize_t len;
+
+	len = wire_recv(c->s.fd, buf, sizeof(buf), fds, &nfds);
+	if (len == -EAGAIN)
+		return;
+	/* Nothing a client sends is kept: its fds are closed unread. */
+	had = nfds;
+	wire_close_fds(fds, &nfds);
+	if (session_input(&c->s, buf, len, had) < 0) {
+		client_close(c);
+		return;
+	}
+	if (client_flush(c) < 0)
+		client_close(c);
+}
+
+static void
+client_event(uv_poll_t *h, int status, int events)
+{
+	struct client *c = h->data;
+
+	if (status < 0) {
+		client_close(c);
+		return;
+	}
+	if (events & UV_WRITABLE) {
+		if (client_flush(c) < 0) {
+			client_close(c);
+			return;
+		}
+	}
+	if ((events & UV_READABLE) && c->s.out_len == 0)
+		client_read(c);
+}
+
+static void
+client_accept(struct server *srv, int fd)
+{
+	struct client *c;
+	int err;
+
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		log_warn("accept: out of memory, dropping a client");
+		close(fd);
+		return;
+	}
+	c->srv = srv;
+	c->s.d = srv->d;
+	c->s.fd = fd;
+	c->s.out_fd = -1;
+	err = peer_read(fd, &c->s.peer);
+	if (err) {
+		log_warn("accept: uid %u pid %d: cannot read credentials: %s; "
+		    "dropping the client", (unsigned)c->s.peer.uid,
+		    (int)c->s.peer.pid, strerror(-err));
+		goto fail;
+	}
+	err = uv_poll_init(srv->loop, &c->poll, fd);
+	if (err) {
+		log_warn("accept: %s, dropping a client", uv_strerror(err));
+		goto fail;
+	}
+	c->poll.data = c;
+	c->next = srv->clients;
+	srv->clients = c;
+	srv->d->n_clients++;
+	if (client_watch(c, UV_READABLE) < 0)
+		client_close(c);
+	return;
+
+fail:
+	peer_free(&c->s.peer);
+	close(fd);
+	free(c);
+}
+
+static void listen_event(uv_poll_t *h, int status, int events);
+
+static void
+accept_resume(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+
+	if (!srv->stopping)
+		uv_poll_start(&srv->listen_poll, UV_READABLE, listen_event);
+}
+
+/*
+ * Out of fds: drop the client at the head of the queue with the spare fd,
+ * or poll would spin on it.  With no spare either, stop listening for a
+ * moment instead.
+ */
+static int
+accept_starved(struct server *srv)
+{
+	int fd;
+
+	if (srv->spare_fd >= 0) {
+		close(srv->spare_fd);
+		fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;	/* the queue is empty: nothing to drop */
+		log_warn("accept: out of file descriptors, dropping a client");
+		return 0;
+	}
+	log_warn("accept: out of file descriptors, pausing for 100 ms");
+	uv_poll_stop(&srv->listen_poll);
+	uv_timer_start(&srv->accept_pause, accept_resume, 100, 0);
+	return -1;
+}
+
+static void
+listen_event(uv_poll_t *h, int status, int events)
+{
+	struct server *srv = h->data;
+	int fd;
+
+	(void)events;
+	if (status < 0) {
+		log_err("listening socket: %s", uv_strerror(status));
+		return;
+	}
+	for (;;) {
+		fd = accept4(srv->listen_fd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			client_accept(srv, fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EMFILE || errno == ENFILE) {
+			if (accept_starved(srv) == 0)
+				continue;
+			return;
+		}
+		if (errno != EAGAIN)
+			log_warn("accept: %s", strerror(errno));
+		return;
+	}
+}
+
+static void
+server_stop(struct server *srv, const char *why)
+{
+	struct client *c;
+	unsigned int leases = srv->d->n_leases;
+
+	if (srv->stopping)
+		return;
+	srv->stopping = 1;
+	log_info("%s: stopping; closing %u clients, releasing %u leases",
+	    why, srv->d->n_clients, leases);
+	uv_poll_stop(&srv->listen_poll);
+	uv_close((uv_handle_t *)&srv->listen_poll, NULL);
+	uv_timer_stop(&srv->accept_pause);
+	uv_close((uv_handle_t *)&srv->accept_pause, NULL);
+	while ((c = srv->clients) != NULL) {
+		/* A reply already made still goes out if the socket takes it. */
+		if (c->s.out_len > 0)
+			(void)wire_send(c->s.fd, c->s.out, c->s.out_len,
+			    c->s.out_fd);
+		client_close(c);
+	}
+	uv_close((uv_handle_t *)&srv->sig_term, NULL);
+	uv_close((uv_handle_t *)&srv->sig_int, NULL);
+	uv_close((uv_handle_t *)&srv->sig_hup, NULL);
+}
+
+static void
+signal_event(uv_signal_t *h, int signum)
+{
+	struct server *srv = h->data;
+
+	if (signum == SIGHUP) {
+		if (srv->cfg->reload != NULL)
+			srv->cfg->reload(srv->d);
+		return;
+	}
+	server_stop(srv, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* Make the socket's folder when it is missing: /run/mmapd after a boot. */
+static int
+listen_dir(const char *path)
+{
+	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *dir;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	dir = dirname(buf);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Bind path.  A socket file left by a dead daemon is replaced; one that a
+ * live daemon answers on is left alone.
+ */
+static int
+listen_bind(int fd, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	mode_t old;
+	int probe, r, err;
+
+	old = umask(0177);
+	r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	err = errno;
+	umask(old);
+	if (r == 0)
+		return 0;
+	if (err != EADDRINUSE)
+		return -err;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return -errno;
+	r = connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
+	err = errno;
+	close(probe);
+	if (r == 0)
+		return -EADDRINUSE;
+	if (err != ECONNREFUSED)
+		return -err;
+	log_info("%s: replacing a stale socket", sa->sun_path);
+	if (unlink(sa->sun_path) < 0)
+		return -errno;
+	old = umask(0177);
+	r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	err = errno;
+	umask(old);
+	return r == 0 ? 0 : -err;
+}
+
+static int
+listen_open(const struct server_config *cfg, const struct policy *pol,
+    int *fdp)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	if (strlen(cfg->socket_path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, cfg->socket_path);
+	err = listen_dir(cfg->socket_path);
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = listen_bind(fd, &sa);
+	if (err)
+		goto fail;
+	if (chmod(sa.sun_path, pol->socket_mode) < 0 ||
+	    (pol->has_socket_group &&
+	    chown(sa.sun_path, (uid_t)-1, pol->socket_group) < 0) ||
+	    listen(fd, 128) < 0) {
+		err = -errno;
+		unlink(sa.sun_path);
+		goto fail;
+	}
+	*fdp = fd;
+	return 0;
+fail:
+	close(fd);
+	return err;
+}
+
+int
+server_run(struct mmapd *d, const struct server_config *cfg)
+{
+	struct server srv = { .d = d, .cfg = cfg, .listen_fd = -1 };
+	int err;
+
+	srv.loop = uv_default_loop();
+	err = listen_open(cfg, d->policy, &srv.listen_fd);
+	if (err) {
+		log_err("%s: %s%s", cfg->socket_path, strerror(-err),
+		    err == -EADDRINUSE ? " (a running mmapd serves it)" :
+		    err == -EEXIST ? " (it is not a socket)" : "");
+		return err;
+	}
+	srv.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if ((err = uv_poll_init(srv.loop, &srv.listen_poll, srv.listen_fd)) ||
+	    (err = uv_timer_init(srv.loop, &srv.accept_pause)) ||
+	    (err = uv_signal_init(srv.loop, &srv.sig_term)) ||
+	    (err = uv_signal_init(srv.loop, &srv.sig_int)) ||
+	    (err = uv_signal_init(srv.loop, &srv.sig_hup))) {
+		log_err("event loop: %s", uv_strerror(err));
+		goto out;
+	}
+	srv.listen_poll.data = srv.accept_pause.data = srv.sig_term.data =
+	    srv.sig_int.data = srv.sig_hup.data = &srv;
+	if ((err = uv_poll_start(&srv.listen_poll, UV_READABLE, listen_event)) ||
+	    (err = uv_signal_start(&srv.sig_term, signal_event, SIGTERM)) ||
+	    (err = uv_signal_start(&srv.sig_int, signal_event, SIGINT)) ||
+	    (err = uv_signal_start(&srv.sig_hup, signal_event, SIGHUP))) {
+		log_err("event loop: %s", uv_strerror(err));
+		server_stop(&srv, "start-up failed");
+		uv_run(srv.loop, UV_RUN_DEFAULT);
+		goto out;
+	}
+	/* A client that vanishes mid-reply must not kill us with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+
+	log_info("listening on %s (mode %04o), version %s", cfg->socket_path,
+	    (unsigned int)d->policy->socket_mode, PACKAGE_VERSION);
+	err = uv_run(srv.loop, UV_RUN_DEFAULT);
+	if (err)
+		log_warn("event loop ended with handles active");
+	err = 0;
+	log_info("stopped");
+out:
+	unlink(cfg->socket_path);
+	close(srv.listen_fd);
+	if (srv.spare_fd >= 0)
+		close(srv.spare_fd);
+	(void)uv_loop_close(srv.loop);
+	return err;
+}

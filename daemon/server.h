@@ -1,0 +1,16 @@
+/* The event loop's face to main.c. */
+#ifndef MMAPD_SERVER_H
+#define MMAPD_SERVER_H
+
+struct mmapd;
+
+struct server_config {
+	const char *socket_path;
+	/* SIGHUP: read the policy again; keep the old one if it is broken. */
+	void (*reload)(struct mmapd *d);
+};
+
+/* Serve until SIGTERM or SIGINT.  0 then, or a negative errno at start. */
+int server_run(struct mmapd *d, const struct server_config *cfg);
+
+#endif /* MMAPD_SERVER_H */

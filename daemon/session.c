@@ -1,0 +1,573 @@
+/*
+ * One client's requests: decode the packet, check it against the policy,
+ * run the engine, record the lease, encode the reply.  No libuv here: the
+ * server hands in packets and sends out what is left in s->out.
+ *
+ * A packet that does not decode, or is too big, is a protocol violation:
+ * an error reply, then the connection closes.  A request that is well
+ * formed but refused gets an error reply and the connection goes on.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "mmapd.pb-c.h"
+
+#define LIST_PAGE	24	/* leases a reply; 24 of the largest fit 4 KiB */
+#define QUOTE_LEN	(4 * NAME_MAX_LEN + 3)
+
+typedef Mmapd__V1__Reply Reply;
+
+int
+peer_read(int fd, struct peer *peer)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	gid_t *g;
+
+	memset(peer, 0, sizeof(*peer));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	peer->uid = cred.uid;
+	peer->gid = cred.gid;
+	peer->pid = cred.pid;
+
+	/*
+	 * Supplementary groups count for the policy.  The kernel says how
+	 * much room they need when the first guess is short.
+	 */
+	len = 32 * sizeof(gid_t);
+	for (;;) {
+		g = realloc(peer->groups, len ? len : sizeof(gid_t));
+		if (g == NULL)
+			return -ENOMEM;
+		peer->groups = g;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0)
+			break;
+		if (errno != ERANGE)
+			return -errno;
+	}
+	peer->n_groups = len / sizeof(gid_t);
+	return 0;
+}
+
+void
+peer_free(struct peer *peer)
+{
+	free(peer->groups);
+	peer->groups = NULL;
+	peer->n_groups = 0;
+}
+
+static int
+name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= NAME_MAX_LEN;
+}
+
+static void
+reply_send(struct session *s, Reply *r, int fd)
+{
+	size_t n = mmapd__v1__reply__get_packed_size(r);
+
+	/* Every reply is bounded by construction; a bug must not overflow. */
+	if (n > sizeof(s->out)) {
+		log_err("reply of %zu bytes does not fit a packet", n);
+		if (fd >= 0)
+			close(fd);
+		s->closing = 1;
+		s->out_len = 0;
+		return;
+	}
+	s->out_len = mmapd__v1__reply__pack(r, s->out);
+	s->out_fd = fd;
+}
+
+static void
+reply_error(struct session *s, uint64_t id, int err, const char *msg)
+{
+	Reply r = MMAPD__V1__REPLY__INIT;
+
+	r.request_id = id;
+	r.error = -err;
+	r.message = (char *)(msg ? msg : strerror(-err));
+	reply_send(s, &r, -1);
+}
+
+static const char *
+errno_name(int err)
+{
+	const char *n = strerrorname_np(-err);
+
+	return n ? n : "EUNKNOWN";
+}
+
+static void
+audit_deny(struct session *s, const Mmapd__V1__Map *m, int err,
+    const char *why)
+{
+	char qd[QUOTE_LEN], qr[QUOTE_LEN], qw[256];
+
+	log_notice("audit: event=deny uid=%u gid=%u pid=%d device=%s "
+	    "region=%s offset=%llu size=%llu shared=%d write=%d "
+	    "result=denied errno=%s msg=%s", (unsigned)s->peer.uid,
+	    (unsigned)s->peer.gid, (int)s->peer.pid,
+	    log_quote(m->device, qd, sizeof(qd)),
+	    log_quote(m->region, qr, sizeof(qr)),
+	    (unsigned long long)m->offset, (unsigned long long)m->size,
+	    m->shared ? 1 : 0, m->write ? 1 : 0, errno_name(err),
+	    log_quote(why, qw, sizeof(qw)));
+}
+
+static void
+audit_grant(struct session *s, const struct lease *l, const char *kind,
+    enum map_cache cache)
+{
+	char qd[QUOTE_LEN], qr[QUOTE_LEN];
+
+	log_info("audit: event=grant lease=%llu uid=%u gid=%u pid=%d "
+	    "device=%s region=%s offset=%llu size=%llu prot=%s shared=%d "
+	    "kind=%s cache=%s result=ok errno=0",
+	    (unsigned long long)l->id, (unsigned)s->peer.uid,
+	    (unsigned)s->peer.gid, (int)s->peer.pid,
+	    log_quote(l->device, qd, sizeof(qd)),
+	    log_quote(l->shm ? l->shm->name : "", qr, sizeof(qr)),
+	    (unsigned long long)l->offset, (unsigned long long)l->size,
+	    l->prot & PROT_WRITE ? "rw" : "r", l->shared, kind,
+	    map_cache_name(cache));
+}
+
+static void
+session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
+{
+	Reply r = MMAPD__V1__REPLY__INIT;
+	Mmapd__V1__HelloReply hr = MMAPD__V1__HELLO_REPLY__INIT;
+	static char *features[] = { "zero", "shared-names", "mem" };
+	char msg[128];
+
+	if (h->protocol_major != PROTOCOL_MAJOR) {
+		snprintf(msg, sizeof(msg), "protocol %u.%u is not spoken here; "
+		    "this daemon speaks %u.%u", h->protocol_major,
+		    h->protocol_minor, PROTOCOL_MAJOR, PROTOCOL_MINOR);
+		reply_error(s, id, -EPROTONOSUPPORT, msg);
+		return;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", h->client_name);
+	hr.server_version = (char *)PACKAGE_VERSION;
+	hr.protocol_major = PROTOCOL_MAJOR;
+	hr.protocol_minor = PROTOCOL_MINOR;
+	hr.features = features;
+	hr.n_features = s->d->have_mem ? 3 : 2;
+	r.request_id = id;
+	r.body_case = MMAPD__V1__REPLY__BODY_HELLO;
+	r.hello = &hr;
+	reply_send(s, &r, -1);
+}
+
+/* Which opened device serves an entry, and where its range starts. */
+static int
+entry_device(struct mmapd *d, const struct policy_entry *e,
+    const struct map_device **dev, uint64_t *base, const char **why)
+{
+	*base = 0;
+	switch (e->kind) {
+	case POLICY_ZERO:
+		*dev = &d->zero;
+		return 0;
+	case POLICY_REGION:
+		*base = e->base;
+		/* FALLTHROUGH */
+	case POLICY_MEM:
+		if (!d->have_mem) {
+			*why = "/dev/mem was not opened at start-up";
+			return -ENODEV;
+		}
+		*dev = &d->mem.dev;
+		return 0;
+	}
+	*why = "no such device";
+	return -ENODEV;
+}
+
+/*
+ * A second open of a named region for a read-only grant, so that its
+ * holder cannot map it writable.
+ */
+static int
+shm_open_for(const struct shm_name *n, int write, int *fdp)
+{
+	char path[64];
+	int fd;
+
+	if (write)
+		fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
+	else {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", n->fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	*fdp = fd;
+	return 0;
+}
+
+/* Attach to a named region, or create it through the engine. */
+static int
+map_named(struct session *s, const Mmapd__V1__Map *m,
+    struct map_request *req, struct map_result *res, struct shm_name **shmp,
+    const char **why)
+{
+	struct mmapd *d = s->d;
+	struct shm_name *n;
+	uint64_t page = map_page_size(), size;
+	int err, fd;
+
+	n = shm_find(d, m->region);
+	if (n == NULL) {
+		err = engine_map(&d->engine, req, res);
+		if (err) {
+			*why = res->msg;
+			return err;
+		}
+		fd = fcntl(res->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			err = -errno;
+			goto fail;
+		}
+		n = shm_add(d, m->region, fd, res->size);
+		if (n == NULL) {
+			close(fd);
+			err = -ENOMEM;
+			goto fail;
+		}
+		if (!m->write) {
+			/* The creator's own fd must be read-only too. */
+			engine_result_close(res);
+			err = shm_open_for(n, 0, &res->fd);
+			if (err) {
+				shm_put(d, n);
+				*why = "cannot reopen the shared memory read-only";
+				return err;
+			}
+		}
+		*shmp = n;
+		return 0;
+	}
+
+	if (req->size > UINT64_MAX - page) {
+		*why = "size does not fit once rounded up to a page";
+		return -ENOMEM;
+	}
+	size = (req->size + page - 1) & ~(page - 1);
+	if (size != n->size) {
+		*why = "the named shared memory exists with another size";
+		return -EINVAL;
+	}
+	memset(res, 0, sizeof(*res));
+	err = shm_open_for(n, m->write, &res->fd);
+	if (err) {
+		res->fd = -1;
+		*why = "cannot open the shared memory";
+		return err;
+	}
+	res->kind = MAP_KIND_SHMEM;
+	res->size = n->size;
+	res->prot = PROT_READ | (m->write ? PROT_WRITE : 0);
+	res->mmap_flags = MAP_SHARED;
+	res->cache = MAP_CACHE_CACHED;
+	*shmp = n;
+	return 0;
+
+fail:
+	engine_result_close(res);
+	*why = "out of resources";
+	return err;
+}
+
+static void
+session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
+{
+	struct mmapd *d = s->d;
+	const struct policy_entry *e;
+	struct policy_peer pp = {
+		.uid = s->peer.uid,
+		.gid = s->peer.gid,
+		.groups = s->peer.groups,
+		.n_groups = s->peer.n_groups,
+	};
+	struct map_request req = { 0 };
+	struct map_result res = { .fd = -1 };
+	struct shm_name *shm = NULL;
+	Mmapd__V1__Grant g = MMAPD__V1__GRANT__INIT;
+	Reply r = MMAPD__V1__REPLY__INIT;
+	const char *why = NULL;
+	struct lease *l;
+	uint64_t base;
+	int err;
+
+	req.flags = (m->shared ? MAP_DESC_SHARED : 0) |
+	    (m->write ? MAP_DESC_WRITE : 0);
+	req.cache = (enum map_cache)m->cache;
+	if (!name_ok(m->device)) {
+		err = -EINVAL;
+		why = "device name missing or longer than 63 bytes";
+		goto deny;
+	}
+	if ((unsigned int)m->cache >= MAP_CACHE_NR) {
+		err = -EINVAL;
+		why = "unknown cache mode";
+		goto deny;
+	}
+	e = policy_find(d->policy, m->device);
+	if (e == NULL) {
+		err = -ENODEV;
+		why = "no such device or region";
+		goto deny;
+	}
+	err = policy_check(e, &pp, m->offset, m->size, req.flags, req.cache,
+	    &why);
+	if (err)
+		goto deny;
+	if (req.cache == MAP_CACHE_DEFAULT)
+		req.cache = e->cache;
+	if (m->region[0] != '\0' &&
+	    (e->kind != POLICY_ZERO || !m->shared || !name_ok(m->region))) {
+		err = -EINVAL;
+		why = "a shared-memory name (1-63 bytes) goes with a shared "
+		    "zero mapping only";
+		goto deny;
+	}
+	err = entry_device(d, e, &req.dev, &base, &why);
+	if (err)
+		goto deny;
+	/* policy_check() has kept offset + size inside a region. */
+	req.offset = base + m->offset;
+	req.size = m->size;
+	req.peer.uid = s->peer.uid;
+	req.peer.gid = s->peer.gid;
+	req.peer.pid = s->peer.pid;
+
+	if (m->region[0] != '\0')
+		err = map_named(s, m, &req, &res, &shm, &why);
+	else {
+		err = engine_map(&d->engine, &req, &res);
+		why = res.msg;
+	}
+	if (err)
+		goto deny;
+
+	/* A lease shows the offset as asked: within the region, if any. */
+	l = lease_add(d, s, m->device, res.offset - base, res.size, res.prot,
+	    res.mmap_flags == MAP_SHARED, shm);
+	if (l == NULL) {
+		if (shm != NULL)
+			shm_put(d, shm);
+		engine_result_close(&res);
+		err = -ENOMEM;
+		why = "out of memory";
+		goto deny;
+	}
+	g.lease_id = l->id;
+	g.size = res.size;
+	g.mmap_offset = res.offset;
+	g.mmap_flags = (uint32_t)res.mmap_flags;
+	g.prot = (uint32_t)res.prot;
+	g.fd_kind = (Mmapd__V1__FdKind)res.kind;
+	g.cache = (Mmapd__V1__CacheMode)res.cache;
+	r.request_id = id;
+	r.body_case = MMAPD__V1__REPLY__BODY_GRANT;
+	r.grant = &g;
+	audit_grant(s, l, map_kind_name(res.kind), res.cache);
+	/* The fd goes out with the reply; the server closes it then. */
+	reply_send(s, &r, res.fd);
+	return;
+
+deny:
+	audit_deny(s, m, err, why ? why : strerror(-err));
+	reply_error(s, id, err, why);
+}
+
+static void
+session_release(struct session *s, uint64_t id, const Mmapd__V1__Release *rel)
+{
+	Reply r = MMAPD__V1__REPLY__INIT;
+	Mmapd__V1__Ack ack = MMAPD__V1__ACK__INIT;
+	struct lease *l = lease_find(s->d, rel->lease_id);
+
+	if (l == NULL || l->owner != s) {
+		reply_error(s, id, -ENOENT, "no such lease on this connection");
+		return;
+	}
+	log_info("audit: event=release lease=%llu uid=%u pid=%d",
+	    (unsigned long long)l->id, (unsigned)s->peer.uid,
+	    (int)s->peer.pid);
+	lease_drop(s->d, l);
+	r.request_id = id;
+	r.body_case = MMAPD__V1__REPLY__BODY_RELEASE;
+	r.release = &ack;
+	reply_send(s, &r, -1);
+}
+
+/* A user sees its own leases; root sees all. */
+static void
+session_list(struct session *s, uint64_t id, const Mmapd__V1__List *req)
+{
+	Mmapd__V1__Lease items[LIST_PAGE], *ptrs[LIST_PAGE];
+	Mmapd__V1__ListReply lr = MMAPD__V1__LIST_REPLY__INIT;
+	Reply r = MMAPD__V1__REPLY__INIT;
+	const struct lease *l;
+	size_t n = 0;
+
+	for (l = s->d->leases; l != NULL; l = l->next) {
+		if (l->id <= req->after_id)
+			continue;
+		if (s->peer.uid != 0 && l->uid != s->peer.uid)
+			continue;
+		if (n == LIST_PAGE) {
+			lr.more = 1;
+			break;
+		}
+		mmapd__v1__lease__init(&items[n]);
+		items[n].id = l->id;
+		items[n].uid = l->uid;
+		items[n].pid = l->pid;
+		items[n].device = (char *)l->device;
+		items[n].offset = l->offset;
+		items[n].size = l->size;
+		items[n].prot = (uint32_t)l->prot;
+		items[n].shared = l->shared;
+		items[n].created_unix_sec = (int64_t)l->created;
+		ptrs[n] = &items[n];
+		n++;
+	}
+	lr.leases = ptrs;
+	lr.n_leases = n;
+	r.request_id = id;
+	r.body_case = MMAPD__V1__REPLY__BODY_LIST;
+	r.list = &lr;
+	reply_send(s, &r, -1);
+}
+
+static void
+session_status(struct session *s, uint64_t id)
+{
+	struct mmapd *d = s->d;
+	Mmapd__V1__StatusReply sr = MMAPD__V1__STATUS_REPLY__INIT;
+	Reply r = MMAPD__V1__REPLY__INIT;
+	Mmapd__V1__Offer *offers = NULL, **ptrs = NULL;
+	const struct policy_entry *e;
+	size_t i, n = 0;
+	time_t now = time(NULL);
+
+	offers = calloc(d->policy->n_entries + 1, sizeof(*offers));
+	ptrs = calloc(d->policy->n_entries + 1, sizeof(*ptrs));
+	if (offers == NULL || ptrs == NULL) {
+		reply_error(s, id, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < d->policy->n_entries; i++) {
+		e = &d->policy->entries[i];
+		if (e->kind != POLICY_ZERO && !d->have_mem)
+			continue;
+		/* A packet holds about 50 names; past that the list is cut. */
+		if (n == 48)
+			break;
+		mmapd__v1__offer__init(&offers[n]);
+		offers[n].name = e->name;
+		offers[n].kind = e->kind == POLICY_REGION ?
+		    MMAPD__V1__OFFER_KIND__OFFER_REGION :
+		    MMAPD__V1__OFFER_KIND__OFFER_DEVICE;
+		ptrs[n] = &offers[n];
+		n++;
+	}
+	sr.version = (char *)PACKAGE_VERSION;
+	sr.uptime_sec = now > d->started ? (uint64_t)(now - d->started) : 0;
+	sr.offers = ptrs;
+	sr.n_offers = n;
+	sr.clients = d->n_clients;
+	sr.leases = d->n_leases;
+	r.request_id = id;
+	r.body_case = MMAPD__V1__REPLY__BODY_STATUS;
+	r.status = &sr;
+	reply_send(s, &r, -1);
+out:
+	free(offers);
+	free(ptrs);
+}
+
+int
+session_input(struct session *s, const uint8_t *buf, ssize_t len,
+    size_t nfds)
+{
+	Mmapd__V1__Request *req;
+
+	if (len == 0)
+		return -1;		/* end of stream */
+	if (len < 0) {
+		if (len != -EMSGSIZE && len != -EBADMSG)
+			return -1;	/* the socket itself failed */
+		reply_error(s, 0, (int)len, len == -EMSGSIZE ?
+		    "packet over 4096 bytes" : "unexpected ancillary data");
+		s->closing = 1;
+		return 0;
+	}
+	req = mmapd__v1__request__unpack(NULL, (size_t)len, buf);
+	if (req == NULL) {
+		reply_error(s, 0, -EBADMSG, "request does not decode");
+		s->closing = 1;
+		return 0;
+	}
+	if (nfds > 0) {
+		/* The server closed them already; the request is refused. */
+		reply_error(s, req->request_id, -EINVAL,
+		    "file descriptors are not accepted from clients");
+		mmapd__v1__request__free_unpacked(req, NULL);
+		return 0;
+	}
+	switch (req->body_case) {
+	case MMAPD__V1__REQUEST__BODY_HELLO:
+		session_hello(s, req->request_id, req->hello);
+		break;
+	case MMAPD__V1__REQUEST__BODY_MAP:
+		session_map(s, req->request_id, req->map);
+		break;
+	case MMAPD__V1__REQUEST__BODY_RELEASE:
+		session_release(s, req->request_id, req->release);
+		break;
+	case MMAPD__V1__REQUEST__BODY_LIST:
+		session_list(s, req->request_id, req->list);
+		break;
+	case MMAPD__V1__REQUEST__BODY_STATUS:
+		session_status(s, req->request_id);
+		break;
+	default:
+		/* No body, or one this version does not know. */
+		reply_error(s, req->request_id, -EINVAL,
+		    "missing or unknown request type");
+		break;
+	}
+	mmapd__v1__request__free_unpacked(req, NULL);
+	return 0;
+}
+
+/* The connection is gone: its leases end with it. */
+void
+session_end(struct session *s)
+{
+	lease_drop_owner(s->d, s);
+	if (s->out_fd >= 0)
+		close(s->out_fd);
+	s->out_fd = -1;
+	s->out_len = 0;
+}

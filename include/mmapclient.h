@@ -1,0 +1,327 @@
+/*
+ * libmmapclient: the client library of mmapd.
+ *
+ * mmapd hands out device-backed memory mappings over an AF_UNIX
+ * SOCK_SEQPACKET socket.  A client connects, asks for a range of a device
+ * ("zero", "mem", or a region the daemon's configuration names), and gets
+ * back a file descriptor with the exact mmap(2) arguments to use.  This
+ * library does the whole exchange: mmapclient_map() sends the request,
+ * receives the grant and its fd, maps the fd as the grant says, closes the
+ * fd and returns the mapped region.  The daemon keeps a lease on every
+ * grant until the client releases it or closes the connection.
+ *
+ * Build with: pkg-config --cflags --libs mmapclient
+ *
+ * Errors
+ *   Every function that can fail returns 0 or a negative errno value
+ *   (-EINVAL, -EPERM, ...), never sets errno as its result and never
+ *   prints anything.  mmapclient_error() gives the message that goes
+ *   with the last failure: the daemon's own explanation when the daemon
+ *   refused a request, a local one otherwise.
+ *
+ *   Errors are of two sorts.  A refused request (the daemon answered with
+ *   an errno), a local error found before anything was sent (a bad
+ *   argument, -ENOMEM, a request too large for one packet: -EMSGSIZE) or
+ *   mmap(2) failing on a grant leaves the connection usable.  A broken
+ *   connection does not.  It breaks when the daemon closes it
+ *   (-ECONNRESET), when a send or receive fails (-EPIPE, -ECONNRESET,
+ *   ...), and when the daemon breaks the protocol (-EPROTO): a reply that
+ *   does not decode, that answers another request, that is larger than
+ *   one 4096-byte packet or whose body does not match the request; a
+ *   Grant without its fd, or another reply with one; a Grant with values
+ *   outside the protocol, such as mmap flags other than MAP_SHARED or
+ *   MAP_PRIVATE.  From then on every call on that connection fails at
+ *   once with the same error and the same message, without talking to
+ *   the daemon.  A broken connection is shut down at once, so the daemon
+ *   ends its leases; regions already mapped stay mapped (see
+ *   mmapclient_close()).  The only way on is mmapclient_close() and a new
+ *   connection.
+ *
+ * Calls
+ *   Each call is synchronous: it sends one request and waits (blocking)
+ *   for exactly its reply; a call interrupted by a signal is resumed, not
+ *   failed with -EINTR.  SIGPIPE is never raised.  Request ids start at 1
+ *   and increase by one per request sent.
+ *
+ * Thread-safety
+ *   One connection (struct mmapclient) is not thread-safe: use one per
+ *   thread, or serialize every call on it, the calls on its regions
+ *   included, with a lock of your own.  Different connections may be used
+ *   by different threads at the same time without locking.  The memory of
+ *   a mapped region may of course be used from any thread.
+ *   mmapclient_error(NULL) is per thread.
+ *
+ * fork(2)
+ *   The socket is close-on-exec.  A child created with fork() shares the
+ *   parent's socket: use a connection in one process only (the child
+ *   should connect anew), or requests and replies of both get mixed up.
+ *
+ * Device memory
+ *   A region of kind MMAPCLIENT_KIND_DEVICE is device memory (a /dev/mem
+ *   range, a PCI BAR).  It must be accessed only with exact-width volatile
+ *   loads and stores of the width the device expects (uint8_t, uint16_t,
+ *   uint32_t, uint64_t through a volatile pointer, naturally aligned),
+ *   never with memcpy(), memset(), memcmp(), string functions or struct
+ *   copies: those may read or write any width in any order, more than
+ *   once, or speculatively, which device registers do not forgive.  Memory
+ *   of kind MMAPCLIENT_KIND_ANON and MMAPCLIENT_KIND_SHMEM is ordinary
+ *   memory and may be used in any way its protection allows.
+ */
+#ifndef MMAPCLIENT_H
+#define MMAPCLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where mmapclient_connect() goes given no path and no $MMAPD_SOCKET. */
+#define MMAPCLIENT_DEFAULT_SOCKET	"/run/mmapd/mmapd.sock"
+/* The environment variable read when no path is given. */
+#define MMAPCLIENT_SOCKET_ENV		"MMAPD_SOCKET"
+
+/* The protocol version this library speaks (proto/mmapd.proto). */
+#define MMAPCLIENT_PROTOCOL_MAJOR	1
+#define MMAPCLIENT_PROTOCOL_MINOR	0
+
+/* Longest client name mmapclient_connect_named() takes, in bytes. */
+#define MMAPCLIENT_NAME_MAX		255
+
+/* mmapclient_request.flags */
+#define MMAPCLIENT_SHARED	(1u << 0)	/* MAP_SHARED; else MAP_PRIVATE */
+#define MMAPCLIENT_WRITE	(1u << 1)	/* PROT_READ | PROT_WRITE; else PROT_READ */
+
+/* How the CPU caches the memory.  The values are the protocol's CacheMode. */
+enum mmapclient_cache {
+	MMAPCLIENT_CACHE_DEFAULT = 0,	/* request only: let the device choose */
+	MMAPCLIENT_CACHE_CACHED = 1,	/* ordinary write-back caching */
+	MMAPCLIENT_CACHE_UNCACHED = 2,	/* uncached, e.g. /dev/mem opened O_SYNC */
+	MMAPCLIENT_CACHE_WC = 3,	/* write-combining, where the device offers it */
+};
+
+/* What backs a granted region.  The values are the protocol's FdKind. */
+enum mmapclient_kind {
+	MMAPCLIENT_KIND_ANON = 1,	/* private /dev/zero: anonymous memory */
+	MMAPCLIENT_KIND_SHMEM = 2,	/* a sealed memfd: shared zero, named regions */
+	MMAPCLIENT_KIND_DEVICE = 3,	/* the device itself: see "Device memory" above */
+};
+
+/* What an offer of mmapclient_status() is: the protocol's OfferKind. */
+enum mmapclient_offer_kind {
+	MMAPCLIENT_OFFER_DEVICE = 0,	/* a device, e.g. "zero", "mem" */
+	MMAPCLIENT_OFFER_REGION = 1,	/* a region the configuration defines */
+};
+
+/* A connection to mmapd.  Opaque. */
+struct mmapclient;
+
+/*
+ * What mmapclient_map() asks for.  Initialize it with a designated
+ * initializer, so that any field a later version adds is zero:
+ *
+ *	struct mmapclient_request req = {
+ *		.device = "zero", .size = 1 << 20,
+ *		.flags = MMAPCLIENT_SHARED | MMAPCLIENT_WRITE,
+ *	};
+ */
+struct mmapclient_request {
+	const char *device;	/* "zero", "mem" or a region name; required */
+	uint64_t offset;	/* bytes into the device; a multiple of the page size */
+	uint64_t size;		/* bytes, > 0; the daemon rounds it up to pages */
+	unsigned int flags;	/* MMAPCLIENT_SHARED, MMAPCLIENT_WRITE */
+	enum mmapclient_cache cache;	/* CACHE_DEFAULT: the device's choice */
+	/*
+	 * NULL or "": memory of this lease alone.  Otherwise the name of a
+	 * named shared region, valid only with device "zero" and
+	 * MMAPCLIENT_SHARED: every client the policy allows gets the same
+	 * memory by the same name; the first one creates it with its size.
+	 * Memory attached to an existing region holds what others wrote.
+	 */
+	const char *region;
+};
+
+/*
+ * A mapped region, made by mmapclient_map().  The library owns it: read
+ * the fields, never write them, never free() the struct; hand it back to
+ * mmapclient_release() or mmapclient_region_free().  Later versions may
+ * add fields at the end.
+ */
+struct mmapclient_region {
+	void *addr;		/* where it is mapped */
+	size_t size;		/* mapped length: the request's size rounded up to pages */
+	uint64_t lease_id;	/* the daemon's lease, never 0 */
+	enum mmapclient_kind kind;
+	int prot;		/* PROT_READ, maybe | PROT_WRITE */
+	int mmap_flags;		/* MAP_SHARED or MAP_PRIVATE, as mapped */
+	enum mmapclient_cache cache;	/* as given; never CACHE_DEFAULT */
+};
+
+/* One lease, as mmapclient_list() shows it. */
+struct mmapclient_lease {
+	uint64_t id;
+	uid_t uid;		/* of the client that holds it */
+	pid_t pid;		/* of the client that holds it */
+	const char *device;	/* the device or region name it was asked with */
+	uint64_t offset;	/* as granted */
+	uint64_t size;		/* as granted */
+	int prot;		/* as granted: PROT_READ, maybe | PROT_WRITE */
+	int shared;		/* 1: MAP_SHARED, 0: MAP_PRIVATE */
+	int64_t created_unix_sec;	/* when granted, seconds since the epoch */
+};
+
+/* A device or region the daemon offers. */
+struct mmapclient_offer {
+	const char *name;	/* what mmapclient_request.device takes */
+	enum mmapclient_offer_kind kind;
+};
+
+/* The daemon's state, as mmapclient_status() reports it. */
+struct mmapclient_status {
+	const char *version;	/* the daemon's package version, e.g. "0.1.0" */
+	uint64_t uptime_sec;	/* seconds since the daemon started */
+	struct mmapclient_offer *offers;	/* in configuration order */
+	size_t n_offers;
+	uint32_t clients;	/* connections open now, this one included */
+	uint32_t leases;	/* leases held now, by all clients */
+};
+
+/*
+ * Connect to mmapd and say hello.
+ *
+ * path: the socket; NULL or "" means $MMAPD_SOCKET, or when that is unset
+ * or empty, MMAPCLIENT_DEFAULT_SOCKET.  The socket is AF_UNIX,
+ * SOCK_SEQPACKET, close-on-exec and blocking.  The client name sent in
+ * Hello is program_invocation_short_name.  On success *out is a new
+ * connection, to be closed with mmapclient_close(); on failure *out is
+ * NULL and mmapclient_error(NULL) tells why, in the calling thread.
+ *
+ * Errors: -EINVAL (out is NULL), -ENAMETOOLONG (path does not fit a
+ * sockaddr_un), -ENOMEM, those of socket(2) and connect(2) (-ENOENT: no
+ * such socket, -ECONNREFUSED: no daemon listens on it, -EACCES, ...),
+ * the daemon's refusal of Hello (-EPROTONOSUPPORT: it does not speak
+ * protocol 1; -EPERM, ...), and the errors of a broken connection
+ * (-ECONNRESET, -EPIPE, -EPROTO).  -EPROTONOSUPPORT also when the daemon
+ * accepts but says it speaks another major version.
+ */
+int mmapclient_connect(const char *path, struct mmapclient **out);
+
+/*
+ * mmapclient_connect() with the client name given: free text for the
+ * daemon's logs, UTF-8, at most MMAPCLIENT_NAME_MAX bytes (else
+ * -ENAMETOOLONG); NULL means program_invocation_short_name.
+ */
+int mmapclient_connect_named(const char *path, const char *name,
+    struct mmapclient **out);
+
+/*
+ * Ask for a mapping and map it.
+ *
+ * Sends Map, receives the Grant and its fd, mmaps the fd exactly as the
+ * Grant says (length, protection, MAP_SHARED or MAP_PRIVATE, offset),
+ * closes the fd and sets *out to the new region.  Its memory stays mapped
+ * until mmapclient_release() or mmapclient_region_free().  The caller
+ * owns *out.  Extra fds on the reply are closed.  On failure *out is
+ * NULL and nothing is mapped; a lease granted but not mapped has been
+ * released (or ended with the broken connection).
+ *
+ * Errors: -EINVAL (c, req, req->device or out NULL, unknown flags or cache
+ * mode; nothing sent), -ENOMEM, -EMSGSIZE (the request does not fit one
+ * packet: names too long; nothing sent), whatever errno the daemon
+ * refuses the request with (-EINVAL, -EPERM, -EACCES, -ENODEV, -ENOMEM,
+ * -EAGAIN, ...), mmap(2)'s errno when the grant cannot be mapped (the
+ * lease is then released with the daemon before returning), and those of
+ * a broken connection.
+ */
+int mmapclient_map(struct mmapclient *c, const struct mmapclient_request *req,
+    struct mmapclient_region **out);
+
+/*
+ * Unmap r, end its lease with the daemon (Release) and free r.
+ *
+ * r is always unmapped and freed, whatever the result, so it must not be
+ * used after this call.  Returns 0, or the daemon's errno when it refused
+ * the Release, or the error of a broken connection (its lease is then
+ * over anyway), or -EINVAL when c or r is NULL or r does not belong to c
+ * (r, when not NULL, is unmapped and freed all the same; nothing is sent).
+ */
+int mmapclient_release(struct mmapclient *c, struct mmapclient_region *r);
+
+/*
+ * Unmap r and free it without a word to the daemon.  Meant for the
+ * regions of a connection already closed with mmapclient_close(), whose
+ * leases the daemon ended then.  On a region whose connection is still
+ * open it works too, but the lease stays held (and listed) until the
+ * connection closes; use mmapclient_release() there.  NULL is a no-op.
+ * Not thread-safe with respect to r's connection while it is open.
+ */
+void mmapclient_region_free(struct mmapclient_region *r);
+
+/*
+ * List the leases the daemon lets this client see (its policy decides
+ * which: at least this connection's own).  Follows the protocol's
+ * pagination until the daemon says there are no more, so it may send
+ * several requests.  On success *out is an array of *n leases in
+ * increasing id order, to be freed with mmapclient_leases_free() (NULL
+ * when *n is 0); on failure *out is NULL and *n is 0.
+ *
+ * Errors: -EINVAL (an argument NULL), -ENOMEM, the daemon's refusal,
+ * those of a broken connection (-EPROTO also when the pages' ids do not
+ * increase).
+ */
+int mmapclient_list(struct mmapclient *c, struct mmapclient_lease **out,
+    size_t *n);
+
+/* Free what mmapclient_list() returned.  NULL is a no-op. */
+void mmapclient_leases_free(struct mmapclient_lease *leases);
+
+/*
+ * Ask how the daemon is.  On success *out is a new status, to be freed
+ * with mmapclient_status_free(); on failure *out is NULL.
+ *
+ * Errors: -EINVAL (an argument NULL), -ENOMEM, the daemon's refusal,
+ * those of a broken connection.
+ */
+int mmapclient_status(struct mmapclient *c, struct mmapclient_status **out);
+
+/* Free what mmapclient_status() returned.  NULL is a no-op. */
+void mmapclient_status_free(struct mmapclient_status *status);
+
+/*
+ * The connection's socket, for poll(2) and the like, or -EINVAL when c is
+ * NULL.  The daemon sends nothing unasked, so the socket becomes readable
+ * (or POLLHUP) outside a call only when the daemon closes the connection.
+ * Do not read from it, write to it, change its flags or close it: it
+ * belongs to c.
+ */
+int mmapclient_fd(const struct mmapclient *c);
+
+/*
+ * The message of the last failure on c: the daemon's explanation when it
+ * refused a request, otherwise a local one (for a broken connection, the
+ * same message every time).  Never NULL; "" when nothing has failed yet.
+ * Not cleared by successful calls.  Valid until the next call on c.
+ * With c NULL: the message of the calling thread's last
+ * mmapclient_connect() or mmapclient_connect_named() ("" when it
+ * succeeded), valid until that thread's next connect.
+ */
+const char *mmapclient_error(const struct mmapclient *c);
+
+/*
+ * Close the connection and free c.  The daemon then ends every lease of
+ * the connection.  Regions still mapped stay mapped, and their memory
+ * stays valid (the kernel keeps it while it is mapped), but the daemon
+ * no longer holds a lease on it and no longer lists it.  Their handles
+ * stay the caller's and must still be passed to mmapclient_region_free(),
+ * which unmaps and frees them (mmapclient_release() on them gives
+ * -EINVAL, and unmaps and frees them too).  NULL is a no-op.
+ */
+void mmapclient_close(struct mmapclient *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MMAPCLIENT_H */

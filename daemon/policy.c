@@ -354,10 +354,22 @@ nss_buf_size(int which)
 }
 
 /*
- * 0 and *uid; -ENOENT: no such user; another -errno: the lookup failed
- * (NSS could not be asked).  getpwnam_r() says "not found" as 0 with no
- * result, and some NSS modules as ENOENT, ESRCH, EBADF or EPERM.
+ * A getpwnam_r()/getgrnam_r() result as 0, -ENOENT (no such name) or
+ * another -errno (NSS could not be asked).  They say "not found" as 0
+ * with no result, and some NSS modules as ENOENT, ESRCH, EBADF or EPERM.
  */
+static int
+nss_status(int rc, int found)
+{
+	if (rc == 0 && found)
+		return 0;
+	if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF ||
+	    rc == EPERM)
+		return -ENOENT;
+	return -rc;
+}
+
+/* 0 and *uid; -ENOENT: no such user; another -errno: the lookup failed. */
 static int
 user_lookup(const char *name, uid_t *uid)
 {
@@ -376,15 +388,9 @@ user_lookup(const char *name, uid_t *uid)
 		free(buf);
 		sz *= 2;
 	}
-	if (rc == 0 && res != NULL) {
+	rc = nss_status(rc, res != NULL);
+	if (rc == 0)
 		*uid = pw.pw_uid;
-		rc = 0;
-	} else if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF ||
-	    rc == EPERM) {
-		rc = -ENOENT;
-	} else {
-		rc = -rc;
-	}
 	free(buf);
 	return rc;
 }
@@ -408,15 +414,9 @@ group_lookup(const char *name, gid_t *gid)
 		free(buf);
 		sz *= 2;
 	}
-	if (rc == 0 && res != NULL) {
+	rc = nss_status(rc, res != NULL);
+	if (rc == 0)
 		*gid = gr.gr_gid;
-		rc = 0;
-	} else if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF ||
-	    rc == EPERM) {
-		rc = -ENOENT;
-	} else {
-		rc = -rc;
-	}
 	free(buf);
 	return rc;
 }

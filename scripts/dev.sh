@@ -180,15 +180,19 @@ daemon_start() {
 	done
 }
 
-# daemon_finish: SIGTERM, wait, show the log; fails when mmapd did not
-# exit 0.
+# daemon_finish [LINES]: SIGTERM, wait, show the log (its last LINES
+# lines when given); fails when mmapd did not exit 0.
 daemon_finish() {
-	say "stopping mmapd (SIGTERM); its log:"
+	say "stopping mmapd (SIGTERM); its log${1:+ (last $1 lines)}:"
 	kill -TERM "$DEMO_PID"
 	rc=0
 	wait "$DEMO_PID" || rc=$?
 	DEMO_PID=
-	sed 's/^/  /' "$DEMO_DIR/mmapd.log"
+	if [ -n "${1:-}" ]; then
+		tail -n "$1" "$DEMO_DIR/mmapd.log" | sed 's/^/  /'
+	else
+		sed 's/^/  /' "$DEMO_DIR/mmapd.log"
+	fi
 	demo_stop
 	trap - EXIT INT TERM
 	[ "$rc" -eq 0 ] || die "mmapd exited with status $rc"
@@ -217,7 +221,7 @@ cmd_bench() {
 	[ -x "$bench" ] || die "bench: $bench was not built"
 	daemon_start
 	"$bench" --socket "$SOCK" ${BENCH_COUNT:+--count "$BENCH_COUNT"}
-	daemon_finish
+	daemon_finish 3
 }
 
 cmd_demo() {

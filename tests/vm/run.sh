@@ -1,0 +1,383 @@
+#!/bin/sh
+# Boot Debian's stock kernel under QEMU with this build of mmapd in a
+# busybox initramfs, run the guest test against a real /dev/mem and
+# QEMU's edu and ivshmem PCI devices, and say how it went.
+#
+#	sh tests/vm/run.sh BUILDDIR [GUEST-TEST]
+#
+# BUILDDIR is a configured and built tree (make, plus make
+# tests/vm/devmem-probe, which make check-vm does).  GUEST-TEST is the
+# script the guest runs, tests/vm/guest-test.sh by default.  The kernel
+# comes from tests/vm/setup.sh, in $MMAPD_VM_CACHE (default
+# $HOME/.cache/mmapd-vm).  MMAPD_VM_TIMEOUT (default 120) limits the
+# whole boot in seconds; MMAPD_VM_KEEP=1 keeps the work folder (the
+# initramfs, the console log, the status log, the ivshmem file).
+#
+# Exit status:
+#	0	the guest tests and the host's checks passed
+#	1	some failed (the guest said so on its status port, or the
+#		host found the guest's ivshmem pattern missing)
+#	2	the VM crashed or hung: no status line, or the time limit hit;
+#		the console's tail is shown
+#	3	set-up failed: a file or tool missing, QEMU would not start
+#	77	QEMU is not installed (automake's SKIP), said loudly
+set -eu
+
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+CACHE=${MMAPD_VM_CACHE:-${HOME:-/root}/.cache/mmapd-vm}
+TIMEOUT=${MMAPD_VM_TIMEOUT:-120}
+# The guest stops its test a little before the host stops QEMU, so a hung
+# test is reported with its output rather than as a hung VM.
+GUEST_TIMEOUT=$((TIMEOUT > 60 ? TIMEOUT - 30 : TIMEOUT / 2))
+
+# The ivshmem patterns, 32-bit words in the guest's (little-endian) order:
+# the host writes its own in the first 4 KiB of the shared file before
+# boot; the guest writes its own in the next 4 KiB.
+HOST_PATTERN=0xa5c3f00d
+GUEST_PATTERN=0x5a17e5d3
+
+# Where the guest finds our programs and the libraries of the build.
+GUEST_BIN=/opt/mmapd/bin
+GUEST_LIB=/opt/mmapd/lib
+
+say() {
+	printf '%s\n' "vm: $*"
+}
+
+setup_fail() {
+	printf '%s\n' "vm: set-up failed: $*" >&2
+	exit 3
+}
+
+skip() {
+	{
+		echo "vm: ##################################################"
+		echo "vm: SKIP: $*"
+		echo "vm: the VM tests did NOT run"
+		echo "vm: ##################################################"
+	} >&2
+	exit 77
+}
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	setup_fail "usage: sh tests/vm/run.sh BUILDDIR [GUEST-TEST]"
+fi
+[ -d "$1" ] || setup_fail "no build folder $1"
+BUILDDIR=$(cd "$1" && pwd)
+GUEST_TEST=${2:-$SRCDIR/tests/vm/guest-test.sh}
+[ -f "$GUEST_TEST" ] || setup_fail "no guest test $GUEST_TEST"
+# The host's ivshmem checks go with the guest test that writes the pattern.
+HOST_CHECKS=yes
+[ $# -eq 2 ] && HOST_CHECKS=no
+
+command -v qemu-system-x86_64 >/dev/null 2>&1 ||
+    skip "qemu-system-x86_64 not found: run sh tests/vm/setup.sh (as root) first"
+for tool in busybox cpio gzip ldd timeout od cmp dd; do
+	command -v "$tool" >/dev/null 2>&1 ||
+	    setup_fail "$tool not found (sh tests/vm/setup.sh installs busybox-static and cpio)"
+done
+# vmlinux, the decompressed image setup.sh makes when the kernel can boot
+# through PVH, saves the guest about 4 s of XZ decompression under TCG;
+# MMAPD_VM_KERNEL=vmlinuz boots the image as Debian ships it.
+KERNEL=$CACHE/vmlinuz
+[ -s "$KERNEL" ] || setup_fail "no kernel at $KERNEL: run sh tests/vm/setup.sh first"
+case ${MMAPD_VM_KERNEL:-auto} in
+auto) [ -s "$CACHE/vmlinux" ] && KERNEL=$CACHE/vmlinux ;;
+vmlinuz) ;;
+*) setup_fail "MMAPD_VM_KERNEL is auto or vmlinuz, not '$MMAPD_VM_KERNEL'" ;;
+esac
+# The static busybox: the guest has no libraries of its own but ours.
+BUSYBOX=$(command -v busybox)
+if ldd "$BUSYBOX" >/dev/null 2>&1; then
+	setup_fail "$BUSYBOX is dynamically linked: install busybox-static"
+fi
+
+is_elf() {
+	[ -f "$1" ] &&
+	    [ "$(dd if="$1" bs=4 count=1 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 7f454c46 ]
+}
+
+# real_elf DIR NAME: the program itself, not libtool's wrapper script:
+# DIR/NAME when it is one (mmapd, which links only static convenience
+# libraries; -no-install programs), else what libtool keeps in .libs/.
+real_elf() {
+	for f in "$1/$2" "$1/.libs/$2" "$1/.libs/lt-$2"; do
+		if is_elf "$f"; then
+			echo "$f"
+			return 0
+		fi
+	done
+	return 1
+}
+
+MMAPD=$(real_elf "$BUILDDIR/daemon" mmapd) ||
+    setup_fail "no daemon/mmapd in $BUILDDIR: build it (make)"
+MMAPCTL=$(real_elf "$BUILDDIR/client" mmapctl) ||
+    setup_fail "no client/mmapctl in $BUILDDIR: build it (make)"
+PROBE=$(real_elf "$BUILDDIR/tests/vm" devmem-probe) ||
+    setup_fail "no tests/vm/devmem-probe in $BUILDDIR: make tests/vm/devmem-probe (make check-vm does)"
+
+WORK=$(mktemp -d)
+# shellcheck disable=SC2317  # run by the EXIT trap
+cleanup() {
+	if [ "${MMAPD_VM_KEEP:-0}" = 1 ]; then
+		say "kept $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+case $WORK in
+*,* | *:*)
+	# QEMU takes these paths inside option strings.
+	setup_fail "the work folder $WORK has a comma or colon in its name: set TMPDIR" ;;
+esac
+
+ROOT=$WORK/root
+CONSOLE=$WORK/console.log
+STATUS=$WORK/status.log
+HOSTFILE=$WORK/ivshmem.bin
+INITRD=$WORK/initrd.gz
+QEMU_ERR=$WORK/qemu.err
+
+START=$(date +%s)
+
+# ---------------------------------------------------------------------------
+# The initramfs
+# ---------------------------------------------------------------------------
+mkdir -p "$ROOT/bin" "$ROOT/etc" "$ROOT/proc" "$ROOT/sys" "$ROOT/dev" \
+    "$ROOT/tmp" "$ROOT/root" "$ROOT/run" "$ROOT$GUEST_BIN"
+# The applet links (sh, mount, poweroff, ...), all in /bin, made by
+# busybox itself in one process: a shell loop of ln -s is 540 forks,
+# seconds on these machines.  The links point to busybox's real path
+# on the host, so that is where its copy goes.
+"$BUSYBOX" --install -s "$ROOT/bin" ||
+    setup_fail "$BUSYBOX --install -s failed"
+BB_PATH=$(readlink "$ROOT/bin/sh") || setup_fail "busybox made no /bin/sh"
+case $BB_PATH in
+/*) ;;
+*) setup_fail "busybox links to '$BB_PATH', not an absolute path" ;;
+esac
+mkdir -p "$ROOT${BB_PATH%/*}"
+cp "$BUSYBOX" "$ROOT$BB_PATH"
+cp "$SRCDIR/tests/vm/init" "$ROOT/init"
+cp "$GUEST_TEST" "$ROOT/guest-test"
+chmod 0755 "$ROOT/init" "$ROOT/guest-test"
+
+cp "$MMAPD" "$ROOT$GUEST_BIN/mmapd"
+cp "$MMAPCTL" "$ROOT$GUEST_BIN/mmapctl"
+cp "$PROBE" "$ROOT$GUEST_BIN/devmem-probe"
+
+# The libraries each program needs, with the ELF interpreter, at the
+# paths ldd finds them; those of the build tree (libmmapclient) in
+# $GUEST_LIB instead, because the build may sit under /tmp, which the
+# guest mounts a tmpfs over.  libtool's .libs/mmapctl has no run path to
+# the uninstalled libmmapclient, so ldd is told where it is, and the
+# guest gets LD_LIBRARY_PATH.
+LIBPATH=$BUILDDIR/client/.libs
+LIBDIRS=$GUEST_LIB
+mkdir -p "$ROOT$GUEST_LIB"
+for prog in "$MMAPD" "$MMAPCTL" "$PROBE"; do
+	deps=$(LD_LIBRARY_PATH=$LIBPATH ldd "$prog") ||
+	    setup_fail "ldd $prog failed"
+	case $deps in
+	*"not found"*)
+		setup_fail "ldd $prog: a library is not found:
+$deps" ;;
+	esac
+	for lib in $(printf '%s\n' "$deps" |
+	    sed -n -e 's/.*=> \(\/[^ ]*\) .*/\1/p' -e 's/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'); do
+		case $lib in
+		"$BUILDDIR"/*) dest=$GUEST_LIB/${lib##*/} ;;
+		*) dest=$lib ;;
+		esac
+		[ -e "$ROOT$dest" ] && continue
+		mkdir -p "$ROOT${dest%/*}"
+		cp -L "$lib" "$ROOT$dest"
+		case " $LIBDIRS " in
+		*" ${dest%/*} "*) ;;
+		*) LIBDIRS="$LIBDIRS ${dest%/*}" ;;
+		esac
+	done
+done
+
+# getpwnam("root") for the policy's users: glibc's files lookup is built
+# into libc, but it needs the files.
+cat >"$ROOT/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+cat >"$ROOT/etc/group" <<'EOF'
+root:x:0:
+nogroup:x:65534:
+EOF
+cat >"$ROOT/etc/nsswitch.conf" <<'EOF'
+passwd: files
+group: files
+EOF
+# shellcheck disable=SC2086  # one word per folder
+LD_LIBRARY_PATH=$(echo $LIBDIRS | tr ' ' ':')
+cat >"$ROOT/etc/mmapd-vm.env" <<EOF
+LD_LIBRARY_PATH='$LD_LIBRARY_PATH'
+export LD_LIBRARY_PATH
+MMAPD_VM_HOST_PATTERN=$HOST_PATTERN
+MMAPD_VM_GUEST_PATTERN=$GUEST_PATTERN
+MMAPD_VM_GUEST_TIMEOUT=$GUEST_TIMEOUT
+export MMAPD_VM_HOST_PATTERN MMAPD_VM_GUEST_PATTERN
+EOF
+
+# newc is the format the kernel unpacks; gzip -1 because packing time
+# matters more here than a few MB.  -R 0:0: everything owned by root
+# whoever builds it.
+(cd "$ROOT" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$INITRD" ||
+    setup_fail "cannot pack the initramfs"
+
+# ---------------------------------------------------------------------------
+# The ivshmem file: zeros, the host's pattern in the first 4 KiB
+# ---------------------------------------------------------------------------
+# le32 VALUE: the four bytes of a 32-bit word, little-endian.
+le32() {
+	for shift in 0 8 16 24; do
+		# shellcheck disable=SC2059
+		printf "\\$(printf '%03o' $((($1 >> shift) & 255)))"
+	done
+}
+
+# pattern_file FILE VALUE: 4 KiB of VALUE.
+pattern_file() {
+	le32 "$2" >"$1"
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		cat "$1" "$1" >"$1.2"
+		mv "$1.2" "$1"
+	done
+}
+
+pattern_file "$WORK/host.pat" "$HOST_PATTERN"
+pattern_file "$WORK/guest.pat" "$GUEST_PATTERN"
+dd if=/dev/zero of="$HOSTFILE" bs=1024 count=1024 2>/dev/null
+dd if="$WORK/host.pat" of="$HOSTFILE" conv=notrunc 2>/dev/null
+[ "$(wc -c <"$HOSTFILE")" -eq 1048576 ] || setup_fail "cannot write $HOSTFILE"
+
+# ---------------------------------------------------------------------------
+# The boot
+# ---------------------------------------------------------------------------
+# KVM when /dev/kvm can be used; QEMU falls back to the next -accel when
+# one fails to start.  tb-size=256 keeps TCG's translation cache (and so
+# QEMU's memory) small at no cost in speed here.
+ACCEL="-accel tcg,tb-size=256"
+ACCEL_NAME=tcg
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	ACCEL="-accel kvm $ACCEL"
+	ACCEL_NAME="kvm (tcg if it fails)"
+fi
+
+: >"$CONSOLE"
+: >"$STATUS"
+PREP=$(($(date +%s) - START))
+say "kernel $(cat "$CACHE/kernel-package" 2>/dev/null || echo unknown) (${KERNEL##*/}), initramfs $(($(wc -c <"$INITRD") / 1024)) KiB, $ACCEL_NAME, limit ${TIMEOUT}s"
+BOOT=$(date +%s)
+QEMU_RC=0
+# The second serial port carries the guest test's output and status
+# without the kernel's messages; the first is the console.
+# --foreground: timeout stays in our process group, so ^C reaches QEMU
+# too instead of leaving it running after this script is gone.
+# shellcheck disable=SC2086
+timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
+	-machine q35 $ACCEL -m 512M -smp 1 \
+	-nodefaults -no-user-config -display none -no-reboot \
+	-serial "file:$CONSOLE" -serial "file:$STATUS" \
+	-kernel "$KERNEL" -initrd "$INITRD" \
+	-append "console=ttyS0 panic=-1 quiet" \
+	-device edu \
+	-object "memory-backend-file,id=hostmem,size=1M,share=on,mem-path=$HOSTFILE" \
+	-device ivshmem-plain,memdev=hostmem \
+	</dev/null >"$QEMU_ERR" 2>&1 || QEMU_RC=$?
+ELAPSED=$(($(date +%s) - BOOT))
+
+# The status port as text: \r from a port left in cooked mode goes.
+tr -d '\r' <"$STATUS" >"$STATUS.txt"
+STATUS_LINE=$(grep '^mmapd-vm: status [0-9][0-9]*$' "$STATUS.txt" | tail -n 1) || true
+
+# What the guest counted, if it got that far.
+GPASS=0
+GFAIL=0
+SUMMARY=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$STATUS.txt" | tail -n 1) || true
+if [ -n "$SUMMARY" ]; then
+	GPASS=${SUMMARY%% *}
+	GFAIL=${SUMMARY#*, }
+	GFAIL=${GFAIL%% *}
+fi
+
+show_console() {
+	echo "vm: ---- the console's last 40 lines ($CONSOLE) ----"
+	tr -d '\r' <"$CONSOLE" | tail -n 40
+	echo "vm: ---- end of console ----"
+}
+
+if [ -z "$STATUS_LINE" ]; then
+	if [ "$QEMU_RC" -ne 0 ] && [ "$QEMU_RC" -ne 124 ] &&
+	    [ "$QEMU_RC" -ne 137 ] && [ ! -s "$CONSOLE" ]; then
+		cat "$QEMU_ERR" >&2
+		setup_fail "QEMU did not start (status $QEMU_RC)"
+	fi
+	if [ -s "$STATUS.txt" ]; then
+		echo "vm: ---- what the guest test printed ----"
+		cat "$STATUS.txt"
+	fi
+	show_console
+	cat "$QEMU_ERR" >&2
+	if [ "$QEMU_RC" -eq 124 ] || [ "$QEMU_RC" -eq 137 ]; then
+		say "FAILED: the VM hung: no status after ${TIMEOUT}s"
+	else
+		say "FAILED: the VM crashed: QEMU exited $QEMU_RC after ${ELAPSED}s with no status from the guest"
+	fi
+	# The crash counts as one more failure.
+	echo "check-vm: $GPASS passed, $((GFAIL + 1)) failed"
+	exit 2
+fi
+
+grep -v '^mmapd-vm: status ' "$STATUS.txt" || true
+GUEST_RC=${STATUS_LINE##* }
+
+# ---------------------------------------------------------------------------
+# The host's checks: what the guest wrote through its mapping is in the
+# file behind the device, and what the host put there is untouched.
+# ---------------------------------------------------------------------------
+HPASS=0
+HFAIL=0
+if [ "$HOST_CHECKS" = yes ]; then
+	if dd if="$HOSTFILE" bs=4096 skip=1 count=1 2>/dev/null |
+	    cmp -s - "$WORK/guest.pat"; then
+		HPASS=$((HPASS + 1))
+		echo "ok - host: the guest's pattern $GUEST_PATTERN is in the ivshmem file at 0x1000"
+	else
+		HFAIL=$((HFAIL + 1))
+		echo "FAIL - host: the ivshmem file at 0x1000 does not hold the guest's pattern $GUEST_PATTERN:"
+		dd if="$HOSTFILE" bs=4096 skip=1 count=1 2>/dev/null | od -An -tx4 | head -n 4
+	fi
+	if dd if="$HOSTFILE" bs=4096 count=1 2>/dev/null |
+	    cmp -s - "$WORK/host.pat"; then
+		HPASS=$((HPASS + 1))
+		echo "ok - host: the host's pattern $HOST_PATTERN is still at 0x0"
+	else
+		HFAIL=$((HFAIL + 1))
+		echo "FAIL - host: the ivshmem file at 0x0 no longer holds the host's pattern $HOST_PATTERN"
+	fi
+else
+	say "a guest test was named: the host's ivshmem checks are left out"
+fi
+
+# The guest's "N passed, M failed" and the host's checks, together; a
+# failed guest test that counted no failure counts as one.
+if [ "$GUEST_RC" -ne 0 ] && [ "$GFAIL" -eq 0 ]; then
+	GFAIL=1
+fi
+say "boot to power-off ${ELAPSED}s (set-up ${PREP}s)"
+echo "check-vm: $((GPASS + HPASS)) passed, $((GFAIL + HFAIL)) failed"
+if [ "$GUEST_RC" -ne 0 ] || [ "$HFAIL" -ne 0 ]; then
+	say "FAILED: guest test status $GUEST_RC, $HFAIL host check(s) failed"
+	exit 1
+fi
+exit 0

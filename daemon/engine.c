@@ -86,6 +86,18 @@ map_kind_name(enum map_kind kind)
 	}
 }
 
+/* size rounded up to a page, as do_mmap() rounds len; -ENOMEM on overflow. */
+int
+map_size_round(uint64_t size, uint64_t *out)
+{
+	uint64_t page = map_page_size();
+
+	if (size > UINT64_MAX - (page - 1))
+		return -ENOMEM;
+	*out = (size + page - 1) & ~(page - 1);
+	return 0;
+}
+
 static int
 page_aligned(uint64_t v)
 {
@@ -208,7 +220,7 @@ request_check(const struct map_request *req, struct map_state *st,
     const char **msg)
 {
 	const struct map_device *dev = req->dev;
-	uint64_t page = map_page_size(), size;
+	uint64_t size;
 
 	if (dev == NULL || dev->driver == NULL || dev->driver->prepare == NULL) {
 		*msg = "no such device";
@@ -226,11 +238,10 @@ request_check(const struct map_request *req, struct map_state *st,
 		*msg = "size is zero";
 		return -EINVAL;
 	}
-	if (req->size > UINT64_MAX - (page - 1)) {
+	if (map_size_round(req->size, &size) < 0) {
 		*msg = "size does not fit once rounded up to a page";
 		return -ENOMEM;
 	}
-	size = (req->size + page - 1) & ~(page - 1);
 	if (!page_aligned(req->offset)) {
 		*msg = "offset is not page-aligned";
 		return -EINVAL;

@@ -184,6 +184,7 @@ void map_action_remap_full(struct map_desc *desc);
 void map_action_shmem(struct map_desc *desc);
 
 uint64_t map_page_size(void);
+int map_size_round(uint64_t size, uint64_t *out);
 const char *map_cache_name(enum map_cache cache);
 const char *map_kind_name(enum map_kind kind);
 

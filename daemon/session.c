@@ -230,7 +230,7 @@ map_named(struct session *s, const Mmapd__V1__Map *m,
 {
 	struct mmapd *d = s->d;
 	struct shm_name *n;
-	uint64_t page = map_page_size(), size;
+	uint64_t size;
 	int err, fd;
 
 	n = shm_find(d, m->region);
@@ -265,11 +265,10 @@ map_named(struct session *s, const Mmapd__V1__Map *m,
 		return 0;
 	}
 
-	if (req->size > UINT64_MAX - page) {
+	if (map_size_round(req->size, &size) < 0) {
 		*why = "size does not fit once rounded up to a page";
 		return -ENOMEM;
 	}
-	size = (req->size + page - 1) & ~(page - 1);
 	if (size != n->size) {
 		*why = "the named shared memory exists with another size";
 		return -EINVAL;

@@ -4,6 +4,8 @@
  *	server.c	the libuv loop, sockets, signals (the only libuv user)
  *	session.c	one client: decode, check, dispatch, encode
  *	lease.c		grants held by clients, and named shared regions
+ *	regs.c		register access with a SIGBUS guard
+ *	pcis.c		the pci regions the policy names, opened
  *	main.c		options, policy, devices, start-up
  */
 #ifndef MMAPD_DAEMON_H
@@ -49,12 +51,21 @@ struct lease {
 	struct shm_name *shm;		/* the named region it holds, if any */
 };
 
+/* A region of pci, opened for the policy in force. */
+struct pci_region {
+	char name[NAME_MAX_LEN + 1];	/* the policy entry's */
+	struct pci_device pci;
+};
+
 struct mmapd {
 	struct policy *policy;
 	struct map_engine engine;
 	struct map_device zero;
 	struct mem_device mem;
 	int have_mem;			/* mem opened at start-up */
+	int mem_raw_ok;			/* STRICT_DEVMEM holds: raw fds may go out */
+	struct pci_region *pcis;
+	size_t n_pcis;
 	struct lease *leases;
 	uint64_t next_lease;
 	unsigned int n_leases;
@@ -84,6 +95,7 @@ struct session {
 	size_t out_len;			/* a reply waiting to be sent, or 0 */
 	int out_fd;			/* its fd, or -1 */
 	int closing;			/* drop it once the reply is out */
+	char why[128];			/* a formatted reason for the reply */
 	void *priv;			/* the server's handle */
 };
 
@@ -105,6 +117,11 @@ struct lease *lease_add(struct mmapd *d, struct session *owner,
 struct lease *lease_find(struct mmapd *d, uint64_t id);
 void lease_drop(struct mmapd *d, struct lease *l);
 void lease_drop_owner(struct mmapd *d, struct session *owner);
+
+/* Open the pci regions of pol into *out; failures are logged and left out. */
+int pcis_open(const struct policy *pol, struct pci_region **out, size_t *n);
+void pcis_close(struct pci_region *v, size_t n);
+const struct pci_region *pcis_find(const struct mmapd *d, const char *name);
 
 struct shm_name *shm_find(struct mmapd *d, const char *name);
 struct shm_name *shm_add(struct mmapd *d, const char *name, int fd,

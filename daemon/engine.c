@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -282,7 +283,7 @@ request_check(const struct map_request *req, struct map_state *st,
  */
 static int
 driver_prepare(struct map_state *st, const struct map_peer *peer,
-    const char **msg)
+    char *buf, size_t buflen, const char **msg)
 {
 	struct map_desc desc = {
 		.dev = st->dev,
@@ -303,6 +304,11 @@ driver_prepare(struct map_state *st, const struct map_peer *peer,
 			return -EINVAL;
 		}
 		*msg = desc.reason ? desc.reason : "the device refused the request";
+		/* A formatted reason lives in desc, which is about to go. */
+		if (desc.reason == desc.reason_buf) {
+			snprintf(buf, buflen, "%s", desc.reason_buf);
+			*msg = buf;
+		}
 		return err;
 	}
 	st->flags = (desc.flags & MAP_DESC_REQUEST_FLAGS) |
@@ -518,6 +524,7 @@ engine_map(const struct map_engine *eng, const struct map_request *req,
 {
 	struct map_state st;
 	const char *msg = NULL;
+	char detail[sizeof(res->msg_buf)];
 	int err, raw = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -526,7 +533,7 @@ engine_map(const struct map_engine *eng, const struct map_request *req,
 	err = request_check(req, &st, &msg);
 	if (err)
 		goto fail;
-	err = driver_prepare(&st, &req->peer, &msg);
+	err = driver_prepare(&st, &req->peer, detail, sizeof(detail), &msg);
 	if (err)
 		goto fail;
 	err = action_prepare(&st, &msg);
@@ -547,6 +554,10 @@ fail:
 	memset(res, 0, sizeof(*res));
 	res->fd = -1;
 	res->msg = msg;
+	if (msg == detail) {
+		memcpy(res->msg_buf, detail, sizeof(res->msg_buf));
+		res->msg = res->msg_buf;
+	}
 	res->raw_error = raw ? raw : err;
 	return err;
 }

@@ -118,7 +118,8 @@ struct map_desc {
 	/* Set by a driver. */
 	const struct map_backing *backing;
 	struct map_action action;
-	const char *reason;		/* why prepare failed: a static string */
+	const char *reason;		/* why prepare failed: a static string, */
+	char reason_buf[128];		/* or this, formatted by the driver */
 };
 
 struct map_request {
@@ -140,6 +141,7 @@ struct map_result {
 	enum map_cache cache;
 	const char *msg;		/* on failure, why, for humans */
 	int raw_error;			/* on failure, the error before filtering */
+	char msg_buf[128];		/* msg, when the driver formatted it */
 };
 
 struct map_engine {

@@ -24,6 +24,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -219,29 +221,27 @@ iomem_check_text(const char *text, size_t len, uint64_t start,
 	return why->reason == IOMEM_OK ? 0 : -EPERM;
 }
 
-int
-iomem_check_fd(int fd, uint64_t start, uint64_t size,
-    struct iomem_conflict *why)
+/* The whole table, afresh: it changes as drivers come and go. */
+static int
+table_read(int fd, char **out, size_t *outlen)
 {
 	char *buf = NULL, *nbuf;
 	size_t len = 0, cap = 0;
 	ssize_t n;
-	int err;
 
-	/* The table changes as drivers come and go: read it afresh. */
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		return -errno;
 	for (;;) {
 		if (len == cap) {
 			if (cap >= MAX_TABLE) {
-				err = -EFBIG;
-				goto out;
+				free(buf);
+				return -EFBIG;
 			}
 			cap = cap ? cap * 2 : 16384;
 			nbuf = realloc(buf, cap);
 			if (nbuf == NULL) {
-				err = -ENOMEM;
-				goto out;
+				free(buf);
+				return -ENOMEM;
 			}
 			buf = nbuf;
 		}
@@ -249,15 +249,88 @@ iomem_check_fd(int fd, uint64_t start, uint64_t size,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err = -errno;
-			goto out;
+			free(buf);
+			return -errno;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+int
+iomem_check_fd(int fd, uint64_t start, uint64_t size,
+    struct iomem_conflict *why)
+{
+	char *buf;
+	size_t len;
+	int err;
+
+	memset(why, 0, sizeof(*why));
+	err = table_read(fd, &buf, &len);
+	if (err)
+		return err;
 	err = iomem_check_text(buf, len, start, size, why);
-out:
 	free(buf);
 	return err;
+}
+
+int
+iomem_ram_page_text(const char *text, size_t len, uint64_t *out)
+{
+	const char *p = text, *end = text + len, *nl;
+	struct iomem_entry e;
+	uint64_t page, first;
+	int err;
+
+	page = sysconf(_SC_PAGESIZE) > 0 ? (uint64_t)sysconf(_SC_PAGESIZE) : 4096;
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		err = entry_parse(p, nl, &e);
+		if (err < 0)
+			return err;
+		if (err == 0 || e.depth != 0 || !name_is(&e, "System RAM"))
+			continue;
+		if (e.start == 0 && e.end == 0)
+			return -EACCES;
+		first = e.start < LOW_MEM_END ? LOW_MEM_END : e.start;
+		first = (first + page - 1) & ~(page - 1);
+		if (first < e.start || first > e.end || e.end - first < page - 1)
+			continue;
+		*out = first;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int
+iomem_ram_page_fd(int fd, uint64_t *page)
+{
+	char *buf;
+	size_t len;
+	int err;
+
+	err = table_read(fd, &buf, &len);
+	if (err)
+		return err;
+	err = iomem_ram_page_text(buf, len, page);
+	free(buf);
+	return err;
+}
+
+void
+iomem_describe(const struct iomem_conflict *why, char *buf, size_t len)
+{
+	if (why->reason == IOMEM_RAM)
+		snprintf(buf, len, "range includes System RAM "
+		    "[%#" PRIx64 "-%#" PRIx64 "]", why->start, why->end);
+	else
+		snprintf(buf, len, "range is busy: claimed by '%s' "
+		    "[%#" PRIx64 "-%#" PRIx64 "]", why->name, why->start,
+		    why->end);
 }

@@ -35,4 +35,17 @@ int iomem_check_text(const char *text, size_t len, uint64_t start,
 int iomem_check_fd(int fd, uint64_t start, uint64_t size,
     struct iomem_conflict *why);
 
+/*
+ * The first whole page of System RAM at or above 1 MiB, a page STRICT_DEVMEM
+ * must refuse.  0; -ENOENT: none; -EACCES: addresses hidden; -EIO: garbage.
+ */
+int iomem_ram_page_text(const char *text, size_t len, uint64_t *page);
+int iomem_ram_page_fd(int fd, uint64_t *page);
+
+/*
+ * For a client: "range is busy: claimed by 'ahci' [0x...-0x...]", or the
+ * System RAM range that refused.
+ */
+void iomem_describe(const struct iomem_conflict *why, char *buf, size_t len);
+
 #endif /* MMAPD_IOMEM_H */

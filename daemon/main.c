@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "regs.h"
 #include "server.h"
 
 #define DEFAULT_CONFIG	SYSCONFDIR "/mmapd/mmapd.conf"
@@ -119,9 +120,49 @@ policy_wants_mem(const struct policy *pol)
 	size_t i;
 
 	for (i = 0; i < pol->n_entries; i++)
-		if (pol->entries[i].kind != POLICY_ZERO)
+		if (pol->entries[i].kind == POLICY_MEM ||
+		    (pol->entries[i].kind == POLICY_REGION &&
+		    !pol->entries[i].is_pci))
 			return 1;
 	return 0;
+}
+
+/*
+ * Raw /dev/mem fds go out only while the kernel keeps System RAM out of
+ * them: ask it once, at start-up, with a RAM page it must refuse.
+ */
+static void
+mem_strict(struct mmapd *d, const char *path)
+{
+	uint64_t page;
+	int rc;
+
+	rc = mem_strict_check(&d->mem, &page);
+	switch (rc) {
+	case 1:
+		d->mem_raw_ok = 1;
+		log_info("mem: the kernel refuses System RAM at %#llx through "
+		    "/dev/mem (STRICT_DEVMEM): raw fds may go out where the "
+		    "policy says raw_fd_users", (unsigned long long)page);
+		break;
+	case -ENOTTY:
+		/* A stand-in file: no physical memory behind it to guard. */
+		d->mem_raw_ok = 1;
+		log_warn("mem: %s is not /dev/mem (char 1:1): no STRICT_DEVMEM "
+		    "check; its fd goes out where raw_fd_users says", path);
+		break;
+	case 0:
+		log_err("mem: the kernel maps System RAM at %#llx through "
+		    "/dev/mem: no STRICT_DEVMEM, so raw /dev/mem fds are never "
+		    "handed out (Read and Write still work)",
+		    (unsigned long long)page);
+		break;
+	default:
+		log_err("mem: cannot tell whether the kernel enforces "
+		    "STRICT_DEVMEM (%s): raw /dev/mem fds are never handed out",
+		    strerror(-rc));
+		break;
+	}
 }
 
 /* /dev/mem as [mem] says, or by default; a failure only withdraws it. */
@@ -155,12 +196,15 @@ mem_open(struct mmapd *d)
 	d->have_mem = 1;
 	log_info("mem: %s opened (%s by default), table %s", p.path,
 	    map_cache_name(d->mem.cache), p.iomem_path);
+	mem_strict(d, p.path);
 }
 
 static void
 reload(struct mmapd *d)
 {
 	struct policy *pol = NULL;
+	struct pci_region *pcis;
+	size_t n_pcis;
 
 	if (config_none) {
 		log_info("SIGHUP: running on the built-in policy: nothing to read");
@@ -175,6 +219,15 @@ reload(struct mmapd *d)
 	if (policy_wants_mem(pol) && !d->have_mem)
 		log_warn("SIGHUP: the new policy names /dev/mem, which was "
 		    "not opened at start-up: restart mmapd to offer it");
+	/* Leases hold their own fds: the old BARs can close. */
+	if (pcis_open(pol, &pcis, &n_pcis) < 0) {
+		log_err("SIGHUP: out of memory: keeping the policy in force");
+		policy_free(pol);
+		return;
+	}
+	pcis_close(d->pcis, d->n_pcis);
+	d->pcis = pcis;
+	d->n_pcis = n_pcis;
 	policy_free(d->policy);
 	d->policy = pol;
 	log_info("SIGHUP: policy reloaded, %zu entries", pol->n_entries);
@@ -247,12 +300,21 @@ main(int argc, char **argv)
 		goto out;
 	}
 	mem_open(&d);
+	err = pcis_open(d.policy, &d.pcis, &d.n_pcis);
+	if (err == 0)
+		err = regs_init();
+	if (err) {
+		log_err("start-up: %s", strerror(-err));
+		goto out_devices;
+	}
 
 	if (server_run(&d, &cfg) == 0)
 		status = 0;
 	/* server_run() closed every client, and their leases went too. */
 	if (d.shms != NULL || d.leases != NULL)
 		log_warn("leases left at exit");
+out_devices:
+	pcis_close(d.pcis, d.n_pcis);
 	map_device_close(&d.zero);
 	if (d.have_mem)
 		mem_device_close(&d.mem);

@@ -25,6 +25,7 @@
 
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -44,6 +45,7 @@
 
 #define DEFAULT_SOCKET_MODE	0666
 #define DEFAULT_MEM_PATH	"/dev/mem"
+#define DEFAULT_SYSFS_PATH	"/sys/bus/pci/devices"
 #define DEFAULT_IOMEM_PATH	"/proc/iomem"
 #define REGION_NAME_MAX		63
 
@@ -79,6 +81,12 @@ enum key_id {
 	KEY_DEVICE,
 	KEY_BASE,
 	KEY_SIZE,
+	KEY_RAW_USERS,
+	KEY_RAW_GROUPS,
+	KEY_PCI,
+	KEY_INDEX,
+	KEY_BAR,
+	KEY_SYSFS,
 	KEY_NR
 };
 
@@ -128,6 +136,11 @@ static void key_path(struct loader *, const char *, const char *);
 static void key_device(struct loader *, const char *, const char *);
 static void key_base(struct loader *, const char *, const char *);
 static void key_size(struct loader *, const char *, const char *);
+static void key_raw_users(struct loader *, const char *, const char *);
+static void key_raw_groups(struct loader *, const char *, const char *);
+static void key_pci(struct loader *, const char *, const char *);
+static void key_index(struct loader *, const char *, const char *);
+static void key_bar(struct loader *, const char *, const char *);
 
 static const struct key keys[KEY_NR] = {
 	[KEY_SOCKET_MODE] =	{ "socket_mode", IN_DAEMON, 0, key_socket_mode },
@@ -142,8 +155,17 @@ static const struct key keys[KEY_NR] = {
 	[KEY_PATH] =		{ "path", IN_MEM, 0, key_path },
 	[KEY_IOMEM] =		{ "iomem", IN_MEM, 0, key_path },
 	[KEY_DEVICE] =		{ "device", IN_REGION, IN_REGION, key_device },
-	[KEY_BASE] =		{ "base", IN_REGION, IN_REGION, key_base },
-	[KEY_SIZE] =		{ "size", IN_REGION, IN_REGION, key_size },
+	/* base and size are required of mem regions only: see close. */
+	[KEY_BASE] =		{ "base", IN_REGION, 0, key_base },
+	[KEY_SIZE] =		{ "size", IN_REGION, 0, key_size },
+	[KEY_RAW_USERS] =	{ "raw_fd_users", IN_MEM | IN_REGION, 0,
+				  key_raw_users },
+	[KEY_RAW_GROUPS] =	{ "raw_fd_groups", IN_MEM | IN_REGION, 0,
+				  key_raw_groups },
+	[KEY_PCI] =		{ "pci", IN_REGION, 0, key_pci },
+	[KEY_INDEX] =		{ "index", IN_REGION, 0, key_index },
+	[KEY_BAR] =		{ "bar", IN_REGION, 0, key_bar },
+	[KEY_SYSFS] =		{ "sysfs", IN_REGION, 0, key_path },
 };
 
 static const char *const cache_names[MAP_CACHE_NR] = {
@@ -472,6 +494,10 @@ entry_free(struct policy_entry *e)
 	free(e->path);
 	free(e->iomem);
 	free(e->device);
+	free(e->raw_who.uids);
+	free(e->raw_who.gids);
+	free(e->pci_address);
+	free(e->sysfs);
 }
 
 static struct policy *
@@ -600,9 +626,9 @@ id_append(uint32_t **v, size_t *n, uint32_t id)
 
 /* users and groups: names or numbers, separated by commas or spaces. */
 static void
-key_who(struct loader *ld, const char *key, const char *value, int is_group)
+key_who(struct loader *ld, struct policy_who *who, const char *key,
+    const char *value, int is_group)
 {
-	struct policy_who *who = &loader_entry(ld)->who;
 	char *copy, *tok, *save = NULL;
 	uint32_t id;
 	size_t named = 0;
@@ -649,13 +675,25 @@ key_who(struct loader *ld, const char *key, const char *value, int is_group)
 static void
 key_users(struct loader *ld, const char *key, const char *value)
 {
-	key_who(ld, key, value, 0);
+	key_who(ld, &loader_entry(ld)->who, key, value, 0);
 }
 
 static void
 key_groups(struct loader *ld, const char *key, const char *value)
 {
-	key_who(ld, key, value, 1);
+	key_who(ld, &loader_entry(ld)->who, key, value, 1);
+}
+
+static void
+key_raw_users(struct loader *ld, const char *key, const char *value)
+{
+	key_who(ld, &loader_entry(ld)->raw_who, key, value, 0);
+}
+
+static void
+key_raw_groups(struct loader *ld, const char *key, const char *value)
+{
+	key_who(ld, &loader_entry(ld)->raw_who, key, value, 1);
 }
 
 /* The message for a size or number parse_size()/parse_number() refused. */
@@ -731,32 +769,23 @@ key_cache(struct loader *ld, const char *key, const char *value)
 		    "uncached or wc", key, value);
 		return;
 	}
-	/*
-	 * Refuse at load time what no request could ever get: /dev/zero
-	 * has one (cached) mode, and /dev/mem cannot be opened for
-	 * write-combine.
-	 */
-	if (e->kind == POLICY_ZERO && c != MAP_CACHE_DEFAULT &&
-	    c != MAP_CACHE_CACHED) {
-		loader_error(ld, ld->lineno, "%s: /dev/zero has no '%s' mode "
-		    "(default or cached)", key, value);
-		return;
-	}
-	if (e->kind != POLICY_ZERO && c == MAP_CACHE_WC) {
-		loader_error(ld, ld->lineno, "%s: /dev/mem cannot give "
-		    "write-combine (default, cached or uncached)", key);
-		return;
-	}
+	/* Whether the device can give it is judged when the section ends. */
 	e->cache = (enum map_cache)c;
 }
 
-/* path and iomem of [mem]. */
+/* path and iomem of [mem], sysfs of a region of pci. */
 static void
 key_path(struct loader *ld, const char *key, const char *value)
 {
 	struct policy_entry *e = loader_entry(ld);
-	char **field = strcmp(key, "path") == 0 ? &e->path : &e->iomem;
-	char *copy;
+	char **field, *copy;
+
+	if (strcmp(key, "path") == 0)
+		field = &e->path;
+	else if (strcmp(key, "iomem") == 0)
+		field = &e->iomem;
+	else
+		field = &e->sysfs;
 
 	/* The daemon runs from /: a relative path would mean something else. */
 	if (value[0] != '/') {
@@ -778,15 +807,99 @@ key_device(struct loader *ld, const char *key, const char *value)
 {
 	struct policy_entry *e = loader_entry(ld);
 
-	if (strcmp(value, "mem") != 0) {
+	if (strcmp(value, "mem") != 0 && strcmp(value, "pci") != 0) {
 		loader_error(ld, ld->lineno, "%s: '%s' is not a device a region "
-		    "can be of (only 'mem')", key, value);
+		    "can be of (mem or pci)", key, value);
 		return;
 	}
 	free(e->device);
 	e->device = strdup(value);
 	if (e->device == NULL)
 		ld->err = -ENOMEM;
+	e->is_pci = strcmp(value, "pci") == 0;
+}
+
+static int
+hex_field(const char *s, size_t n, unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 16);
+	if (errno != 0 || end != s + n || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/*
+ * "0000:00:01.0" (domain:bus:device.function, as sysfs names it) or
+ * "1234:11e8" (vendor:device, with index saying which one).
+ */
+static void
+key_pci(struct loader *ld, const char *key, const char *value)
+{
+	struct policy_entry *e = loader_entry(ld);
+	unsigned int v[4];
+	size_t n = strlen(value);
+
+	if (n == 9 && value[4] == ':' &&
+	    hex_field(value, 4, 0xffff, &v[0]) == 0 &&
+	    hex_field(value + 5, 4, 0xffff, &v[1]) == 0) {
+		e->pci_vendor = v[0];
+		e->pci_device = v[1];
+		free(e->pci_address);
+		e->pci_address = NULL;
+		return;
+	}
+	if (n == 12 && value[4] == ':' && value[7] == ':' && value[10] == '.' &&
+	    hex_field(value, 4, 0xffff, &v[0]) == 0 &&
+	    hex_field(value + 5, 2, 0xff, &v[1]) == 0 &&
+	    hex_field(value + 8, 2, 0x1f, &v[2]) == 0 &&
+	    hex_field(value + 11, 1, 7, &v[3]) == 0) {
+		free(e->pci_address);
+		/* sysfs spells it in lower case. */
+		if (asprintf(&e->pci_address, "%04x:%02x:%02x.%x", v[0], v[1],
+		    v[2], v[3]) < 0) {
+			e->pci_address = NULL;
+			ld->err = -ENOMEM;
+		}
+		return;
+	}
+	loader_error(ld, ld->lineno, "%s: '%s' is neither an address "
+	    "(0000:00:01.0) nor vendor:device (1234:11e8)", key, value);
+}
+
+static void
+key_index(struct loader *ld, const char *key, const char *value)
+{
+	uint64_t v;
+
+	if (parse_digits(value, 10, &v) < 0 || v > 255) {
+		loader_error(ld, ld->lineno, "%s: '%s' is not a number from 0 "
+		    "to 255", key, value);
+		return;
+	}
+	loader_entry(ld)->pci_index = (unsigned int)v;
+}
+
+static void
+key_bar(struct loader *ld, const char *key, const char *value)
+{
+	uint64_t v;
+
+	/* BARs 0-5; the expansion ROM is not device memory to hand out. */
+	if (parse_digits(value, 10, &v) < 0 || v > 5) {
+		loader_error(ld, ld->lineno, "%s: '%s' is not a BAR number from "
+		    "0 to 5", key, value);
+		return;
+	}
+	loader_entry(ld)->bar = (unsigned int)v;
 }
 
 static void
@@ -855,6 +968,90 @@ section_mask(const struct loader *ld)
 	return 0;
 }
 
+/*
+ * Refuse at load time a cache mode no request could ever get: /dev/zero
+ * has one (cached) mode, /dev/mem cannot be opened for write-combine,
+ * and a PCI BAR is never mapped cached.
+ */
+static void
+entry_close_cache(struct loader *ld, struct policy_entry *e)
+{
+	unsigned int line = ld->key_line[KEY_CACHE];
+	enum map_cache c = e->cache;
+
+	if (line == 0 || c == MAP_CACHE_DEFAULT)
+		return;
+	if (e->kind == POLICY_ZERO && c != MAP_CACHE_CACHED)
+		loader_error(ld, line, "cache: /dev/zero has no '%s' mode "
+		    "(default or cached)", cache_names[c]);
+	else if (e->kind == POLICY_REGION && e->is_pci && c == MAP_CACHE_CACHED)
+		loader_error(ld, line, "cache: a PCI BAR is not mapped cached "
+		    "(default, uncached or wc)");
+	else if (e->kind != POLICY_ZERO && !e->is_pci && c == MAP_CACHE_WC)
+		loader_error(ld, line, "cache: /dev/mem cannot give "
+		    "write-combine (default, cached or uncached)");
+}
+
+/* raw_fd_* hand out /dev/mem: they mean nothing for a PCI BAR. */
+static void
+entry_close_raw(struct loader *ld, struct policy_entry *e)
+{
+	unsigned int line = ld->key_line[KEY_RAW_USERS] ?
+	    ld->key_line[KEY_RAW_USERS] : ld->key_line[KEY_RAW_GROUPS];
+
+	if (line != 0 && e->kind == POLICY_REGION && e->is_pci)
+		loader_error(ld, line, "%s: raw_fd_users and raw_fd_groups are "
+		    "for /dev/mem: a pci region hands out only its BAR",
+		    ld->label);
+}
+
+/* The keys of one kind of region, and none of the other's.  0: wrong. */
+static int
+region_close_device(struct loader *ld, struct policy_entry *e)
+{
+	static const int pci_only[] = { KEY_PCI, KEY_INDEX, KEY_BAR, KEY_SYSFS };
+	size_t i;
+	int ok = 1;
+
+	if (!e->is_pci) {
+		for (i = 0; i < sizeof(pci_only) / sizeof(pci_only[0]); i++) {
+			if (ld->key_line[pci_only[i]] == 0)
+				continue;
+			loader_error(ld, ld->key_line[pci_only[i]], "%s: '%s' "
+			    "is for regions of pci", ld->label,
+			    keys[pci_only[i]].name);
+			ok = 0;
+		}
+		if (ld->key_line[KEY_BASE] == 0 || ld->key_line[KEY_SIZE] == 0) {
+			loader_error(ld, ld->sect_line, "%s: a region of mem "
+			    "needs base and size", ld->label);
+			ok = 0;
+		}
+		return ok;
+	}
+	if (ld->key_line[KEY_PCI] == 0) {
+		loader_error(ld, ld->sect_line, "%s: a region of pci needs "
+		    "'pci' (an address or vendor:device)", ld->label);
+		ok = 0;
+	}
+	if (ld->key_line[KEY_BAR] == 0) {
+		loader_error(ld, ld->sect_line, "%s: a region of pci needs "
+		    "'bar'", ld->label);
+		ok = 0;
+	}
+	if (ld->key_line[KEY_INDEX] != 0 && e->pci_address != NULL) {
+		loader_error(ld, ld->key_line[KEY_INDEX], "%s: 'index' goes with "
+		    "pci = vendor:device, not with an address", ld->label);
+		ok = 0;
+	}
+	if (e->sysfs == NULL) {
+		e->sysfs = strdup(DEFAULT_SYSFS_PATH);
+		if (e->sysfs == NULL)
+			ld->err = -ENOMEM;
+	}
+	return ok;
+}
+
 /* The end of a section: what needs every key of it. */
 static void
 loader_close_section(struct loader *ld)
@@ -873,10 +1070,14 @@ loader_close_section(struct loader *ld)
 			    "%s: missing required key '%s'", ld->label,
 			    keys[k].name);
 	}
+	entry_close_cache(ld, e);
+	entry_close_raw(ld, e);
 	if (e->kind != POLICY_REGION)
 		return;
+	if (ld->key_line[KEY_DEVICE] != 0 && !region_close_device(ld, e))
+		return;
 	if (ld->key_line[KEY_MAX_SIZE] == 0)
-		e->max_size = e->size;
+		e->max_size = e->size ? e->size : UINT64_MAX;
 	/*
 	 * base + size must itself be a 64-bit number, so that the daemon
 	 * can add them without a second thought.  A key that was wrong left
@@ -1329,14 +1530,26 @@ cache_allowed(const struct policy_entry *e, enum map_cache cache)
 {
 	if ((unsigned int)cache >= MAP_CACHE_NR)
 		return 0;
-	return e->cache == MAP_CACHE_DEFAULT || cache == MAP_CACHE_DEFAULT ||
-	    cache == e->cache;
+	if (cache == MAP_CACHE_DEFAULT || cache == e->cache)
+		return 1;
+	/*
+	 * A cached mapping of device registers returns stale values and
+	 * loses writes: only an entry that names it gives it.
+	 */
+	if (e->kind != POLICY_ZERO && cache == MAP_CACHE_CACHED)
+		return 0;
+	return e->cache == MAP_CACHE_DEFAULT;
 }
 
-/* [offset, offset + size) inside [0, e->size), without overflow. */
+/*
+ * [offset, offset + size) inside [0, e->size), without overflow.  A pci
+ * region of size 0 runs to the end of its BAR, which its driver knows.
+ */
 static int
 region_contains(const struct policy_entry *e, uint64_t offset, uint64_t size)
 {
+	if (e->is_pci && e->size == 0)
+		return 1;
 	return offset < e->size && size <= e->size - offset;
 }
 
@@ -1367,7 +1580,10 @@ policy_check(const struct policy_entry *e, const struct policy_peer *peer,
 		reason = "write not allowed: the entry says protection = r";
 	} else if (!cache_allowed(e, cache)) {
 		rc = -EINVAL;
-		reason = "cache mode not allowed: the entry names another";
+		reason = e->cache == MAP_CACHE_DEFAULT ?
+		    "cache mode not allowed: device memory is mapped cached "
+		    "only where the entry says cache = cached" :
+		    "cache mode not allowed: the entry names another";
 	} else if (e->kind == POLICY_REGION &&
 	    !region_contains(e, offset, size)) {
 		rc = -EINVAL;
@@ -1376,4 +1592,13 @@ policy_check(const struct policy_entry *e, const struct policy_peer *peer,
 	if (why != NULL)
 		*why = reason;
 	return rc;
+}
+
+int
+policy_raw_allowed(const struct policy_entry *e,
+    const struct policy_peer *peer)
+{
+	if (e == NULL || peer == NULL || e->kind == POLICY_ZERO || e->is_pci)
+		return 0;
+	return who_allows(&e->raw_who, peer);
 }

@@ -41,10 +41,24 @@ struct policy_entry {
 	char *path;		/* default /dev/mem */
 	char *iomem;		/* default /proc/iomem */
 
+	/*
+	 * [mem] and regions of mem: who may be handed the raw /dev/mem fd
+	 * by a Map.  Everyone else the entry allows gets Read and Write.
+	 */
+	struct policy_who raw_who;
+
 	/* [region NAME]: a range of a device. */
-	char *device;		/* "mem" */
-	uint64_t base;		/* physical base */
-	uint64_t size;		/* bytes, offsets in a Map are within it */
+	char *device;		/* "mem" or "pci" */
+	int is_pci;
+	uint64_t base;		/* mem: physical base; pci: offset into the BAR */
+	uint64_t size;		/* bytes, offsets in a Map are within it;
+				   pci: 0 until the BAR is known, then the rest of it */
+
+	/* A region of pci: the function by address, or by id and index. */
+	char *pci_address;	/* "0000:00:01.0", or NULL */
+	unsigned int pci_vendor, pci_device, pci_index;
+	unsigned int bar;
+	char *sysfs;		/* default /sys/bus/pci/devices (a test seam) */
 };
 
 struct policy {
@@ -100,11 +114,19 @@ const struct policy_entry *policy_find(const struct policy *pol,
  *		shared where the entry does not allow it
  *	-EACCES	write asked where protection = r
  *	-EFBIG	size over max_size
- *	-EINVAL	a cache mode other than the entry's (when it names one), or
+ *	-EINVAL	a cache mode other than the entry's (when it names one), a
+ *		cached mapping of device memory the entry does not name, or
  *		a range outside a region
+ *
+ * A region of pci whose size is 0 (the rest of a BAR not yet opened) is
+ * range-checked by its driver instead.
  */
 int policy_check(const struct policy_entry *e, const struct policy_peer *peer,
     uint64_t offset, uint64_t size, unsigned int flags, enum map_cache cache,
     const char **why);
+
+/* May peer be handed the raw /dev/mem fd of e? */
+int policy_raw_allowed(const struct policy_entry *e,
+    const struct policy_peer *peer);
 
 #endif /* MMAPD_POLICY_H */

@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "mmapd.pb-c.h"
+#include "regs.h"
 
 #define LIST_PAGE	24	/* leases a reply; 24 of the largest fit 4 KiB */
 #define QUOTE_LEN	(4 * NAME_MAX_LEN + 3)
@@ -153,7 +154,8 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
 	Mmapd__V1__HelloReply hr = MMAPD__V1__HELLO_REPLY__INIT;
-	static char *features[] = { "zero", "shared-names", "mem" };
+	char *features[5];
+	size_t n = 0;
 	char msg[128];
 
 	if (h->protocol_major != PROTOCOL_MAJOR) {
@@ -167,8 +169,15 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 	hr.server_version = (char *)PACKAGE_VERSION;
 	hr.protocol_major = PROTOCOL_MAJOR;
 	hr.protocol_minor = PROTOCOL_MINOR;
+	features[n++] = (char *)"zero";
+	features[n++] = (char *)"shared-names";
+	features[n++] = (char *)"registers";
+	if (s->d->have_mem)
+		features[n++] = (char *)"mem";
+	if (s->d->n_pcis > 0)
+		features[n++] = (char *)"pci";
 	hr.features = features;
-	hr.n_features = s->d->have_mem ? 3 : 2;
+	hr.n_features = n;
 	r.request_id = id;
 	r.body_case = MMAPD__V1__REPLY__BODY_HELLO;
 	r.hello = &hr;
@@ -187,6 +196,17 @@ entry_device(struct mmapd *d, const struct policy_entry *e,
 		return 0;
 	case POLICY_REGION:
 		*base = e->base;
+		if (e->is_pci) {
+			const struct pci_region *r = pcis_find(d, e->name);
+
+			if (r == NULL) {
+				*why = "the region's PCI device could not be "
+				    "opened: the daemon's log says why";
+				return -ENODEV;
+			}
+			*dev = &r->pci.dev;
+			return 0;
+		}
 		/* FALLTHROUGH */
 	case POLICY_MEM:
 		if (!d->have_mem) {
@@ -294,6 +314,29 @@ fail:
 	return err;
 }
 
+/*
+ * A Map of mem hands out /dev/mem itself, which reaches every non-RAM
+ * physical page whatever range was asked: only for whom the entry says
+ * so, and only while the kernel keeps RAM out of it.
+ */
+static int
+raw_check(const struct mmapd *d, const struct policy_entry *e,
+    const struct policy_peer *pp, const char **why)
+{
+	if (!policy_raw_allowed(e, pp)) {
+		*why = "a map of mem hands out the raw /dev/mem fd, which this "
+		    "entry's raw_fd_users/raw_fd_groups do not give this user; "
+		    "use Read and Write requests (mmapctl read/write)";
+		return -EPERM;
+	}
+	if (!d->mem_raw_ok) {
+		*why = "the kernel does not refuse System RAM through /dev/mem "
+		    "(no STRICT_DEVMEM): raw /dev/mem fds are not handed out";
+		return -EPERM;
+	}
+	return 0;
+}
+
 static void
 session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 {
@@ -313,7 +356,7 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	const char *why = NULL;
 	struct lease *l;
 	uint64_t base;
-	int err;
+	int err, raw;
 
 	req.flags = (m->shared ? MAP_DESC_SHARED : 0) |
 	    (m->write ? MAP_DESC_WRITE : 0);
@@ -350,6 +393,12 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	err = entry_device(d, e, &req.dev, &base, &why);
 	if (err)
 		goto deny;
+	raw = req.dev == &d->mem.dev;
+	if (raw) {
+		err = raw_check(d, e, &pp, &why);
+		if (err)
+			goto deny;
+	}
 	/* policy_check() has kept offset + size inside a region. */
 	req.offset = base + m->offset;
 	req.size = m->size;
@@ -388,12 +437,218 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	r.body_case = MMAPD__V1__REPLY__BODY_GRANT;
 	r.grant = &g;
 	audit_grant(s, l, map_kind_name(res.kind), res.cache);
+	if (raw)
+		log_warn("audit: event=raw-fd lease=%llu uid=%u pid=%d: a raw "
+		    "/dev/mem fd went out; its holder can map any non-RAM "
+		    "physical memory (root-equivalent)",
+		    (unsigned long long)l->id, (unsigned)s->peer.uid,
+		    (int)s->peer.pid);
 	/* The fd goes out with the reply; the server closes it then. */
 	reply_send(s, &r, res.fd);
 	return;
 
 deny:
 	audit_deny(s, m, err, why ? why : strerror(-err));
+	reply_error(s, id, err, why);
+}
+
+/* What a Read or Write asked, for its audit line. */
+struct reg_op {
+	const char *device;
+	uint64_t offset;
+	unsigned int width;
+	int write;
+	uint64_t value;
+};
+
+static void
+audit_reg(struct session *s, const struct reg_op *op, int err,
+    const char *why)
+{
+	char qd[QUOTE_LEN], qw[256];
+
+	if (err == 0) {
+		log_info("audit: event=%s uid=%u gid=%u pid=%d device=%s "
+		    "offset=%#llx width=%u value=%#llx result=ok errno=0",
+		    op->write ? "write" : "read", (unsigned)s->peer.uid,
+		    (unsigned)s->peer.gid, (int)s->peer.pid,
+		    log_quote(op->device, qd, sizeof(qd)),
+		    (unsigned long long)op->offset, op->width,
+		    (unsigned long long)op->value);
+		return;
+	}
+	log_notice("audit: event=deny op=%s uid=%u gid=%u pid=%d device=%s "
+	    "offset=%#llx width=%u result=denied errno=%s msg=%s",
+	    op->write ? "write" : "read", (unsigned)s->peer.uid,
+	    (unsigned)s->peer.gid, (int)s->peer.pid,
+	    log_quote(op->device, qd, sizeof(qd)),
+	    (unsigned long long)op->offset, op->width, errno_name(err),
+	    log_quote(why, qw, sizeof(qw)));
+}
+
+/*
+ * Bytes of an entry from base on that a register may lie in: the
+ * region's size, or for a pci region without one the rest of its BAR
+ * to the byte (a 256-byte BAR has no register at 0x100).
+ */
+static uint64_t
+reg_limit(const struct mmapd *d, const struct policy_entry *e)
+{
+	const struct pci_region *r;
+
+	if (e->kind == POLICY_REGION && e->is_pci && e->size == 0) {
+		r = pcis_find(d, e->name);
+		return r != NULL && r->pci.len > e->base ?
+		    r->pci.len - e->base : 0;
+	}
+	if (e->kind == POLICY_REGION && e->is_pci) {
+		r = pcis_find(d, e->name);
+		if (r != NULL && r->pci.len > e->base &&
+		    r->pci.len - e->base < e->size)
+			return r->pci.len - e->base;
+	}
+	return e->kind == POLICY_REGION ? e->size : UINT64_MAX;
+}
+
+/*
+ * One register access through a mapping of its page, made by the engine
+ * with every check a Map gets, and gone again before the reply.
+ */
+static int
+reg_do(struct session *s, const struct policy_entry *e, struct reg_op *op,
+    const char **why)
+{
+	struct mmapd *d = s->d;
+	struct map_request req = { 0 };
+	struct map_result res = { .fd = -1 };
+	uint64_t base, addr, ps = map_page_size();
+	void *p;
+	int err;
+
+	err = entry_device(d, e, &req.dev, &base, why);
+	if (err)
+		return err;
+	addr = base + op->offset;
+	req.offset = addr & ~(ps - 1);
+	req.size = ps;
+	req.flags = MAP_DESC_SHARED | (op->write ? MAP_DESC_WRITE : 0);
+	req.cache = e->cache;
+	req.peer.uid = s->peer.uid;
+	req.peer.gid = s->peer.gid;
+	req.peer.pid = s->peer.pid;
+	err = engine_map(&d->engine, &req, &res);
+	if (err) {
+		/* The reason may live in res, which is about to go. */
+		snprintf(s->why, sizeof(s->why), "%s",
+		    res.msg ? res.msg : strerror(-err));
+		*why = s->why;
+		return err;
+	}
+	p = mmap(NULL, (size_t)res.size, res.prot, res.mmap_flags, res.fd,
+	    (off_t)res.offset);
+	if (p == MAP_FAILED) {
+		err = -errno;
+		*why = "the kernel refused to map the register's page";
+		goto out;
+	}
+	err = regs_access((volatile uint8_t *)p + (addr - req.offset),
+	    op->width, op->write, &op->value);
+	if (err == -EIO)
+		*why = "the access faulted (SIGBUS): the device's memory was "
+		    "revoked, likely claimed by a kernel driver";
+	else if (err)
+		*why = "bad width or alignment";
+	if (munmap(p, (size_t)res.size) < 0 && err == 0) {
+		err = -errno;
+		*why = "cannot unmap the register's page";
+	}
+out:
+	engine_result_close(&res);
+	return err;
+}
+
+static void
+session_reg(struct session *s, uint64_t id, struct reg_op *op)
+{
+	struct mmapd *d = s->d;
+	const struct policy_entry *e;
+	struct policy_peer pp = {
+		.uid = s->peer.uid,
+		.gid = s->peer.gid,
+		.groups = s->peer.groups,
+		.n_groups = s->peer.n_groups,
+	};
+	Mmapd__V1__ReadReply rr = MMAPD__V1__READ_REPLY__INIT;
+	Mmapd__V1__Ack ack = MMAPD__V1__ACK__INIT;
+	Reply r = MMAPD__V1__REPLY__INIT;
+	unsigned int bytes = op->width / 8;
+	const char *why = NULL;
+	uint64_t limit;
+	int err;
+
+	if (!name_ok(op->device)) {
+		err = -EINVAL;
+		why = "device name missing or longer than 63 bytes";
+		goto deny;
+	}
+	if (op->width != 8 && op->width != 16 && op->width != 32 &&
+	    op->width != 64) {
+		err = -EINVAL;
+		why = "width must be 8, 16, 32 or 64 bits";
+		goto deny;
+	}
+	if (op->offset % bytes != 0) {
+		err = -EINVAL;
+		why = "offset is not a multiple of the width: registers are "
+		    "accessed naturally aligned";
+		goto deny;
+	}
+	if (op->write && op->width < 64 && (op->value >> op->width) != 0) {
+		err = -EINVAL;
+		why = "value does not fit the width";
+		goto deny;
+	}
+	e = policy_find(d->policy, op->device);
+	if (e == NULL) {
+		err = -ENODEV;
+		why = "no such device or region";
+		goto deny;
+	}
+	if (e->kind == POLICY_ZERO) {
+		err = -EINVAL;
+		why = "zero has no registers: Read and Write are for device "
+		    "memory";
+		goto deny;
+	}
+	err = policy_check(e, &pp, op->offset, bytes,
+	    op->write ? MAP_DESC_WRITE : 0, MAP_CACHE_DEFAULT, &why);
+	if (err)
+		goto deny;
+	limit = reg_limit(d, e);
+	if (op->offset >= limit || bytes > limit - op->offset) {
+		err = -EINVAL;
+		why = "register outside the region";
+		goto deny;
+	}
+	err = reg_do(s, e, op, &why);
+	if (err)
+		goto deny;
+
+	audit_reg(s, op, 0, NULL);
+	r.request_id = id;
+	if (op->write) {
+		r.body_case = MMAPD__V1__REPLY__BODY_WRITE;
+		r.write = &ack;
+	} else {
+		rr.value = op->value;
+		r.body_case = MMAPD__V1__REPLY__BODY_READ;
+		r.read = &rr;
+	}
+	reply_send(s, &r, -1);
+	return;
+
+deny:
+	audit_reg(s, op, err, why ? why : strerror(-err));
 	reply_error(s, id, err, why);
 }
 
@@ -477,7 +732,10 @@ session_status(struct session *s, uint64_t id)
 	}
 	for (i = 0; i < d->policy->n_entries; i++) {
 		e = &d->policy->entries[i];
-		if (e->kind != POLICY_ZERO && !d->have_mem)
+		if (e->kind == POLICY_REGION && e->is_pci) {
+			if (pcis_find(d, e->name) == NULL)
+				continue;
+		} else if (e->kind != POLICY_ZERO && !d->have_mem)
 			continue;
 		/* A packet holds about 50 names; past that the list is cut. */
 		if (n == 48)
@@ -550,6 +808,28 @@ session_input(struct session *s, const uint8_t *buf, ssize_t len,
 	case MMAPD__V1__REQUEST__BODY_STATUS:
 		session_status(s, req->request_id);
 		break;
+	case MMAPD__V1__REQUEST__BODY_READ: {
+		struct reg_op op = {
+			.device = req->read->device,
+			.offset = req->read->offset,
+			.width = req->read->width,
+		};
+
+		session_reg(s, req->request_id, &op);
+		break;
+	}
+	case MMAPD__V1__REQUEST__BODY_WRITE: {
+		struct reg_op op = {
+			.device = req->write->device,
+			.offset = req->write->offset,
+			.width = req->write->width,
+			.write = 1,
+			.value = req->write->value,
+		};
+
+		session_reg(s, req->request_id, &op);
+		break;
+	}
 	default:
 		/* No body, or one this version does not know. */
 		reply_error(s, req->request_id, -EINVAL,

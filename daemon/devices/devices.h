@@ -1,6 +1,7 @@
 /*
- * The drivers: zero (the userspace mmap_zero_prepare) and mem (the
- * userspace mmap_mem_prepare), and how their devices are opened.
+ * The drivers: zero (the userspace mmap_zero_prepare), mem (the
+ * userspace mmap_mem_prepare) and pci (a BAR through sysfs), and how
+ * their devices are opened.
  */
 #ifndef MMAPD_DEVICES_H
 #define MMAPD_DEVICES_H
@@ -9,6 +10,7 @@
 
 extern const struct map_driver zero_driver;
 extern const struct map_driver mem_driver;
+extern const struct map_driver pci_driver;
 
 /* /dev/zero: opened once, cached mode only (it has no other). */
 int zero_device_open(struct map_device *dev, const char *path, int access);
@@ -32,5 +34,38 @@ struct mem_device {
 
 int mem_device_open(struct mem_device *mem, const struct mem_params *params);
 void mem_device_close(struct mem_device *mem);
+
+/*
+ * Does the kernel refuse a System RAM page through this /dev/mem, as
+ * STRICT_DEVMEM makes it?  1: it does; 0: it maps it; -ENOTTY: the path
+ * is not /dev/mem (1:1) at all, so there is no physical memory to guard;
+ * another -errno: it cannot be told.  *page is the page tried.
+ */
+int mem_strict_check(const struct mem_device *mem, uint64_t *page);
+
+struct pci_params {
+	const char *sysfs;	/* "/sys/bus/pci/devices", or a stand-in tree */
+	const char *address;	/* "0000:00:01.0"; NULL: by vendor and device */
+	unsigned int vendor, device, index;
+	unsigned int bar;
+	int access;		/* O_RDONLY or O_RDWR */
+	const char *iomem_path;	/* for the busy check; NULL: none */
+};
+
+struct pci_device {
+	struct map_device dev;
+	char address[32];	/* as sysfs names it: "0000:00:01.0" */
+	unsigned int bar;
+	uint64_t start;		/* the BAR's bus address, for /proc/iomem */
+	uint64_t len;		/* its length in bytes */
+	uint64_t span;		/* what may be mapped: len in whole pages */
+	int prefetch;
+	int iomem_fd;
+};
+
+/* 0, or -errno and *why, a static string for the log. */
+int pci_device_open(struct pci_device *pci, const struct pci_params *p,
+    const char **why);
+void pci_device_close(struct pci_device *pci);
 
 #endif /* MMAPD_DEVICES_H */

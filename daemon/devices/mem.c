@@ -8,6 +8,8 @@
  *	3. !valid_mmap_phys_addr_range()		-EINVAL
  *	4. !private_mapping_ok(): only without an MMU	(never here)
  *	5. !range_is_allowed(), judged from /proc/iomem	-EPERM
+ *	   (a range a driver claimed: -EBUSY, naming the claimant)
+ *	5a. a private writable mapping (copy-on-write)	-EINVAL
  *	6. !phys_mem_access_prot_allowed()		-EINVAL
  *
  * Step 6 is where the cache mode is settled: uncached unless the device
@@ -22,6 +24,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "devices.h"
@@ -59,15 +64,29 @@ mem_prepare(struct map_desc *desc)
 	}
 
 	err = iomem_check_fd(mem->iomem_fd, offset, size, &why);
-	if (err == -EPERM) {
-		desc->reason = why.reason == IOMEM_RAM ?
-		    "range includes System RAM above the first MiB" :
-		    "range is claimed by a kernel driver or marked busy";
+	if (err == -EPERM && why.reason == IOMEM_RAM) {
+		desc->reason = "range includes System RAM above the first MiB";
 		return err;
+	}
+	if (err == -EPERM) {
+		/* The kernel would say EPERM; the claimant is what helps. */
+		iomem_describe(&why, desc->reason_buf, sizeof(desc->reason_buf));
+		desc->reason = desc->reason_buf;
+		return -EBUSY;
 	}
 	if (err) {
 		desc->reason = "cannot judge the range: the iomem table is unreadable";
 		return err;
+	}
+	/*
+	 * A private writable mapping is copy-on-write: the first store
+	 * would go to a private page, never to the device.  The kernel
+	 * allows it; a daemon that hands out device memory should not.
+	 */
+	if (map_desc_is_cow(desc) && (desc->flags & MAP_DESC_WRITE)) {
+		desc->reason = "device memory mapped private and writable is "
+		    "copy-on-write: writes would not reach the device; map it shared";
+		return -EINVAL;
 	}
 
 	if (desc->cache == MAP_CACHE_DEFAULT)
@@ -147,6 +166,39 @@ mem_device_open(struct mem_device *mem, const struct mem_params *params)
 		return err;
 	}
 	return 0;
+}
+
+int
+mem_strict_check(const struct mem_device *mem, uint64_t *page)
+{
+	struct stat st;
+	void *p;
+	int fd = mem->dev.fd[MAP_CACHE_UNCACHED], err;
+
+	*page = 0;
+	if (fd < 0)
+		fd = mem->dev.fd[MAP_CACHE_CACHED];
+	if (fd < 0)
+		return -EBADF;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 ||
+	    minor(st.st_rdev) != 1)
+		return -ENOTTY;
+	err = iomem_ram_page_fd(mem->iomem_fd, page);
+	if (err)
+		return err;
+	/*
+	 * The kernel is the authority: ask it.  Under STRICT_DEVMEM the
+	 * mmap itself fails with EPERM; nothing is read either way.
+	 */
+	p = mmap(NULL, (size_t)map_page_size(), PROT_READ, MAP_SHARED, fd,
+	    (off_t)*page);
+	if (p != MAP_FAILED) {
+		munmap(p, (size_t)map_page_size());
+		return 0;
+	}
+	return errno == EPERM ? 1 : -errno;
 }
 
 void

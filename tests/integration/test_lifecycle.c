@@ -179,11 +179,11 @@ Test(lifecycle, status_offers_in_configuration_order)
 	snprintf(conf, sizeof(conf),
 	    "[zero]\nusers = *\n\n"
 	    "[region edu]\ndevice = mem\nbase = 0xfe900000\nsize = 1M\n"
-	    "users = root\n\n"
+	    "users = root\nraw_fd_users = root\n\n"
 	    "# A seam: a sparse file stands in for /dev/mem.\n"
-	    "[mem]\npath = %s\niomem = %s\nusers = root\nmax_size = 1M\n\n"
+	    "[mem]\npath = %s\niomem = %s\nusers = root\nraw_fd_users = root\nmax_size = 1M\n\n"
 	    "[region ivshmem]\ndevice = mem\nbase = 0xfe800000\nsize = 1M\n"
-	    "users = root\n",
+	    "users = root\nraw_fd_users = root\n",
 	    h_sparse("devmem", 8ull << 30), h_data("iomem-q35.txt"));
 	h_start(conf);
 	c = h_connect();
@@ -323,7 +323,7 @@ conf_with_mem(const char *zero_max, const char *more)
 	    "[daemon]\nsocket_mode = 0666\n\n"
 	    "[zero]\nusers = *\nmax_size = %s\n\n"
 	    "# A seam: a sparse file stands in for /dev/mem.\n"
-	    "[mem]\npath = %s\niomem = %s\nusers = root\nmax_size = 1M\n"
+	    "[mem]\npath = %s\niomem = %s\nusers = root\nraw_fd_users = root\nmax_size = 1M\n"
 	    "shared = yes\nprotection = rw\n\n%s",
 	    zero_max, h_path("devmem"), h_data("iomem-q35.txt"),
 	    more ? more : "");
@@ -346,7 +346,7 @@ Test(lifecycle, sighup_reloads_a_good_file)
 
 	h_rewrite_conf(conf_with_mem("1M",
 	    "[region edu]\ndevice = mem\nbase = 0xfe900000\nsize = 1M\n"
-	    "users = root\nprotection = rw\nshared = yes\n"));
+	    "users = root\nraw_fd_users = root\nprotection = rw\nshared = yes\n"));
 	h_signal(SIGHUP);
 	cr_assert_eq(h_log_wait(1, "SIGHUP: policy reloaded"), 1,
 	    "no reload in the log");
@@ -562,10 +562,10 @@ Test(lifecycle, check_config)
 {
 	const char *good = h_write("good.conf",
 	    "[zero]\nusers = *\n\n[region edu]\ndevice = mem\n"
-	    "base = 0xfe900000\nsize = 1M\nusers = root\n");
+	    "base = 0xfe900000\nsize = 1M\nusers = root\nraw_fd_users = root\n");
 	const char *bad = h_write("bad.conf",
 	    "[zero]\nusers = *\nmax_size = lots\n\n[region edu]\n"
-	    "base = 0xfe900000\nsize = 1M\nusers = root\n");
+	    "base = 0xfe900000\nsize = 1M\nusers = root\nraw_fd_users = root\n");
 	const char *a1[] = { "--check-config", good, NULL };
 	const char *a2[] = { "--check-config", bad, NULL };
 	char *out = NULL, want[300];
@@ -692,9 +692,9 @@ Test(lifecycle, sighup_cannot_add_mem)
 	c = h_connect();
 	snprintf(conf, sizeof(conf), "[zero]\nusers = *\n\n"
 	    "# A seam: a sparse file stands in for /dev/mem.\n"
-	    "[mem]\npath = %s\niomem = %s\nusers = root\nmax_size = 1M\n\n"
+	    "[mem]\npath = %s\niomem = %s\nusers = root\nraw_fd_users = root\nmax_size = 1M\n\n"
 	    "[region edu]\ndevice = mem\nbase = 0xfe900000\nsize = 1M\n"
-	    "users = root\n",
+	    "users = root\nraw_fd_users = root\n",
 	    h_sparse("devmem", 8ull << 30), h_data("iomem-q35.txt"));
 	h_rewrite_conf(conf);
 	h_signal(SIGHUP);

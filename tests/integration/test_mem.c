@@ -49,7 +49,7 @@ mem_conf(const char *devpath, const char *more)
 	    "[daemon]\nsocket_mode = 0666\n\n"
 	    "[zero]\nusers = *\n\n"
 	    "# A seam: a regular file stands in for /dev/mem.\n"
-	    "[mem]\npath = %s\niomem = %s\nusers = root\nmax_size = 1M\n"
+	    "[mem]\npath = %s\niomem = %s\nusers = root\nraw_fd_users = root\nmax_size = 1M\n"
 	    "shared = yes\nprotection = rw\n\n%s",
 	    devpath, h_data("iomem-q35.txt"), more ? more : "");
 	return buf;
@@ -174,10 +174,13 @@ Test(mem, system_ram_eperm)
 	h_log_expect("audit: event=deny", "device=mem ", "offset=268435456 ",
 	    "errno=EPERM ");
 
-	/* A driver's claim is refused too. */
+	/* A driver's claim is refused too, naming the claimant. */
 	busy.offset = AHCI_ABAR;
 	err = mmapclient_map(c, &busy, &r);
-	cr_assert_eq(err, -EPERM, "ahci: %d (%s)", err, mmapclient_error(c));
+	cr_assert_eq(err, -EBUSY, "ahci: %d (%s)", err, mmapclient_error(c));
+	cr_expect(strstr(mmapclient_error(c), "'ahci'") != NULL, "%s",
+	    mmapclient_error(c));
+	h_log_expect("audit: event=deny", "device=mem ", "errno=EBUSY ");
 
 	/* And the daemon goes on. */
 	bar.offset = EDU_BAR0;
@@ -225,7 +228,7 @@ Test(mem, kernel_refusal_filtered_to_eagain)
 
 #define EDU_REGION \
 	"[region edu]\ndevice = mem\nbase = 0xfe900000\nsize = 1M\n" \
-	"users = root\nprotection = rw\nshared = yes\n"
+	"users = root\nraw_fd_users = root\nprotection = rw\nshared = yes\n"
 
 /* Offsets in a region are within it: 0x1000 in edu is 0xfe901000. */
 Test(mem, region_offset_is_within_the_region)
@@ -373,8 +376,6 @@ Test(mem, cache_modes)
 		  MMAPD__V1__CACHE_MODE__CACHE_UNCACHED, 1 },
 		{ MMAPD__V1__CACHE_MODE__CACHE_UNCACHED,
 		  MMAPD__V1__CACHE_MODE__CACHE_UNCACHED, 1 },
-		{ MMAPD__V1__CACHE_MODE__CACHE_CACHED,
-		  MMAPD__V1__CACHE_MODE__CACHE_CACHED, 0 },
 	};
 	Request req = MMAPD__V1__REQUEST__INIT;
 	Mmapd__V1__Map m = MMAPD__V1__MAP__INIT;
@@ -412,6 +413,15 @@ Test(mem, cache_modes)
 	cr_assert_eq(rep->error, EINVAL, "write-combine on mem: %d (%s)",
 	    rep->error, rep->message);
 	reply_free(rep);
+	/* Cached device memory only where the entry names it: not here. */
+	m.cache = MMAPD__V1__CACHE_MODE__CACHE_CACHED;
+	req.request_id = 21;
+	rep = raw_call(fd, &req, NULL);
+	cr_assert_eq(rep->error, EINVAL, "cached on mem: %d (%s)",
+	    rep->error, rep->message);
+	cr_expect(strstr(rep->message, "cache = cached") != NULL, "%s",
+	    rep->message);
+	reply_free(rep);
 	close(fd);
 	h_stop();
 }
@@ -429,7 +439,7 @@ Test(mem, read_only_grant_cannot_be_mapped_writable)
 
 	h_start(mem_conf(standin(), EDU_REGION
 	    "\n[region ro]\ndevice = mem\nbase = 0xfe800000\nsize = 1M\n"
-	    "users = root\nshared = yes\n"));
+	    "users = root\nraw_fd_users = root\nshared = yes\n"));
 	fd = raw_connect();
 	raw_hello(fd);
 	rep = raw_map(fd, 2, "ro", 0, 4096, 1, 0, NULL, &rfd);
@@ -488,7 +498,7 @@ Test(mem, region_defaults)
 	int err;
 
 	h_start(mem_conf(standin(), "[region plain]\ndevice = mem\n"
-	    "base = 0xfe900000\nsize = 1M\nusers = root\n"));
+	    "base = 0xfe900000\nsize = 1M\nusers = root\nraw_fd_users = root\n"));
 	c = h_connect();
 	req.flags = MMAPCLIENT_SHARED | MMAPCLIENT_WRITE;
 	err = mmapclient_map(c, &req, &r);
@@ -510,5 +520,71 @@ Test(mem, region_defaults)
 	cr_assert_eq(r->kind, MMAPCLIENT_KIND_DEVICE);
 	cr_assert_eq(mmapclient_release(c, r), 0);
 	mmapclient_close(c);
+	h_stop();
+}
+
+/*
+ * A Map of mem hands out /dev/mem itself: only to whom raw_fd_users
+ * names.  Without it the Map is refused before any fd exists, and the
+ * client holds no new descriptor.
+ */
+Test(mem, raw_fd_needs_policy)
+{
+	struct mmapclient_request req = {
+		.device = "noraw", .offset = 0, .size = 4 * KIB,
+		.flags = MMAPCLIENT_SHARED,
+	};
+	struct mmapclient_region *r = NULL;
+	struct mmapclient *c;
+	int err, before;
+
+	h_start(mem_conf(standin(), "[region noraw]\ndevice = mem\n"
+	    "base = 0xfe900000\nsize = 1M\nusers = root\nshared = yes\n"));
+	c = h_connect();
+	before = h_self_fds();
+	err = mmapclient_map(c, &req, &r);
+	cr_assert_eq(err, -EPERM, "no raw_fd_users: %d (%s)", err,
+	    mmapclient_error(c));
+	cr_assert_null(r);
+	cr_expect(strstr(mmapclient_error(c), "raw_fd_users") != NULL, "%s",
+	    mmapclient_error(c));
+	cr_expect_eq(h_self_fds(), before, "a refused Map left an fd here");
+	h_log_expect("audit: event=deny", "device=noraw ", "errno=EPERM ",
+	    "raw_fd_users");
+	cr_expect_eq(h_log_count("event=raw-fd"), 0);
+
+	/* [mem] says raw_fd_users = root: the grant is logged as such. */
+	req.device = "mem";
+	req.offset = EDU_BAR0;
+	err = mmapclient_map(c, &req, &r);
+	cr_assert_eq(err, 0, "%s", mmapclient_error(c));
+	cr_expect_eq(r->kind, MMAPCLIENT_KIND_DEVICE);
+	h_log_expect("event=raw-fd", "root-equivalent");
+	/* A stand-in file is not /dev/mem: the start-up check says so. */
+	h_log_expect("is not /dev/mem (char 1:1)");
+	cr_assert_eq(mmapclient_release(c, r), 0);
+	mmapclient_close(c);
+	h_stop();
+}
+
+/* raw_fd_users names users; others allowed the region still are not given it. */
+Test(mem, raw_fd_only_for_named_users)
+{
+	struct ctl r;
+
+	ctl_need_nobody();
+	h_start(mem_conf(standin(), "[region edu]\ndevice = mem\n"
+	    "base = 0xfe900000\nsize = 1M\nusers = root, nobody\n"
+	    "raw_fd_users = root\nshared = yes\n"));
+	ctl_run(&r, CTL_NOBODY, "map", "--dev", "edu", "--size", "4096",
+	    "--read-only", "--shared");
+	cr_expect_eq(r.status, 1, "nobody got a raw fd: %s%s", r.out, r.err);
+	cr_expect(strstr(r.err, "EPERM") != NULL ||
+	    strstr(r.err, "not permitted") != NULL, "%s", r.err);
+	ctl_free(&r);
+	ctl_run(&r, CTL_ROOT, "map", "--dev", "edu", "--size", "4096",
+	    "--read-only", "--shared");
+	cr_expect_eq(r.status, 0, "root: %s%s", r.out, r.err);
+	ctl_free(&r);
 	h_stop();
 }

@@ -74,4 +74,20 @@ void conn_del_region(struct region *reg);
 /* Send Release for lease and receive the Ack. */
 int lease_release(struct mmapclient *c, uint64_t lease);
 
+/* The values a width of bits holds: 0xff for 8, ~0 for 64. */
+static inline uint64_t
+width_mask(unsigned int width)
+{
+	return width >= 64 ? UINT64_MAX : (UINT64_C(1) << width) - 1;
+}
+
+/*
+ * Whether a register access is well formed, wherever it is done: width
+ * 8, 16, 32 or 64 bits, offset a multiple of width / 8, value (0 for a
+ * load) within width bits.  0, or -EINVAL with why (cap bytes; why may
+ * be NULL) saying what is wrong.
+ */
+int access_check(uint64_t offset, unsigned int width, uint64_t value,
+    char *why, size_t cap);
+
 #endif /* MMAPCLIENT_INTERNAL_H */

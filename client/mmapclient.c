@@ -73,6 +73,10 @@ request_name(Mmapd__V1__Request__BodyCase body)
 		return "List";
 	case MMAPD__V1__REQUEST__BODY_STATUS:
 		return "Status";
+	case MMAPD__V1__REQUEST__BODY_READ:
+		return "Read";
+	case MMAPD__V1__REQUEST__BODY_WRITE:
+		return "Write";
 	default:
 		return "(no body)";
 	}
@@ -94,6 +98,10 @@ reply_name(Mmapd__V1__Reply__BodyCase body)
 		return "a ListReply";
 	case MMAPD__V1__REPLY__BODY_STATUS:
 		return "a StatusReply";
+	case MMAPD__V1__REPLY__BODY_READ:
+		return "a ReadReply";
+	case MMAPD__V1__REPLY__BODY_WRITE:
+		return "an Ack of Write";
 	default:
 		return "an unknown body";
 	}

@@ -1,6 +1,7 @@
 /*
  * mmapctl map: ask for a mapping, map it, print the grant, prove the
- * memory works, maybe hold it, release it.
+ * memory works or do the --read and --write asked (mmapctl-reg.c),
+ * maybe hold it, release it.
  */
 #include "config.h"
 
@@ -10,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
@@ -23,6 +25,8 @@ struct map_result {
 	uint64_t nonzero;		/* bytes read that were not zero */
 	int expect_ok;			/* --expect held */
 	const char *write;		/* NULL, "pattern" or "fill" */
+	uint64_t *values;		/* what each --read read */
+	size_t done;			/* --read and --write done */
 	int ok;
 };
 
@@ -186,6 +190,8 @@ map_print_json(const struct map_opts *o, const struct mmapclient_region *r,
 		    res->expect_ok ? "true" : "false");
 	printf(",\"write\":");
 	json_str(res->write);
+	if (o->n_ops)
+		reg_ops_json(o, res->values, res->done);
 	printf(",\"hold\":%s,\"ok\":%s}\n", o->hold ? "true" : "false",
 	    res->ok ? "true" : "false");
 }
@@ -255,12 +261,24 @@ cmd_map(struct mmapclient *c, const struct map_opts *o)
 	lease = r->lease_id;
 	if (!json)
 		map_print_text_grant(o, r);
-	status = map_check(o, r, &res);
+	if (o->n_ops) {
+		res.values = calloc(o->n_ops, sizeof(*res.values));
+		if (res.values == NULL) {
+			fail_line(-ENOMEM, "map", "cannot allocate the values "
+			    "read");
+			status = EXIT_REFUSED;
+		} else {
+			status = reg_ops_run(o, r, res.values, &res.done);
+		}
+	} else {
+		status = map_check(o, r, &res);
+	}
 	res.ok = status == 0;
 	if (json)
 		map_print_json(o, r, &res);
-	else if (status == 0)
+	else if (status == 0 && o->n_ops == 0)
 		map_print_text_result(o, r, &res);
+	free(res.values);
 
 	if (status == 0 && o->hold) {
 		sigemptyset(&sigs);

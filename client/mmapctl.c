@@ -2,6 +2,8 @@
  * mmapctl: the command-line client of mmapd, on libmmapclient.
  *
  *	mmapctl [--socket PATH] [--json] map --dev NAME --size N [...]
+ *	mmapctl [--socket PATH] [--json] read DEVICE OFFSET [WIDTH]
+ *	mmapctl [--socket PATH] [--json] write DEVICE OFFSET VALUE [WIDTH]
  *	mmapctl [--socket PATH] [--json] list
  *	mmapctl [--socket PATH] [--json] status
  *
@@ -44,6 +46,23 @@ usage_text(FILE *f)
 "        reads it back, in place of the pattern (a named region never\n"
 "        gets the pattern).  --hold keeps the mapping until SIGINT or\n"
 "        SIGTERM.  Device memory is neither read nor written.\n"
+"  map --dev NAME [--size N] [--offset N] [...] --read OFF[:WIDTH]\n"
+"      --write OFF=VALUE[:WIDTH]\n"
+"        the same, but in place of the checks above (and of --fill and\n"
+"        --expect), one access of WIDTH bits per --read or --write, in\n"
+"        the order given, at OFF bytes into the mapping (from --offset),\n"
+"        with exact-width loads and stores: the way to touch device\n"
+"        memory.  Each --read prints 0xOFF: 0xVALUE.  A --write makes\n"
+"        the mapping shared and writable; with --read alone it is\n"
+"        read-only.  --size defaults to what covers the accesses.  Both\n"
+"        may be repeated.\n"
+"  read DEVICE OFFSET [WIDTH]\n"
+"        have the daemon load one register, WIDTH bits at OFFSET bytes\n"
+"        into DEVICE (a region, or mem: a physical address), and print\n"
+"        it as 0x and WIDTH/4 hex digits.  No mapping, no lease.\n"
+"  write DEVICE OFFSET VALUE [WIDTH]\n"
+"        have the daemon store VALUE into one register, as read loads\n"
+"        one; prints nothing.\n"
 "  list    the leases the daemon lets this client see\n"
 "  status  the daemon's version, uptime, offers, clients and leases\n"
 "\n"
@@ -54,14 +73,15 @@ usage_text(FILE *f)
 "  -h, --help     this text\n"
 "  --version      mmapctl's version\n"
 "\n"
-"N: bytes, decimal or 0x hex, with an optional K, M or G (powers of\n"
-"1024).  BYTE: 0 to 255, decimal or 0x hex.\n",
+"N, OFF, OFFSET: bytes, decimal or 0x hex, with an optional K, M or G\n"
+"(powers of 1024).  BYTE: 0 to 255, decimal or 0x hex.  WIDTH: bits,\n"
+"8, 16, 32 or 64 (default 32); OFFSET and OFF a multiple of WIDTH/8.\n"
+"VALUE: decimal or 0x hex, at most WIDTH bits.\n",
 	    MMAPCLIENT_SOCKET_ENV, MMAPCLIENT_DEFAULT_SOCKET);
 }
 
 
-/* A number: decimal or 0x hex, no sign, at most max after the suffix. */
-static int
+int
 number_parse(const char *s, int suffixes, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
@@ -251,6 +271,8 @@ enum {
 	OPT_HOLD,
 	OPT_FILL,
 	OPT_EXPECT,
+	OPT_READ,
+	OPT_WRITE,
 };
 
 /* The options every command takes too, after its name. */
@@ -277,6 +299,8 @@ static const struct option map_opts[] = {
 	{ "hold", no_argument, NULL, OPT_HOLD },
 	{ "fill", required_argument, NULL, OPT_FILL },
 	{ "expect", required_argument, NULL, OPT_EXPECT },
+	{ "read", required_argument, NULL, OPT_READ },
+	{ "write", required_argument, NULL, OPT_WRITE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -331,16 +355,42 @@ cache_arg(const char *s)
 	    "wc", s);
 }
 
+/*
+ * Without --size, map's accesses ask for what covers them; the daemon
+ * rounds it up to pages.
+ */
+static uint64_t
+ops_size(const struct map_opts *o)
+{
+	uint64_t end, size = 0;
+	size_t i;
+
+	for (i = 0; i < o->n_ops; i++) {
+		end = o->ops[i].offset + o->ops[i].width / 8;
+		if (end < o->ops[i].offset)
+			return UINT64_MAX;	/* the daemon refuses it */
+		if (end > size)
+			size = end;
+	}
+	return size;
+}
+
 static void
 parse_map(int argc, char **argv, struct map_opts *o)
 {
-	int opt, have_size = 0;
+	int opt, have_size = 0, read_only = 0, stores = 0;
 
 	*o = (struct map_opts){
 		.req = { .flags = MMAPCLIENT_WRITE },
 		.fill = -1,
 		.expect = -1,
 	};
+	/* At most one access per argument: no growing as they come. */
+	o->ops = calloc((size_t)argc, sizeof(*o->ops));
+	if (o->ops == NULL) {
+		fail_line(-ENOMEM, "map", "cannot allocate the accesses");
+		exit(EXIT_REFUSED);
+	}
 	while ((opt = getopt_long(argc, argv, ":h", map_opts, NULL)) != -1) {
 		if (common_opt(opt, optarg))
 			continue;
@@ -362,7 +412,7 @@ parse_map(int argc, char **argv, struct map_opts *o)
 			o->req.region = optarg;
 			break;
 		case OPT_READ_ONLY:
-			o->req.flags &= ~MMAPCLIENT_WRITE;
+			read_only = 1;
 			break;
 		case OPT_CACHE:
 			o->req.cache = cache_arg(optarg);
@@ -376,6 +426,12 @@ parse_map(int argc, char **argv, struct map_opts *o)
 		case OPT_EXPECT:
 			o->expect = byte_arg("--expect", optarg);
 			break;
+		case OPT_READ:
+		case OPT_WRITE:
+			reg_op_arg(opt == OPT_WRITE, optarg, &o->ops[o->n_ops]);
+			stores += opt == OPT_WRITE;
+			o->n_ops++;
+			break;
 		default:
 			bad_option(opt, argv);
 		}
@@ -384,10 +440,41 @@ parse_map(int argc, char **argv, struct map_opts *o)
 		usage_fail("map", "unexpected argument '%s'", argv[optind]);
 	if (o->req.device == NULL || o->req.device[0] == '\0')
 		usage_fail("map", "--dev NAME is required");
-	if (!have_size)
+	if (!have_size && o->n_ops == 0)
 		usage_fail("map", "--size N is required");
-	if (o->fill >= 0 && !(o->req.flags & MMAPCLIENT_WRITE))
+	if (!have_size)
+		o->req.size = ops_size(o);
+	if (read_only)
+		o->req.flags &= ~MMAPCLIENT_WRITE;
+	if (o->fill >= 0 && read_only)
 		usage_fail("--fill", "cannot write with --read-only");
+	if (stores && read_only)
+		usage_fail("--write", "cannot write with --read-only");
+	if (o->n_ops && (o->fill >= 0 || o->expect >= 0))
+		usage_fail(o->fill >= 0 ? "--fill" : "--expect", "does not go "
+		    "with --read or --write");
+	/*
+	 * The accesses are all the mapping is for: writable only for a
+	 * store, and then shared, since a private copy of device memory
+	 * never reaches the device.
+	 */
+	if (stores)
+		o->req.flags |= MMAPCLIENT_SHARED | MMAPCLIENT_WRITE;
+	else if (o->n_ops)
+		o->req.flags &= ~MMAPCLIENT_WRITE;
+}
+
+/* read DEVICE OFFSET [WIDTH], write DEVICE OFFSET VALUE [WIDTH] */
+static void
+parse_reg(int store, int argc, char **argv, struct reg_op *op)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, ":h", common_opts, NULL)) != -1) {
+		if (!common_opt(opt, optarg))
+			bad_option(opt, argv);
+	}
+	reg_args(store, argv + optind, argc - optind, op);
 }
 
 static void
@@ -406,7 +493,8 @@ parse_plain(const char *cmd, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	struct map_opts mo;
+	struct map_opts mo = { .ops = NULL };
+	struct reg_op ro;
 	struct mmapclient *c;
 	const char *cmd;
 	int opt, status;
@@ -418,7 +506,8 @@ main(int argc, char **argv)
 			bad_option(opt, argv);
 	}
 	if (optind == argc)
-		usage_fail("usage", "no command given (map, list, status)");
+		usage_fail("usage", "no command given (map, read, write, list, "
+		    "status)");
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -426,22 +515,30 @@ main(int argc, char **argv)
 
 	if (strcmp(cmd, "map") == 0)
 		parse_map(argc, argv, &mo);
+	else if (strcmp(cmd, "read") == 0 || strcmp(cmd, "write") == 0)
+		parse_reg(cmd[0] == 'w', argc, argv, &ro);
 	else if (strcmp(cmd, "list") == 0 || strcmp(cmd, "status") == 0)
 		parse_plain(cmd, argc, argv);
 	else if (strcmp(cmd, "help") == 0) {
 		usage_text(stdout);
 		return 0;
 	} else
-		usage_fail(cmd, "unknown command (map, list, status)");
+		usage_fail(cmd, "unknown command (map, read, write, list, "
+		    "status)");
 
 	c = connect_or_die();
 	if (strcmp(cmd, "map") == 0)
 		status = cmd_map(c, &mo);
+	else if (strcmp(cmd, "read") == 0)
+		status = cmd_read(c, &ro);
+	else if (strcmp(cmd, "write") == 0)
+		status = cmd_write(c, &ro);
 	else if (strcmp(cmd, "list") == 0)
 		status = cmd_list(c);
 	else
 		status = cmd_status(c);
 	mmapclient_close(c);
+	free(mo.ops);
 	if (fflush(stdout) != 0 && status == 0) {
 		fail_line(-errno, "stdout", "cannot write the output");
 		status = EXIT_REFUSED;

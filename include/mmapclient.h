@@ -30,12 +30,12 @@
  *   one 4096-byte packet or whose body does not match the request; a
  *   Grant without its fd, or another reply with one; a Grant with values
  *   outside the protocol, such as mmap flags other than MAP_SHARED or
- *   MAP_PRIVATE.  From then on every call on that connection fails at
- *   once with the same error and the same message, without talking to
- *   the daemon.  A broken connection is shut down at once, so the daemon
- *   ends its leases; regions already mapped stay mapped (see
- *   mmapclient_close()).  The only way on is mmapclient_close() and a new
- *   connection.
+ *   MAP_PRIVATE; a ReadReply whose value is wider than the width asked.
+ *   From then on every call on that connection fails at once with the
+ *   same error and the same message, without talking to the daemon.  A
+ *   broken connection is shut down at once, so the daemon ends its
+ *   leases; regions already mapped stay mapped (see mmapclient_close()).
+ *   The only way on is mmapclient_close() and a new connection.
  *
  * Calls
  *   Each call is synchronous: it sends one request and waits (blocking)
@@ -63,9 +63,18 @@
  *   uint32_t, uint64_t through a volatile pointer, naturally aligned),
  *   never with memcpy(), memset(), memcmp(), string functions or struct
  *   copies: those may read or write any width in any order, more than
- *   once, or speculatively, which device registers do not forgive.  Memory
- *   of kind MMAPCLIENT_KIND_ANON and MMAPCLIENT_KIND_SHMEM is ordinary
- *   memory and may be used in any way its protection allows.
+ *   once, or speculatively, which device registers do not forgive.
+ *   mmapclient_region_read() and mmapclient_region_write() are such
+ *   accesses, bounds-checked; use them, or volatile pointers of your own,
+ *   and nothing else.  Without a mapping at all, mmapclient_read() and
+ *   mmapclient_write() ask the daemon to do one access for you (the
+ *   policy may allow those where it refuses a mapping).  Memory of kind
+ *   MMAPCLIENT_KIND_ANON and MMAPCLIENT_KIND_SHMEM is ordinary memory and
+ *   may be used in any way its protection allows.
+ *
+ *   When a kernel driver claims the device while it is mapped, the
+ *   kernel revokes the mapping: the next access raises SIGBUS, whether
+ *   through a volatile pointer or these accessors.
  */
 #ifndef MMAPCLIENT_H
 #define MMAPCLIENT_H
@@ -258,6 +267,57 @@ int mmapclient_release(struct mmapclient *c, struct mmapclient_region *r);
  * Not thread-safe with respect to r's connection while it is open.
  */
 void mmapclient_region_free(struct mmapclient_region *r);
+
+/*
+ * Load or store one register of a mapped region: a single access of
+ * exactly width bits (8, 16, 32 or 64) at offset bytes into r, through a
+ * volatile pointer.  This is how device memory (MMAPCLIENT_KIND_DEVICE)
+ * is to be read and written, never memcpy() or memset() (see "Device
+ * memory" above); they work on a region of any kind.
+ *
+ * The load is zero-extended into *value; the store takes the low width
+ * bits of value, whose higher bits must be 0.  Each call is one access,
+ * in program order with the calls before and after it; it is no CPU
+ * memory barrier (on a write-combined mapping, stores may merge or pass
+ * one another until a fence).
+ *
+ * Checked in this order, before anything is touched: -EINVAL (r NULL,
+ * value NULL for a load, width not 8, 16, 32 or 64, offset not a
+ * multiple of width / 8, a stored value wider than width), -ERANGE (the
+ * access does not lie wholly within r->size bytes), -EACCES (a store to
+ * a region mapped without PROT_WRITE).  On failure *value is 0.  No
+ * message is set and the connection is never used, so, like the memory
+ * itself, these may be called from any thread while r is mapped.
+ */
+int mmapclient_region_read(const struct mmapclient_region *r,
+    uint64_t offset, unsigned int width, uint64_t *value);
+int mmapclient_region_write(const struct mmapclient_region *r,
+    uint64_t offset, unsigned int width, uint64_t value);
+
+/*
+ * Have the daemon load (Read) or store (Write) one register: a single
+ * access of exactly width bits (8, 16, 32 or 64) at offset bytes into
+ * device, a device or region the daemon offers ("mem": offset is the
+ * physical address).  The daemon does it through its own mapping, so no
+ * fd and no lease come to this process; its policy judges the access as
+ * a Map of width / 8 bytes at offset, and a Write needs the entry's
+ * protection to be rw.  The load is zero-extended into *value; the store
+ * takes value, whose bits above width must be 0.
+ *
+ * Errors: -EINVAL, nothing sent: c, device or value NULL, width not 8,
+ * 16, 32 or 64, offset not a multiple of width / 8, value wider than
+ * width.  Whatever errno the daemon refuses with: -ENODEV (no such
+ * device or region, or not opened), -EPERM (not in the entry's users or
+ * groups; System RAM), -EACCES (Write where protection is r), -EBUSY
+ * (the range is claimed by a kernel driver), -EINVAL (outside the
+ * region; "zero", which has no registers), -EIO (the access faulted in
+ * the daemon, e.g. the device was revoked), ...  And those of a broken
+ * connection.  On failure *value is 0.
+ */
+int mmapclient_read(struct mmapclient *c, const char *device,
+    uint64_t offset, unsigned int width, uint64_t *value);
+int mmapclient_write(struct mmapclient *c, const char *device,
+    uint64_t offset, unsigned int width, uint64_t value);
 
 /*
  * List the leases the daemon lets this client see (its policy decides

@@ -1176,6 +1176,39 @@ raw_status(int fd, uint64_t id)
 	return raw_call(fd, &req, NULL);
 }
 
+Reply *
+raw_read(int fd, uint64_t id, const char *device, uint64_t offset,
+    uint32_t width)
+{
+	Request req = MMAPD__V1__REQUEST__INIT;
+	Mmapd__V1__Read rd = MMAPD__V1__READ__INIT;
+
+	rd.device = (char *)device;
+	rd.offset = offset;
+	rd.width = width;
+	req.request_id = id;
+	req.body_case = MMAPD__V1__REQUEST__BODY_READ;
+	req.read = &rd;
+	return raw_call(fd, &req, NULL);
+}
+
+Reply *
+raw_write(int fd, uint64_t id, const char *device, uint64_t offset,
+    uint32_t width, uint64_t value)
+{
+	Request req = MMAPD__V1__REQUEST__INIT;
+	Mmapd__V1__Write wr = MMAPD__V1__WRITE__INIT;
+
+	wr.device = (char *)device;
+	wr.offset = offset;
+	wr.width = width;
+	wr.value = value;
+	req.request_id = id;
+	req.body_case = MMAPD__V1__REQUEST__BODY_WRITE;
+	req.write = &wr;
+	return raw_call(fd, &req, NULL);
+}
+
 void
 reply_free(Reply *r)
 {

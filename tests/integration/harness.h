@@ -174,6 +174,11 @@ void	 raw_hello(int fd);
 Reply	*raw_map(int fd, uint64_t id, const char *device, uint64_t offset,
 	    uint64_t size, int shared, int write, const char *region, int *rfd);
 Reply	*raw_status(int fd, uint64_t id);
+/* Read and Write as the wire has them, with any width, offset or value. */
+Reply	*raw_read(int fd, uint64_t id, const char *device, uint64_t offset,
+	    uint32_t width);
+Reply	*raw_write(int fd, uint64_t id, const char *device, uint64_t offset,
+	    uint32_t width, uint64_t value);
 void	 reply_free(Reply *r);
 
 /* ----------------------------------------------------------------------

@@ -95,7 +95,7 @@ struct session {
 	size_t out_len;			/* a reply waiting to be sent, or 0 */
 	int out_fd;			/* its fd, or -1 */
 	int closing;			/* drop it once the reply is out */
-	char why[128];			/* a formatted reason for the reply */
+	char why[160];			/* a formatted reason for the reply */
 	void *priv;			/* the server's handle */
 };
 

@@ -119,7 +119,7 @@ struct map_desc {
 	const struct map_backing *backing;
 	struct map_action action;
 	const char *reason;		/* why prepare failed: a static string, */
-	char reason_buf[128];		/* or this, formatted by the driver */
+	char reason_buf[160];		/* or this, formatted by the driver */
 };
 
 struct map_request {
@@ -141,7 +141,7 @@ struct map_result {
 	enum map_cache cache;
 	const char *msg;		/* on failure, why, for humans */
 	int raw_error;			/* on failure, the error before filtering */
-	char msg_buf[128];		/* msg, when the driver formatted it */
+	char msg_buf[160];		/* msg, when the driver formatted it */
 };
 
 struct map_engine {

@@ -151,9 +151,9 @@ entry_parse(const char *p, const char *end, struct iomem_entry *e)
 	return 1;
 }
 
-int
-iomem_check_text(const char *text, size_t len, uint64_t start,
-    uint64_t size, struct iomem_conflict *why)
+static int
+check_text(const char *text, size_t len, uint64_t start, uint64_t size,
+    int exact, struct iomem_conflict *why)
 {
 	struct iomem_entry stack[MAX_DEPTH], e;
 	const char *p = text, *end = text + len, *nl;
@@ -177,6 +177,10 @@ iomem_check_text(const char *text, size_t len, uint64_t start,
 		lo = hi + 1;
 	else if (lo < LOW_MEM_END)
 		lo = LOW_MEM_END;
+	if (exact) {
+		lo = start;
+		hi = start + size - 1;
+	}
 
 	for (; p < end; p = nl + 1) {
 		nl = memchr(p, '\n', (size_t)(end - p));
@@ -262,7 +266,21 @@ table_read(int fd, char **out, size_t *outlen)
 }
 
 int
-iomem_check_fd(int fd, uint64_t start, uint64_t size,
+iomem_check_text(const char *text, size_t len, uint64_t start,
+    uint64_t size, struct iomem_conflict *why)
+{
+	return check_text(text, len, start, size, 0, why);
+}
+
+int
+iomem_check_bytes_text(const char *text, size_t len, uint64_t start,
+    uint64_t size, struct iomem_conflict *why)
+{
+	return check_text(text, len, start, size, 1, why);
+}
+
+static int
+check_fd(int fd, uint64_t start, uint64_t size, int exact,
     struct iomem_conflict *why)
 {
 	char *buf;
@@ -273,9 +291,23 @@ iomem_check_fd(int fd, uint64_t start, uint64_t size,
 	err = table_read(fd, &buf, &len);
 	if (err)
 		return err;
-	err = iomem_check_text(buf, len, start, size, why);
+	err = check_text(buf, len, start, size, exact, why);
 	free(buf);
 	return err;
+}
+
+int
+iomem_check_fd(int fd, uint64_t start, uint64_t size,
+    struct iomem_conflict *why)
+{
+	return check_fd(fd, start, size, 0, why);
+}
+
+int
+iomem_check_bytes_fd(int fd, uint64_t start, uint64_t size,
+    struct iomem_conflict *why)
+{
+	return check_fd(fd, start, size, 1, why);
 }
 
 int

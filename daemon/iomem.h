@@ -36,6 +36,16 @@ int iomem_check_fd(int fd, uint64_t start, uint64_t size,
     struct iomem_conflict *why);
 
 /*
+ * The same for exactly the bytes [start, start + size), not widened to
+ * pages nor excusing the first MiB: a PCI BAR smaller than a page shares
+ * its page with its neighbours, whose claims are not its own.
+ */
+int iomem_check_bytes_text(const char *text, size_t len, uint64_t start,
+    uint64_t size, struct iomem_conflict *why);
+int iomem_check_bytes_fd(int fd, uint64_t start, uint64_t size,
+    struct iomem_conflict *why);
+
+/*
  * The first whole page of System RAM at or above 1 MiB, a page STRICT_DEVMEM
  * must refuse.  0; -ENOENT: none; -EACCES: addresses hidden; -EIO: garbage.
  */

@@ -1074,7 +1074,8 @@ loader_close_section(struct loader *ld)
 	entry_close_raw(ld, e);
 	if (e->kind != POLICY_REGION)
 		return;
-	if (ld->key_line[KEY_DEVICE] != 0 && !region_close_device(ld, e))
+	/* A device that was wrong left e->device NULL: no second error. */
+	if (e->device != NULL && !region_close_device(ld, e))
 		return;
 	if (ld->key_line[KEY_MAX_SIZE] == 0)
 		e->max_size = e->size ? e->size : UINT64_MAX;

@@ -67,7 +67,7 @@ pci_prepare(struct map_desc *desc)
 	else if (check > pci->len - offset)
 		check = pci->len - offset;
 	if (check > 0 && pci->iomem_fd >= 0) {
-		err = iomem_check_fd(pci->iomem_fd, pci->start + offset, check,
+		err = iomem_check_bytes_fd(pci->iomem_fd, pci->start + offset, check,
 		    &why);
 		if (err == -EPERM) {
 			iomem_describe(&why, desc->reason_buf,
@@ -284,7 +284,8 @@ pci_device_open(struct pci_device *pci, const struct pci_params *p,
 	if (err) {
 		*why = err == -ENOENT ? "no such PCI device" :
 		    "cannot read its resource table";
-		return err;
+		/* As for a vendor:device that is not there: no such device. */
+		return err == -ENOENT ? -ENODEV : err;
 	}
 	if (start == 0 || end < start) {
 		*why = "the BAR is not assigned";

@@ -224,6 +224,7 @@ const char *
 map_err(const struct map_engine *eng, const struct map_request *req,
     int err, int raw, const char *file, int line)
 {
+	static char msg[512];
 	struct map_result res;
 	int before, rc;
 
@@ -243,7 +244,12 @@ map_err(const struct map_engine *eng, const struct map_request *req,
 	    file, line, res.raw_error, raw);
 	cr_assert_eq(fd_count(), before, "%s:%d: a failed map left fds open",
 	    file, line);
-	return res.msg;
+	/*
+	 * A message the driver formatted lives in res.msg_buf, which goes
+	 * with this frame: hand back a copy that outlives it.
+	 */
+	snprintf(msg, sizeof(msg), "%s", res.msg);
+	return msg;
 }
 
 void *

@@ -65,8 +65,9 @@ int	 text_memfd(const char *text, char *path, size_t len);
  * spot.  MAP_OK: it returned 0, handed over exactly one new fd, and that
  * fd is close-on-exec.  MAP_ERR: it returned err, created nothing,
  * set res->fd to -1, gave a message, and res->raw_error is err itself
- * (nothing was filtered); it yields the message.  MAP_ERR_FILTERED: the
- * same, but the driver's error_filter err replaced the raw error raw.
+ * (nothing was filtered); it yields a copy of the message, good until
+ * the next MAP_ERR.  MAP_ERR_FILTERED: the same, but the driver's
+ * error_filter err replaced the raw error raw.
  */
 #define MAP_OK(eng, req, res) \
 	map_ok((eng), (req), (res), __FILE__, __LINE__)

@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -73,6 +74,16 @@ do_fail(struct map_desc *desc)
 {
 	desc->action.error_filter = probe.filter;
 	desc->reason = probe.reason;
+	return probe.ret;
+}
+
+/* A reason formatted into the desc, as mem and pci name a claimant. */
+static int
+do_fail_formatted(struct map_desc *desc)
+{
+	snprintf(desc->reason_buf, sizeof(desc->reason_buf), "%s %llu",
+	    probe.reason, (unsigned long long)desc->offset);
+	desc->reason = desc->reason_buf;
 	return probe.ret;
 }
 
@@ -682,6 +693,48 @@ Test(engine, prepare_error_returned_unchanged)
 	msg = MAP_ERR(&r.eng, &req, -EPERM);
 	cr_assert_str_neq(msg, "");
 	cr_assert_eq(probe.calls, 2);
+	rig_close(&r);
+}
+
+/*
+ * A reason the driver formatted lives in its desc, which is gone when
+ * engine_map() returns: the result carries its own copy.
+ */
+Test(engine, prepare_formatted_reason)
+{
+	static char long_reason[300];
+	struct rig r;
+	struct map_request req;
+	struct map_result res;
+	int rc;
+
+	rig_open(&r, O_RDWR, BOTH_CACHES);
+	probe.script = do_fail_formatted;
+	probe.ret = -EBUSY;
+	probe.reason = "claimed at";
+	req = req_make(&r.dev, 3 * r.pg, r.pg, RW, MAP_CACHE_DEFAULT);
+	res_poison(&res);
+	rc = engine_map(&r.eng, &req, &res);
+	cr_assert_eq(rc, -EBUSY);
+	cr_assert_eq(res.fd, -1);
+	cr_assert_eq(res.msg, res.msg_buf, "the message is not the result's");
+	cr_assert_str_eq(res.msg, "claimed at 12288");
+	cr_assert_eq(res.raw_error, -EBUSY);
+
+	/* Too long for the buffers: cut, and terminated. */
+	memset(long_reason, 'x', sizeof(long_reason) - 1);
+	probe.reason = long_reason;
+	res_poison(&res);
+	cr_assert_eq(engine_map(&r.eng, &req, &res), -EBUSY);
+	cr_assert_eq(strlen(res.msg), sizeof(res.msg_buf) - 1);
+	cr_assert_eq(res.msg[0], 'x');
+
+	/* A static reason is passed as it is, not copied. */
+	probe.script = do_fail;
+	probe.reason = "a static reason";
+	res_poison(&res);
+	cr_assert_eq(engine_map(&r.eng, &req, &res), -EBUSY);
+	cr_assert_eq(res.msg, probe.reason);
 	rig_close(&r);
 }
 

@@ -556,3 +556,170 @@ Test(iomem, live_proc_iomem_privilege)
 	cr_assert_eq(res[1], expect, "privileged open read later: %d",
 	    res[1]);
 }
+
+/* ---------------------------------------------------------------------
+ * iomem_ram_page_*(): a page of RAM STRICT_DEVMEM must refuse
+ * --------------------------------------------------------------------- */
+
+static int
+ram_page(const char *text, uint64_t *page)
+{
+	*page = 0x5a5a5a5a;
+	return iomem_ram_page_text(text, strlen(text), page);
+}
+
+Test(iomem, ram_page_fixtures)
+{
+	char *q35 = fixture("iomem-q35.txt");
+	char *host = fixture("iomem-host.txt");
+	struct iomem_conflict why;
+	uint64_t page;
+
+	/* The RAM below 1 MiB is passed over: the kernel allows it. */
+	cr_assert_eq(ram_page(q35, &page), 0);
+	cr_assert_eq(page, 0x100000);
+	cr_assert_eq(ram_page(host, &page), 0);
+	cr_assert_eq(page, 0x100000);
+	/* And the page is one the pre-check itself refuses as RAM. */
+	cr_assert_eq(check(host, page, PG, &why), -EPERM);
+	cr_assert_eq(why.reason, IOMEM_RAM);
+	free(q35);
+	free(host);
+}
+
+/* A whole page, page-aligned, at or above 1 MiB, of a top-level entry. */
+Test(iomem, ram_page_alignment)
+{
+	uint64_t page;
+
+	cr_assert_eq(ram_page("00001000-001fffff : System RAM\n", &page), 0);
+	cr_assert_eq(page, 0x100000, "%#llx", (unsigned long long)page);
+	cr_assert_eq(ram_page("00100800-0fffffff : System RAM\n", &page), 0);
+	cr_assert_eq(page, 0x101000, "%#llx", (unsigned long long)page);
+	/* Exactly one page is enough. */
+	cr_assert_eq(ram_page("20000000-20000fff : System RAM\n", &page), 0);
+	cr_assert_eq(page, 0x20000000);
+	/* Less than a whole page is not: the next entry is taken. */
+	cr_assert_eq(ram_page("00100000-00100ffe : System RAM\n"
+	    "00200800-002027ff : System RAM\n"
+	    "00300000-003fffff : System RAM\n", &page), 0);
+	cr_assert_eq(page, 0x201000, "%#llx", (unsigned long long)page);
+	/* Kernel code is RAM, but the entry to name is System RAM. */
+	cr_assert_eq(ram_page("00000000-00000fff : Reserved\n"
+	    "  00000000-00000fff : Kernel code\n"
+	    "40000000-4fffffff : System RAM\n"
+	    "  41000000-41ffffff : Kernel code\n", &page), 0);
+	cr_assert_eq(page, 0x40000000);
+}
+
+Test(iomem, ram_page_none)
+{
+	uint64_t page;
+
+	cr_assert_eq(ram_page("00001000-0009fbff : System RAM\n"
+	    "000f0000-000fffff : Reserved\n", &page), -ENOENT);
+	cr_assert_eq(ram_page("c0000000-febfffff : PCI Bus 0000:00\n", &page),
+	    -ENOENT);
+	cr_assert_eq(ram_page("00100000-00100ffe : System RAM\n", &page),
+	    -ENOENT);
+	cr_assert_eq(ram_page("", &page), -ENOENT);
+	cr_assert_eq(page, 0x5a5a5a5a, "*page set on failure");
+}
+
+/* Without CAP_SYS_ADMIN every address reads 0: nothing can be named. */
+Test(iomem, ram_page_hidden)
+{
+	uint64_t page;
+
+	cr_assert_eq(ram_page("00000000-00000000 : Reserved\n"
+	    "00000000-00000000 : System RAM\n"
+	    "00000000-00000000 : Reserved\n"
+	    "00000000-00000000 : System RAM\n", &page), -EACCES);
+	cr_assert_eq(page, 0x5a5a5a5a);
+}
+
+Test(iomem, ram_page_garbage)
+{
+	uint64_t page;
+
+	cr_assert_eq(ram_page("00001000-0009fbff : System RAM\n"
+	    "garbage\n"
+	    "00100000-1fffffff : System RAM\n", &page), -EIO);
+}
+
+/* The fd form reads the table afresh, from its start, every time. */
+Test(iomem, ram_page_fd_reads_afresh)
+{
+	static const char before[] = "00100000-1fffffff : System RAM\n";
+	static const char after[] =
+	    "00000000-00000000 : Reserved\n"
+	    "00000000-00000000 : System RAM\n";
+	uint64_t page;
+	int fd, nfd;
+
+	nfd = fd_count();
+	fd = text_memfd(before, NULL, 0);
+	cr_assert_eq(iomem_ram_page_fd(fd, &page), 0);
+	cr_assert_eq(page, 0x100000);
+	cr_assert_eq(iomem_ram_page_fd(fd, &page), 0);
+	cr_assert_eq(page, 0x100000);
+	cr_assert_eq(ftruncate(fd, 0), 0);
+	cr_assert_eq(pwrite(fd, after, strlen(after), 0),
+	    (ssize_t)strlen(after));
+	cr_assert_eq(iomem_ram_page_fd(fd, &page), -EACCES);
+	close(fd);
+	cr_assert_eq(iomem_ram_page_fd(fd, &page), -EBADF);
+	cr_assert_eq(fd_count(), nfd);
+}
+
+/* ---------------------------------------------------------------------
+ * iomem_describe(): what a client is told
+ * --------------------------------------------------------------------- */
+
+static const char *
+describe(const struct iomem_conflict *why)
+{
+	static char buf[128];
+
+	memset(buf, 0x5a, sizeof(buf));
+	iomem_describe(why, buf, sizeof(buf));
+	cr_assert_not_null(memchr(buf, '\0', sizeof(buf)));
+	return buf;
+}
+
+Test(iomem, describe_busy_and_ram)
+{
+	char *q35 = fixture("iomem-q35.txt");
+	struct iomem_conflict why;
+
+	cr_assert_eq(check(q35, 0xfea01000, PG, &why), -EPERM);
+	cr_assert_str_eq(describe(&why), "range is busy: claimed by 'ahci' "
+	    "[0xfea01000-0xfea01fff]");
+	cr_assert_eq(check(q35, 0xfee00000, PG, &why), -EPERM);
+	cr_assert_str_eq(describe(&why), "range is busy: claimed by "
+	    "'Local APIC' [0xfee00000-0xfee00fff]");
+	cr_assert_eq(check(q35, 0x1000000, PG, &why), -EPERM);
+	cr_assert_str_eq(describe(&why), "range includes System RAM "
+	    "[0x100000-0x1ffdffff]");
+	free(q35);
+}
+
+/* Wide addresses in full, and a buffer too small is cut, never overrun. */
+Test(iomem, describe_bounds)
+{
+	struct iomem_conflict why;
+	char tiny[24];
+
+	memset(&why, 0, sizeof(why));
+	why.reason = IOMEM_BUSY;
+	why.start = 0x4000000000;
+	why.end = 0x400007ffff;
+	snprintf(why.name, sizeof(why.name), "virtio-pci-modern");
+	cr_assert_str_eq(describe(&why), "range is busy: claimed by "
+	    "'virtio-pci-modern' [0x4000000000-0x400007ffff]");
+
+	memset(tiny, 0x5a, sizeof(tiny));
+	iomem_describe(&why, tiny, 16);
+	cr_assert_str_eq(tiny, "range is busy: ");
+	cr_assert_eq((unsigned char)tiny[16], 0x5a, "wrote past the buffer");
+}

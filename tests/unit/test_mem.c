@@ -125,19 +125,44 @@ req_make(const struct mrig *r, uint64_t offset, uint64_t size,
 
 /* Map, expect this errno, keep the message (a copy: it outlives res). */
 static char *
-mem_err(struct mrig *r, uint64_t offset, uint64_t size, enum map_cache cache,
-    int err)
+mem_err_flags(struct mrig *r, uint64_t offset, uint64_t size,
+    unsigned int flags, enum map_cache cache, int err)
 {
 	struct map_request req;
 	const char *msg;
 	char *copy;
 
-	req = req_make(r, offset, size, RW, cache);
+	req = req_make(r, offset, size, flags, cache);
 	msg = MAP_ERR(&r->eng, &req, err);
 	cr_assert_str_neq(msg, "", "an empty message");
 	copy = strdup(msg);
 	cr_assert_not_null(copy);
 	return copy;
+}
+
+static char *
+mem_err(struct mrig *r, uint64_t offset, uint64_t size, enum map_cache cache,
+    int err)
+{
+	return mem_err_flags(r, offset, size, RW, cache, err);
+}
+
+/*
+ * A range a driver or the kernel claimed: -EBUSY, and the message names
+ * the claimant and its range, which is what the client can act on.
+ */
+static void
+mem_busy(struct mrig *r, uint64_t offset, uint64_t size, unsigned int flags,
+    enum map_cache cache, const char *who, const char *range)
+{
+	char *msg;
+
+	msg = mem_err_flags(r, offset, size, flags, cache, -EBUSY);
+	cr_assert_not_null(strstr(msg, who), "'%s' does not name %s", msg,
+	    who);
+	cr_assert_not_null(strstr(msg, range), "'%s' does not give %s", msg,
+	    range);
+	free(msg);
 }
 
 static void
@@ -308,27 +333,43 @@ Test(mem, map_cached_by_request)
 	mrig_close(&r);
 }
 
-/* MAP_PRIVATE of /dev/mem is allowed on MMU systems: writes are CoW. */
+/*
+ * Check 4a, the daemon's own: MAP_PRIVATE of /dev/mem is allowed on MMU
+ * systems, but written it is
+ * copy-on-write: the stores would land in private pages and never reach
+ * the device.  The daemon refuses that; read-only, private still maps.
+ */
 Test(mem, map_private)
 {
 	struct mrig r;
 	struct map_request req;
 	struct map_result res;
-	void *p;
+	volatile uint32_t *p;
+	char *msg;
+	uint32_t word = 0x12345678;
 
 	mrig_init(&r);
 	mrig_open(&r);
-	req = req_make(&r, EDU_BAR0, 4 * r.pg, MAP_DESC_WRITE,
-	    MAP_CACHE_DEFAULT);
+	msg = mem_err_flags(&r, EDU_BAR0, 4 * r.pg, MAP_DESC_WRITE,
+	    MAP_CACHE_DEFAULT, -EINVAL);
+	cr_assert_not_null(strstr(msg, "copy-on-write"), "%s", msg);
+	free(msg);
+
+	/* The device holds a word; a private read-only map sees it. */
+	cr_assert_eq(pwrite(r.standin, &word, sizeof(word),
+	    (off_t)(EDU_BAR0 + r.pg + 8)), (ssize_t)sizeof(word));
+	req = req_make(&r, EDU_BAR0, 4 * r.pg, 0, MAP_CACHE_DEFAULT);
 	MAP_OK(&r.eng, &req, &res);
 	cr_assert_eq(res.kind, MAP_KIND_DEVICE);
 	cr_assert_eq(res.mmap_flags, MAP_PRIVATE);
+	cr_assert_eq(res.prot, PROT_READ);
 	cr_assert_eq(res.offset, EDU_BAR0);
 	cr_assert_eq(res.size, 4 * r.pg);
+	/* Nothing that does not write shared carries a writable fd. */
+	cr_assert_eq(fd_accmode(res.fd), O_RDONLY);
 	p = result_mmap(&res);
-	pattern_write(p, res.offset, res.size);
-	munmap(p, res.size);
-	zero_expect(r.standin, EDU_BAR0, 4 * r.pg);
+	cr_assert_eq(p[(r.pg + 8) / 4], word);
+	munmap((void *)p, res.size);
 	engine_result_close(&res);
 	mrig_close(&r);
 }
@@ -443,11 +484,19 @@ Test(mem, not_allowed_by_iomem)
 
 	mrig_init(&r);
 	mrig_open(&r);
+	/* System RAM is the kernel's EPERM. */
 	free(mem_err(&r, RAM_HIGH, r.pg, MAP_CACHE_DEFAULT, -EPERM));
-	free(mem_err(&r, LAPIC, r.pg, MAP_CACHE_DEFAULT, -EPERM));
-	free(mem_err(&r, AHCI_ABAR, r.pg, MAP_CACHE_DEFAULT, -EPERM));
-	free(mem_err(&r, 0xb0000000, r.pg, MAP_CACHE_DEFAULT, -EPERM));
 	free(mem_err(&r, 0xff000, 2 * r.pg, MAP_CACHE_DEFAULT, -EPERM));
+	/* A claimed range is busy, and the message says who holds it. */
+	mem_busy(&r, LAPIC, r.pg, RW, MAP_CACHE_DEFAULT, "Local APIC",
+	    "0xfee00000-0xfee00fff");
+	mem_busy(&r, AHCI_ABAR, r.pg, RW, MAP_CACHE_DEFAULT, "ahci",
+	    "0xfea01000-0xfea01fff");
+	mem_busy(&r, 0xb0000000, r.pg, RW, MAP_CACHE_DEFAULT,
+	    "PCI MMCONFIG 0000 [bus 00-ff]", "0xb0000000-0xbfffffff");
+	/* Read-only asks change nothing. */
+	mem_busy(&r, AHCI_ABAR, r.pg, MAP_DESC_SHARED, MAP_CACHE_DEFAULT,
+	    "ahci", "0xfea01000-0xfea01fff");
 	/* Below 1 MiB, RAM included, is allowed. */
 	mem_ok(&r, RAM_LOW, r.pg, MAP_CACHE_DEFAULT);
 	mem_ok(&r, 0, MIB, MAP_CACHE_DEFAULT);
@@ -471,7 +520,7 @@ Test(mem, cache_not_offered)
  * non-empty, no two alike.  The order tests below lean on this.
  */
 struct msgs {
-	char *fit, *wrap, *phys, *perm, *cache;
+	char *fit, *wrap, *phys, *perm, *busy, *cow, *cache;
 };
 
 static void
@@ -491,6 +540,9 @@ msgs_collect(struct mrig *r, struct msgs *m)
 	r->params.phys_bits = 39;
 	mrig_reopen(r);
 	m->perm = mem_err(r, RAM_HIGH, r->pg, MAP_CACHE_DEFAULT, -EPERM);
+	m->busy = mem_err(r, LAPIC, r->pg, MAP_CACHE_DEFAULT, -EBUSY);
+	m->cow = mem_err_flags(r, EDU_BAR0, r->pg, MAP_DESC_WRITE,
+	    MAP_CACHE_DEFAULT, -EINVAL);
 	m->cache = mem_err(r, EDU_BAR0, r->pg, MAP_CACHE_WC, -EINVAL);
 }
 
@@ -501,6 +553,8 @@ msgs_free(struct msgs *m)
 	free(m->wrap);
 	free(m->phys);
 	free(m->perm);
+	free(m->busy);
+	free(m->cow);
 	free(m->cache);
 }
 
@@ -508,7 +562,7 @@ Test(mem, messages_differ)
 {
 	struct mrig r;
 	struct msgs m;
-	char *all[5];
+	char *all[7];
 	size_t i, j;
 
 	mrig_init(&r);
@@ -518,9 +572,11 @@ Test(mem, messages_differ)
 	all[1] = m.wrap;
 	all[2] = m.phys;
 	all[3] = m.perm;
-	all[4] = m.cache;
-	for (i = 0; i < 5; i++)
-		for (j = i + 1; j < 5; j++)
+	all[4] = m.busy;
+	all[5] = m.cow;
+	all[6] = m.cache;
+	for (i = 0; i < 7; i++)
+		for (j = i + 1; j < 7; j++)
 			cr_assert_str_neq(all[i], all[j],
 			    "checks %zu and %zu say the same: %s", i + 1,
 			    j + 1, all[i]);
@@ -630,7 +686,40 @@ Test(mem, order_iomem_before_cache)
 	mrig_init(&r);
 	mrig_open(&r);
 	free(mem_err(&r, RAM_HIGH, r.pg, MAP_CACHE_WC, -EPERM));
-	free(mem_err(&r, LAPIC, r.pg, MAP_CACHE_WC, -EPERM));
+	mem_busy(&r, LAPIC, r.pg, RW, MAP_CACHE_WC, "Local APIC",
+	    "0xfee00000-0xfee00fff");
+	mrig_close(&r);
+}
+
+/* Fails 4 and 4a: the table refuses before a private write is judged. */
+Test(mem, order_iomem_before_private_write)
+{
+	struct mrig r;
+
+	mrig_init(&r);
+	mrig_open(&r);
+	free(mem_err_flags(&r, RAM_HIGH, r.pg, MAP_DESC_WRITE,
+	    MAP_CACHE_DEFAULT, -EPERM));
+	mem_busy(&r, AHCI_ABAR, r.pg, MAP_DESC_WRITE, MAP_CACHE_DEFAULT,
+	    "ahci", "0xfea01000-0xfea01fff");
+	mrig_close(&r);
+}
+
+/* Fails 4a and 5: a private write is refused before the cache mode. */
+Test(mem, order_private_write_before_cache)
+{
+	struct mrig r;
+	struct msgs m;
+	char *msg;
+
+	mrig_init(&r);
+	mrig_open(&r);
+	msgs_collect(&r, &m);
+	msg = mem_err_flags(&r, EDU_BAR0, r.pg, MAP_DESC_WRITE, MAP_CACHE_WC,
+	    -EINVAL);
+	cr_assert_str_eq(msg, m.cow);
+	free(msg);
+	msgs_free(&m);
 	mrig_close(&r);
 }
 
@@ -712,7 +801,50 @@ Test(mem, table_read_per_request)
 	cr_assert_eq(ftruncate(tfd, 0), 0);
 	cr_assert_eq(pwrite(tfd, after, strlen(after), 0),
 	    (ssize_t)strlen(after));
-	free(mem_err(&r, EDU_BAR0, MIB, MAP_CACHE_DEFAULT, -EPERM));
-	free(mem_err(&r, EDU_BAR0, MIB, MAP_CACHE_DEFAULT, -EPERM));
+	mem_busy(&r, EDU_BAR0, MIB, RW, MAP_CACHE_DEFAULT, "'edu'",
+	    "0xfe900000-0xfe9fffff");
+	mem_busy(&r, EDU_BAR0, MIB, RW, MAP_CACHE_DEFAULT, "'edu'",
+	    "0xfe900000-0xfe9fffff");
+	mrig_close(&r);
+}
+
+/*
+ * mem_strict_check() asks the kernel whether STRICT_DEVMEM guards RAM,
+ * which only /dev/mem (char 1:1) can say.  Anything else is -ENOTTY,
+ * before the table or a mapping is looked at; the real /dev/mem is
+ * proved in the VM tests.
+ */
+Test(mem, strict_check_not_devmem)
+{
+	struct mrig r;
+	uint64_t page = 0x5a5a5a5a;
+
+	mrig_init(&r);
+	mrig_open(&r);
+	/* The stand-in: a regular file. */
+	cr_assert_eq(mem_strict_check(&r.mem, &page), -ENOTTY);
+	cr_assert_eq(page, 0);
+	cr_assert_eq(maps_count("devmem-standin"), 0);
+
+	/* A character device, but not 1:1. */
+	r.params.path = "/dev/zero";
+	mrig_reopen(&r);
+	page = 0x5a5a5a5a;
+	cr_assert_eq(mem_strict_check(&r.mem, &page), -ENOTTY);
+	cr_assert_eq(page, 0);
+	mrig_close(&r);
+}
+
+/* Nothing open to ask through: -EBADF, not a guess. */
+Test(mem, strict_check_closed)
+{
+	struct mrig r;
+	uint64_t page = 0x5a5a5a5a;
+
+	mrig_init(&r);
+	mrig_open(&r);
+	mem_device_close(&r.mem);
+	cr_assert_eq(mem_strict_check(&r.mem, &page), -EBADF);
+	cr_assert_eq(page, 0);
 	mrig_close(&r);
 }

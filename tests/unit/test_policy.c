@@ -198,6 +198,8 @@ static const struct policy_peer peer_user = { 1000, 1000, NULL, 0 };
 #define WHY_SHARED	"shared mapping not allowed: the entry says shared = no"
 #define WHY_WRITE	"write not allowed: the entry says protection = r"
 #define WHY_CACHE	"cache mode not allowed: the entry names another"
+#define WHY_CACHED	"cache mode not allowed: device memory is mapped " \
+			"cached only where the entry says cache = cached"
 #define WHY_RANGE	"range outside the region"
 
 /* ---------------------------------------------------------------------
@@ -220,7 +222,7 @@ Test(policy, load_full)
 	cr_assert_eq(pol->socket_mode, 0640);
 	cr_assert(pol->has_socket_group);
 	cr_assert_eq(pol->socket_group, gid_of("daemon"));
-	cr_assert_eq(pol->n_entries, 4);
+	cr_assert_eq(pol->n_entries, 6);
 
 	e = &pol->entries[0];
 	cr_assert_str_eq(e->name, "zero");
@@ -238,6 +240,8 @@ Test(policy, load_full)
 	cr_assert_null(e->path);
 	cr_assert_null(e->iomem);
 	cr_assert_null(e->device);
+	cr_assert_not(e->raw_who.everyone);
+	cr_assert_eq(e->raw_who.n_uids + e->raw_who.n_gids, 0);
 
 	e = &pol->entries[1];
 	cr_assert_str_eq(e->name, "mem");
@@ -253,12 +257,18 @@ Test(policy, load_full)
 	cr_assert_eq(e->shared, 1);
 	cr_assert_eq(e->write, 1);
 	cr_assert_eq(e->cache, MAP_CACHE_UNCACHED);
+	cr_assert_not(e->raw_who.everyone);
+	cr_assert_eq(e->raw_who.n_uids, 1);
+	cr_assert_eq(e->raw_who.uids[0], uid_of("root"));
+	cr_assert_eq(e->raw_who.n_gids, 1);
+	cr_assert_eq(e->raw_who.gids[0], gid_of("daemon"));
 
 	e = &pol->entries[2];
 	cr_assert_str_eq(e->name, "edu");
 	cr_assert_eq(e->kind, POLICY_REGION);
-	cr_assert_eq(e->line, 27);
+	cr_assert_eq(e->line, 29);
 	cr_assert_str_eq(e->device, "mem");
+	cr_assert_not(e->is_pci);
 	cr_assert_eq(e->base, 0xfe900000ull);
 	cr_assert_eq(e->size, MIB);
 	cr_assert_eq(e->write, 1);
@@ -275,12 +285,17 @@ Test(policy, load_full)
 	cr_assert_eq(e->shared, 1);
 	cr_assert_null(e->path);
 	cr_assert_null(e->iomem);
+	cr_assert_null(e->sysfs);
+	cr_assert_null(e->pci_address);
+	cr_assert_eq(e->raw_who.n_uids, 1);
+	cr_assert_eq(e->raw_who.uids[0], uid_of("daemon"));
+	cr_assert_eq(e->raw_who.n_gids, 0);
 
 	/* Only the required keys: the region defaults. */
 	e = &pol->entries[3];
 	cr_assert_str_eq(e->name, "ivshmem.bar2");
 	cr_assert_eq(e->kind, POLICY_REGION);
-	cr_assert_eq(e->line, 39);
+	cr_assert_eq(e->line, 42);
 	cr_assert_str_eq(e->device, "mem");
 	cr_assert_eq(e->base, 0xfe800000ull);
 	cr_assert_eq(e->size, MIB);
@@ -291,6 +306,45 @@ Test(policy, load_full)
 	cr_assert_not(e->who.everyone);
 	cr_assert_eq(e->who.n_uids, 0);
 	cr_assert_eq(e->who.n_gids, 0);
+	cr_assert_eq(e->raw_who.n_uids + e->raw_who.n_gids, 0);
+
+	/* A BAR by address, spelled as sysfs spells it. */
+	e = &pol->entries[4];
+	cr_assert_str_eq(e->name, "ahci.abar");
+	cr_assert_eq(e->kind, POLICY_REGION);
+	cr_assert_eq(e->line, 48);
+	cr_assert_str_eq(e->device, "pci");
+	cr_assert(e->is_pci);
+	cr_assert_str_eq(e->pci_address, "0000:00:1f.2");
+	cr_assert_eq(e->bar, 5);
+	cr_assert_eq(e->base, 0x1000);
+	cr_assert_eq(e->size, 4 * KIB);
+	cr_assert_eq(e->max_size, 4 * KIB);
+	cr_assert_str_eq(e->sysfs, "/srv/mmapd/sysfs");
+	cr_assert_eq(e->who.n_uids, 1);
+	cr_assert_eq(e->who.uids[0], uid_of("daemon"));
+	cr_assert_eq(e->write, 1);
+	cr_assert_eq(e->shared, 1);
+	cr_assert_eq(e->cache, MAP_CACHE_UNCACHED);
+
+	/* A BAR by vendor:device and index: all of it, size unknown yet. */
+	e = &pol->entries[5];
+	cr_assert_str_eq(e->name, "ivshmem.wc");
+	cr_assert_eq(e->line, 61);
+	cr_assert(e->is_pci);
+	cr_assert_null(e->pci_address);
+	cr_assert_eq(e->pci_vendor, 0x1af4);
+	cr_assert_eq(e->pci_device, 0x1110);
+	cr_assert_eq(e->pci_index, 1);
+	cr_assert_eq(e->bar, 2);
+	cr_assert_eq(e->base, 0);
+	cr_assert_eq(e->size, 0);
+	cr_assert_eq(e->max_size, UINT64_MAX);
+	cr_assert_str_eq(e->sysfs, "/sys/bus/pci/devices");
+	cr_assert(e->who.everyone);
+	cr_assert_eq(e->write, 0);
+	cr_assert_eq(e->shared, 0);
+	cr_assert_eq(e->cache, MAP_CACHE_WC);
 
 	policy_errors_free(&errs);
 	policy_free(pol);
@@ -571,6 +625,13 @@ struct err_case {
 
 #define REGION(name, rest) \
 	"[region " name "]\ndevice = mem\nbase = 0\nsize = 4K\n" rest
+#define PCI(name, rest) \
+	"[region " name "]\ndevice = pci\npci = 1234:11e8\nbar = 0\n" rest
+/* pci = takes an address or vendor:device, exactly. */
+#define PCI_BAD(value) \
+	{ "[region e]\ndevice = pci\nbar = 0\npci = " value "\n", 4, \
+	  "pci: '" value "' is neither an address (0000:00:01.0) nor " \
+	  "vendor:device (1234:11e8)" }
 
 ParameterizedTestParameters(policy, error_kinds)
 {
@@ -634,9 +695,16 @@ ParameterizedTestParameters(policy, error_kinds)
 		{ "[region r]\nbase = 0\nsize = 4K\n", 1,
 		  "[region r]: missing required key 'device'" },
 		{ "[region r]\ndevice = mem\nsize = 4K\n", 1,
-		  "[region r]: missing required key 'base'" },
+		  "[region r]: a region of mem needs base and size" },
 		{ "[region r]\ndevice = mem\nbase = 0\n", 1,
-		  "[region r]: missing required key 'size'" },
+		  "[region r]: a region of mem needs base and size" },
+		{ "[region r]\ndevice = mem\n", 1,
+		  "[region r]: a region of mem needs base and size" },
+		{ "[region r]\ndevice = pci\nbar = 0\n", 1,
+		  "[region r]: a region of pci needs 'pci' (an address or "
+		  "vendor:device)" },
+		{ "[region r]\ndevice = pci\npci = 1234:11e8\n", 1,
+		  "[region r]: a region of pci needs 'bar'" },
 
 		/* Values */
 		{ "[zero]\nmax_size = 12Q\n", 2, "max_size: '12Q' is not a size" },
@@ -688,7 +756,7 @@ ParameterizedTestParameters(policy, error_kinds)
 		  "[region x]: size must be greater than 0" },
 		{ "[region x]\ndevice = zero\nbase = 0\nsize = 4K\n", 2,
 		  "device: 'zero' is not a device a region can be of "
-		  "(only 'mem')" },
+		  "(mem or pci)" },
 		{ "[region x]\ndevice = mem\nbase = 0xfffffffffffff000\n"
 		  "size = 8K\n", 4, "[region x]: base 0xfffffffffffff000 + "
 		  "size 0x2000 overflows 64 bits" },
@@ -696,6 +764,69 @@ ParameterizedTestParameters(policy, error_kinds)
 		{ "[region x]\ndevice = mem\nsize = 4K\n"
 		  "base = 0xfffffffffffff000\n", 4, "[region x]: base "
 		  "0xfffffffffffff000 + size 0x1000 overflows 64 bits" },
+
+		/* Regions of pci */
+		{ "[region e]\ndevice = pci\npci = 0000:00:01.0\nindex = 1\n"
+		  "bar = 0\n", 4, "[region e]: 'index' goes with pci = "
+		  "vendor:device, not with an address" },
+		{ "[region e]\ndevice = pci\npci = 1234:11e8\nbar = 6\n", 4,
+		  "bar: '6' is not a BAR number from 0 to 5" },
+		{ "[region e]\ndevice = pci\npci = 1234:11e8\nbar = -1\n", 4,
+		  "bar: '-1' is not a BAR number from 0 to 5" },
+		{ "[region e]\ndevice = pci\npci = 1234:11e8\nbar = 0x1\n", 4,
+		  "bar: '0x1' is not a BAR number from 0 to 5" },
+		{ PCI("e", "index = 256\n"), 5,
+		  "index: '256' is not a number from 0 to 255" },
+		{ PCI("e", "index = one\n"), 5,
+		  "index: 'one' is not a number from 0 to 255" },
+		{ PCI("e", "sysfs = sys/bus/pci/devices\n"), 5,
+		  "sysfs: 'sys/bus/pci/devices' is not an absolute path" },
+		{ PCI("e", "base = 0x800\n"), 5,
+		  "[region e]: base 0x800 is not page-aligned" },
+		{ PCI("e", "raw_fd_users = root\n"), 5, "[region e]: "
+		  "raw_fd_users and raw_fd_groups are for /dev/mem: a pci "
+		  "region hands out only its BAR" },
+		{ PCI("e", "raw_fd_groups = root\n"), 5, "[region e]: "
+		  "raw_fd_users and raw_fd_groups are for /dev/mem: a pci "
+		  "region hands out only its BAR" },
+		{ PCI("e", "cache = cached\n"), 5, "cache: a PCI BAR is not "
+		  "mapped cached (default, uncached or wc)" },
+		{ REGION("r", "pci = 1234:11e8\n"), 5,
+		  "[region r]: 'pci' is for regions of pci" },
+		{ REGION("r", "bar = 0\n"), 5,
+		  "[region r]: 'bar' is for regions of pci" },
+		{ REGION("r", "index = 0\n"), 5,
+		  "[region r]: 'index' is for regions of pci" },
+		{ REGION("r", "sysfs = /sys\n"), 5,
+		  "[region r]: 'sysfs' is for regions of pci" },
+		{ REGION("r", "cache = wc\n"), 5, "cache: /dev/mem cannot "
+		  "give write-combine (default, cached or uncached)" },
+		{ "[zero]\ncache = wc\n", 2, "cache: /dev/zero has no 'wc' "
+		  "mode (default or cached)" },
+		{ "[zero]\nraw_fd_users = root\n", 2,
+		  "unknown key 'raw_fd_users' in [zero]" },
+		{ "[zero]\nraw_fd_groups = root\n", 2,
+		  "unknown key 'raw_fd_groups' in [zero]" },
+		{ "[mem]\nmax_size = 1M\nraw_fd_users = nosuchuser\n", 3,
+		  "unknown user 'nosuchuser'" },
+		{ "[mem]\nmax_size = 1M\nraw_fd_groups = *\n", 3,
+		  "raw_fd_groups: '*' is for users only (users = * allows "
+		  "everyone)" },
+		{ "[mem]\nmax_size = 1M\npci = 1234:11e8\n", 3,
+		  "unknown key 'pci' in [mem]" },
+		PCI_BAD("0000:00:20.0"),	/* device: five bits */
+		PCI_BAD("0000:00:01.8"),	/* function: three bits */
+		PCI_BAD("0000:100:01.0"),
+		PCI_BAD("000:00:01.0"),
+		PCI_BAD("0000-00-01.0"),
+		PCI_BAD("0000:00:01:0"),
+		PCI_BAD("00:01.0"),		/* lspci's form: no domain */
+		PCI_BAD("1234-11e8"),
+		PCI_BAD("12345:11e8"),
+		PCI_BAD("1234:11e"),
+		PCI_BAD("0x12:0x11"),
+		PCI_BAD("1234:11e8:0"),
+		PCI_BAD("edu"),
 	};
 
 	return cr_make_param_array(struct err_case, cases,
@@ -732,14 +863,14 @@ Test(policy, all_errors_reported)
 	expect_error(&errs, 10, 16, "protection: 'rwx' is not r or rw");
 	expect_error(&errs, 11, 17, "unknown section [bogus] (expected [daemon], "
 	    "[zero], [mem] or [region NAME])");
-	expect_error(&errs, 12, 19, "[region edu]: missing required key 'base'");
-	expect_error(&errs, 13, 19, "[region edu]: missing required key 'size'");
-	expect_error(&errs, 14, 21, "unknown group 'nosuchgroup'");
-	expect_error(&errs, 15, 23, "socket_mode: '0999' is not an octal mode "
+	expect_error(&errs, 12, 19, "[region edu]: a region of mem needs base "
+	    "and size");
+	expect_error(&errs, 13, 21, "unknown group 'nosuchgroup'");
+	expect_error(&errs, 14, 23, "socket_mode: '0999' is not an octal mode "
 	    "from 0 to 0777");
-	expect_error(&errs, 16, 24, "expected 'key = value' or '[section]', not "
+	expect_error(&errs, 15, 24, "expected 'key = value' or '[section]', not "
 	    "'this line has no equals sign'");
-	cr_assert_eq(errs.n, 17, "%zu errors:%s", errs.n, errs_text(&errs));
+	cr_assert_eq(errs.n, 16, "%zu errors:%s", errs.n, errs_text(&errs));
 	policy_errors_free(&errs);
 	cr_assert_null(errs.v);
 	cr_assert_eq(errs.n, 0);
@@ -958,11 +1089,38 @@ Test(policy, check_cache)
 	CHECK(&e, &peer_user, 0, MIB, 0, MAP_CACHE_WC, -EINVAL, WHY_CACHE);
 	CHECK(&e, &peer_user, 0, MIB, 0, MAP_CACHE_NR, -EINVAL, WHY_CACHE);
 
-	/* An entry that names none leaves the mode to the driver. */
+	/*
+	 * An entry that names none leaves the mode to the driver, except
+	 * cached: device memory mapped cached gives stale reads and lost
+	 * writes, so only an entry that says cache = cached gives it.
+	 */
 	e = entry_make(POLICY_MEM, MIB, 1, 1, MAP_CACHE_DEFAULT);
-	ALLOWED(&e, &peer_user, 0, MIB, 0, MAP_CACHE_CACHED);
+	ALLOWED(&e, &peer_user, 0, MIB, 0, MAP_CACHE_DEFAULT);
 	ALLOWED(&e, &peer_user, 0, MIB, 0, MAP_CACHE_UNCACHED);
-	CHECK(&e, &peer_user, 0, MIB, 0, MAP_CACHE_NR, -EINVAL, WHY_CACHE);
+	ALLOWED(&e, &peer_user, 0, MIB, 0, MAP_CACHE_WC);
+	CHECK(&e, &peer_user, 0, MIB, 0, MAP_CACHE_CACHED, -EINVAL, WHY_CACHED);
+	CHECK(&e, &peer_user, 0, MIB, 0, MAP_CACHE_NR, -EINVAL, WHY_CACHED);
+
+	/* Regions are device memory too, of mem or of pci. */
+	e = entry_make(POLICY_REGION, MIB, 1, 1, MAP_CACHE_DEFAULT);
+	e.size = MIB;
+	ALLOWED(&e, &peer_user, 0, MIB, 0, MAP_CACHE_UNCACHED);
+	CHECK(&e, &peer_user, 0, MIB, 0, MAP_CACHE_CACHED, -EINVAL, WHY_CACHED);
+	e.is_pci = 1;
+	ALLOWED(&e, &peer_user, 0, MIB, 0, MAP_CACHE_WC);
+	CHECK(&e, &peer_user, 0, MIB, 0, MAP_CACHE_CACHED, -EINVAL, WHY_CACHED);
+
+	/* An entry that says cached gives it, and nothing else. */
+	e = entry_make(POLICY_MEM, MIB, 1, 1, MAP_CACHE_CACHED);
+	ALLOWED(&e, &peer_user, 0, MIB, 0, MAP_CACHE_CACHED);
+	ALLOWED(&e, &peer_user, 0, MIB, 0, MAP_CACHE_DEFAULT);
+	CHECK(&e, &peer_user, 0, MIB, 0, MAP_CACHE_UNCACHED, -EINVAL,
+	    WHY_CACHE);
+
+	/* /dev/zero is memory: cached is what it is. */
+	e = entry_make(POLICY_ZERO, MIB, 1, 1, MAP_CACHE_DEFAULT);
+	ALLOWED(&e, &peer_user, 0, MIB, 0, MAP_CACHE_CACHED);
+	ALLOWED(&e, &peer_user, 0, MIB, 0, MAP_CACHE_DEFAULT);
 }
 
 Test(policy, check_region_range)
@@ -1087,4 +1245,191 @@ Test(policy, check_loaded)
 	e = policy_find(pol, "ivshmem.bar2");
 	CHECK(e, &root, 0, 4096, 0, MAP_CACHE_DEFAULT, -EPERM, WHY_WHO);
 	policy_free(pol);
+}
+
+/* ---------------------------------------------------------------------
+ * Regions of pci, cache rules, raw /dev/mem fds
+ * --------------------------------------------------------------------- */
+
+/* An address in any case is kept as sysfs spells it: lower case. */
+Test(policy, pci_address_lower_case)
+{
+	const struct policy_entry *e;
+	struct policy *pol;
+
+	pol = load_ok("[region a]\ndevice = pci\npci = ABCD:0F:1E.7\n"
+	    "bar = 0\n[region b]\ndevice = pci\npci = 0000:00:01.0\n"
+	    "bar = 5\n");
+	e = policy_find(pol, "a");
+	cr_assert(e->is_pci);
+	cr_assert_str_eq(e->device, "pci");
+	cr_assert_str_eq(e->pci_address, "abcd:0f:1e.7");
+	cr_assert_eq(e->pci_vendor, 0);
+	cr_assert_eq(e->pci_device, 0);
+	cr_assert_eq(e->pci_index, 0);
+	cr_assert_eq(e->bar, 0);
+	e = policy_find(pol, "b");
+	cr_assert_str_eq(e->pci_address, "0000:00:01.0");
+	cr_assert_eq(e->bar, 5);
+	policy_free(pol);
+}
+
+/* vendor:device with index; index defaults to 0, the first function. */
+Test(policy, pci_vendor_device)
+{
+	const struct policy_entry *e;
+	struct policy *pol;
+
+	pol = load_ok("[region a]\ndevice = pci\npci = 1234:11E8\nbar = 0\n"
+	    "[region b]\ndevice = pci\npci = 8086:2922\nindex = 255\n"
+	    "bar = 5\n");
+	e = policy_find(pol, "a");
+	cr_assert_null(e->pci_address);
+	cr_assert_eq(e->pci_vendor, 0x1234);
+	cr_assert_eq(e->pci_device, 0x11e8);
+	cr_assert_eq(e->pci_index, 0);
+	e = policy_find(pol, "b");
+	cr_assert_null(e->pci_address);
+	cr_assert_eq(e->pci_vendor, 0x8086);
+	cr_assert_eq(e->pci_device, 0x2922);
+	cr_assert_eq(e->pci_index, 255);
+	cr_assert_eq(e->bar, 5);
+	policy_free(pol);
+}
+
+/*
+ * base and size are optional for pci: the whole BAR, whose size only the
+ * open tells; given, they are an offset and a length into the BAR.
+ */
+Test(policy, pci_base_and_size)
+{
+	const struct policy_entry *e;
+	struct policy *pol;
+
+	pol = load_ok(PCI("whole", "users = *\n")
+	    PCI("part", "users = *\nbase = 0x2000\nsize = 8K\n")
+	    PCI("capped", "users = *\nmax_size = 16K\n"));
+	e = policy_find(pol, "whole");
+	cr_assert_eq(e->base, 0);
+	cr_assert_eq(e->size, 0);
+	cr_assert_eq(e->max_size, UINT64_MAX);
+	cr_assert_str_eq(e->sysfs, "/sys/bus/pci/devices");
+	/* The driver range-checks it: any offset passes here. */
+	ALLOWED(e, &peer_user, 0, 4 * KIB, 0, MAP_CACHE_DEFAULT);
+	ALLOWED(e, &peer_user, 1ull << 40, 4 * KIB, 0, MAP_CACHE_DEFAULT);
+
+	e = policy_find(pol, "part");
+	cr_assert_eq(e->base, 0x2000);
+	cr_assert_eq(e->size, 8 * KIB);
+	cr_assert_eq(e->max_size, 8 * KIB);
+	ALLOWED(e, &peer_user, 4 * KIB, 4 * KIB, 0, MAP_CACHE_DEFAULT);
+	CHECK(e, &peer_user, 8 * KIB, 4 * KIB, 0, MAP_CACHE_DEFAULT, -EINVAL,
+	    WHY_RANGE);
+
+	e = policy_find(pol, "capped");
+	cr_assert_eq(e->max_size, 16 * KIB);
+	CHECK(e, &peer_user, 0, 32 * KIB, 0, MAP_CACHE_DEFAULT, -EFBIG,
+	    WHY_SIZE);
+	policy_free(pol);
+}
+
+/* Every mode a device can give loads; the others are refused above. */
+Test(policy, cache_per_device)
+{
+	struct policy *pol;
+
+	pol = load_ok("[zero]\ncache = cached\n"
+	    "[mem]\nmax_size = 1M\ncache = cached\n"
+	    REGION("m.cached", "cache = cached\nusers = *\n")
+	    REGION("m.uncached", "cache = uncached\nusers = *\n")
+	    PCI("p.uncached", "cache = uncached\n")
+	    PCI("p.wc", "cache = wc\n")
+	    PCI("p.default", "cache = default\nusers = *\n"));
+	cr_assert_eq(policy_find(pol, "zero")->cache, MAP_CACHE_CACHED);
+	cr_assert_eq(policy_find(pol, "mem")->cache, MAP_CACHE_CACHED);
+	cr_assert_eq(policy_find(pol, "m.cached")->cache, MAP_CACHE_CACHED);
+	cr_assert_eq(policy_find(pol, "m.uncached")->cache,
+	    MAP_CACHE_UNCACHED);
+	cr_assert_eq(policy_find(pol, "p.uncached")->cache,
+	    MAP_CACHE_UNCACHED);
+	cr_assert_eq(policy_find(pol, "p.wc")->cache, MAP_CACHE_WC);
+	cr_assert_eq(policy_find(pol, "p.default")->cache, MAP_CACHE_DEFAULT);
+
+	/* The cached mem region gives cached; the uncached one does not. */
+	ALLOWED(policy_find(pol, "m.cached"), &peer_user, 0, 4 * KIB, 0,
+	    MAP_CACHE_CACHED);
+	CHECK(policy_find(pol, "m.uncached"), &peer_user, 0, 4 * KIB, 0,
+	    MAP_CACHE_CACHED, -EINVAL, WHY_CACHE);
+	CHECK(policy_find(pol, "p.default"), &peer_user, 0, 4 * KIB, 0,
+	    MAP_CACHE_CACHED, -EINVAL, WHY_CACHED);
+	ALLOWED(policy_find(pol, "p.default"), &peer_user, 0, 4 * KIB, 0,
+	    MAP_CACHE_WC);
+	policy_free(pol);
+}
+
+/* The cache key may come before device: judged when the section ends. */
+Test(policy, cache_before_device)
+{
+	struct policy *pol;
+
+	pol = load_ok("[region p]\ncache = wc\ndevice = pci\npci = 1234:11e8\n"
+	    "bar = 0\n");
+	cr_assert_eq(pol->entries[0].cache, MAP_CACHE_WC);
+	policy_free(pol);
+	expect_one_error("[region p]\ncache = cached\ndevice = pci\n"
+	    "pci = 1234:11e8\nbar = 0\n", 2, "cache: a PCI BAR is not "
+	    "mapped cached (default, uncached or wc)");
+}
+
+/* Who may be handed the raw /dev/mem fd: raw_fd_users and raw_fd_groups. */
+Test(policy, raw_allowed)
+{
+	const gid_t daemon_group[] = { 4, gid_of("daemon") };
+	const struct policy_peer root = { 0, 0, NULL, 0 };
+	const struct policy_peer by_gid = { 1000, gid_of("daemon"), NULL, 0 };
+	const struct policy_peer by_group = { 1000, 100, daemon_group, 2 };
+	const struct policy_peer by_uid = { 4242, 100, NULL, 0 };
+	const struct policy_entry *e;
+	struct policy *pol;
+
+	pol = load_ok("[mem]\nmax_size = 1M\nusers = *\n"
+	    "raw_fd_users = root 4242\nraw_fd_groups = daemon\n"
+	    REGION("r", "users = *\nraw_fd_users = *\n")
+	    REGION("none", "users = *\n"));
+	e = policy_find(pol, "mem");
+	cr_assert(policy_raw_allowed(e, &root));
+	cr_assert(policy_raw_allowed(e, &by_uid));
+	cr_assert(policy_raw_allowed(e, &by_gid));
+	cr_assert(policy_raw_allowed(e, &by_group));
+	cr_assert_not(policy_raw_allowed(e, &peer_user));
+	/* users = * lets everyone Map in principle, not have the raw fd. */
+	ALLOWED(e, &peer_user, 0, 4 * KIB, 0, MAP_CACHE_DEFAULT);
+
+	e = policy_find(pol, "r");
+	cr_assert(e->raw_who.everyone);
+	cr_assert(policy_raw_allowed(e, &peer_user));
+
+	/* Without the keys no one, root included. */
+	e = policy_find(pol, "none");
+	cr_assert_not(policy_raw_allowed(e, &root));
+	cr_assert_not(policy_raw_allowed(e, &peer_user));
+
+	cr_assert_not(policy_raw_allowed(NULL, &root));
+	cr_assert_not(policy_raw_allowed(policy_find(pol, "mem"), NULL));
+	policy_free(pol);
+}
+
+/* zero has no raw fd, and a pci region hands out only its BAR. */
+Test(policy, raw_never_for_zero_or_pci)
+{
+	struct policy_entry e;
+
+	e = entry_make(POLICY_ZERO, MIB, 1, 1, MAP_CACHE_DEFAULT);
+	e.raw_who.everyone = 1;
+	cr_assert_not(policy_raw_allowed(&e, &peer_user));
+	e = entry_make(POLICY_REGION, MIB, 1, 1, MAP_CACHE_DEFAULT);
+	e.raw_who.everyone = 1;
+	cr_assert(policy_raw_allowed(&e, &peer_user));
+	e.is_pci = 1;
+	cr_assert_not(policy_raw_allowed(&e, &peer_user));
 }

@@ -38,7 +38,11 @@ ones before it in this list do, as far as it needs):
   demo    build, then run the demo (today: the engine on a real /dev/zero
           request, private and shared)
   check   build; make check in _build/; again under ASan+UBSan in
-          _build-asan/; make distcheck; ends with 'check: N passed, M failed'
+          _build-asan/; make distcheck; make check-vm (mmapd on a real
+          /dev/mem in QEMU; tests/vm/setup.sh installs QEMU and fetches a
+          kernel once; where QEMU cannot be installed it is SKIPPED, said
+          loudly and never counted as passed); ends with
+          'check: N passed, M failed', the VM tests' counts included
   bench   build, then measure map/release through a private mmapd
           (tests/bench/bench-map; BENCH_COUNT=N sets the runs)
   help    this text
@@ -294,7 +298,31 @@ show_failures() {
 	done
 }
 
+# What the VM tests came to: empty before they ran, else their
+# "check-vm: N passed, M failed" line, or SKIPPED and why.
+VM_RESULT=
+VM_SKIPPED=
+
+# vm_skip_banner: the VM tests did not run, on stdout and on stderr, so
+# neither a log of one nor a terminal showing the other can miss it.
+vm_skip_banner() {
+	for fd in 1 2; do
+		{
+			echo "dev.sh: ##################################################"
+			echo "dev.sh: check: VM tests SKIPPED: $VM_SKIPPED"
+			echo "dev.sh: make check-vm did NOT run: mmapd was not tested on a real /dev/mem"
+			echo "dev.sh: ##################################################"
+		} >&"$fd"
+	done
+}
+
 summary() {
+	if [ -n "$VM_SKIPPED" ]; then
+		vm_skip_banner
+		echo "check-vm: SKIPPED (not counted below)"
+	elif [ -n "$VM_RESULT" ]; then
+		echo "$VM_RESULT (counted below)"
+	fi
 	echo "check: $PASSED passed, $FAILED failed"
 }
 
@@ -313,6 +341,64 @@ make_check() {
 	if [ "$status" -ne 0 ]; then
 		show_failures "$dir"
 		say "check: make check failed in $dir ($label)"
+		summary
+		exit 1
+	fi
+}
+
+# vm_check: tests/vm/setup.sh (QEMU, busybox, a kernel; at once when
+# done before), then make check-vm in _build/; its counts go into the
+# totals.  setup.sh's 77 means QEMU cannot be installed here: SKIPPED,
+# loudly.  Any other failure fails the check.
+vm_check() {
+	say "check: VM tests: sh tests/vm/setup.sh"
+	vmerr=$(mktemp "${TMPDIR:-/tmp}/dev-check-vm.XXXXXX")
+	status=0
+	sh "$SRCDIR/tests/vm/setup.sh" 2>"$vmerr" || status=$?
+	cat "$vmerr" >&2
+	VM_SKIPPED=$(sed -n 's/^vm-setup: SKIP: //p' "$vmerr" | head -n 1)
+	rm -f "$vmerr"
+	if [ "$status" -eq 77 ]; then
+		VM_SKIPPED="QEMU cannot be installed here: ${VM_SKIPPED:-see the message of tests/vm/setup.sh above}"
+		vm_skip_banner
+		return 0
+	fi
+	VM_SKIPPED=
+	if [ "$status" -ne 0 ]; then
+		say "check: tests/vm/setup.sh failed (status $status): the VM tests could not run"
+		FAILED=$((FAILED + 1))
+		summary
+		exit 1
+	fi
+	say "check: make -C $BUILD check-vm"
+	vmlog=$(mktemp "${TMPDIR:-/tmp}/dev-check-vm.XXXXXX")
+	status=0
+	# tee shows the run as it goes; the status comes back in a file.
+	{ make -C "$BUILD" check-vm 2>&1 || echo "$?" >"$vmlog.rc"; } | tee "$vmlog"
+	[ -f "$vmlog.rc" ] && status=$(cat "$vmlog.rc")
+	VM_RESULT=$(grep -E '^check-vm: [0-9]+ passed, [0-9]+ failed$' "$vmlog" |
+	    tail -n 1) || true
+	rm -f "$vmlog" "$vmlog.rc"
+	if [ -n "$VM_RESULT" ]; then
+		p=${VM_RESULT#check-vm: }
+		p=${p%% *}
+		f=${VM_RESULT#*, }
+		f=${f%% *}
+		PASSED=$((PASSED + p))
+		FAILED=$((FAILED + f))
+	fi
+	if [ "$status" -ne 0 ]; then
+		# A failure with nothing counted (set-up, a build error) is one.
+		if [ -z "$VM_RESULT" ] || [ "$f" -eq 0 ]; then
+			FAILED=$((FAILED + 1))
+		fi
+		say "check: make check-vm failed (status $status)"
+		summary
+		exit 1
+	fi
+	if [ -z "$VM_RESULT" ]; then
+		say "check: make check-vm passed but printed no 'check-vm: N passed, M failed': counted as 1 failed"
+		FAILED=$((FAILED + 1))
 		summary
 		exit 1
 	fi
@@ -340,8 +426,14 @@ cmd_check() {
 		summary
 		exit 1
 	fi
+
+	vm_check
 	end=$(date +%s)
-	say "check: all passed in $((end - start)) s (unit tests plain and under ASan+UBSan, distcheck)"
+	if [ -n "$VM_SKIPPED" ]; then
+		say "check: all that ran passed in $((end - start)) s (unit tests plain and under ASan+UBSan, distcheck); the VM tests were SKIPPED"
+	else
+		say "check: all passed in $((end - start)) s (unit tests plain and under ASan+UBSan, distcheck, VM tests)"
+	fi
 	summary
 }
 

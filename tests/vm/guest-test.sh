@@ -6,18 +6,25 @@
 #
 # It starts this build's mmapd on a policy written here, with regions at
 # the BARs found in sysfs (the firmware assigns the addresses: they move
-# when devices are added), and checks what a user of mmapd would see.
-# One line per check, "ok - ..." or "FAIL - ...", then "N passed, M
-# failed" alone on the last line.  Exit status: 0 when nothing failed.
+# when devices are added), and checks what a user of mmapd would see:
+# root and alice (uid 1000, run through run-as), with mmapctl, with
+# libmmapclient mappings (regs-probe, devmem-probe) and with the daemon's
+# own register access (mmapctl read/write).  One line per check,
+# "ok - ..." or "FAIL - ...", then "N passed, M failed" alone on the last
+# line.  Exit status: 0 when nothing failed.
 #
-# The ivshmem pattern checks work with the host: run.sh puts
-# MMAPD_VM_HOST_PATTERN in the first 4 KiB of the file behind BAR2 before
-# boot, and checks after the VM is gone that the 4 KiB at 0x1000 hold
-# MMAPD_VM_GUEST_PATTERN, written here through an mmapd mapping.
+# The ivshmem pattern checks work with the host (see run.sh): before
+# boot the host puts MMAPD_VM_HOST_PATTERN in the 4 KiB at 0x0 of the
+# file behind BAR2 and MMAPD_VM_HOST_PATTERN_PCI at 0x2000; this reads
+# them and writes MMAPD_VM_GUEST_PATTERN at 0x1000 through a region of
+# /dev/mem and MMAPD_VM_GUEST_PATTERN_PCI at 0x3000 through the sysfs
+# BAR, which the host looks for after the VM is gone.
 set -eu
 
 : "${MMAPD_VM_HOST_PATTERN:=0xa5c3f00d}"
 : "${MMAPD_VM_GUEST_PATTERN:=0x5a17e5d3}"
+: "${MMAPD_VM_HOST_PATTERN_PCI:=0x3c0ffee3}"
+: "${MMAPD_VM_GUEST_PATTERN_PCI:=0xc1a55e5b}"
 # Words of each pattern: 4 KiB.
 WORDS=1024
 
@@ -27,20 +34,28 @@ SOCK=$T/mmapd.sock
 LOG=$T/mmapd.log
 OUT=$T/out
 mkdir -p "$T"
+chmod 0755 "$T"
 MMAPD_SOCKET=$SOCK
 export MMAPD_SOCKET
 
 PASSED=0
 FAILED=0
 
+# MMAPD_VM_TRACE=1 (passed on by run.sh): each line ends with the
+# guest's uptime, to see where the time goes.
+stamp() {
+	[ -n "${MMAPD_VM_TRACE:-}" ] || return 0
+	printf ' [%s]' "$(cut -d' ' -f1 /proc/uptime)"
+}
+
 ok() {
 	PASSED=$((PASSED + 1))
-	echo "ok - $*"
+	echo "ok - $*$(stamp)"
 }
 
 fail() {
 	FAILED=$((FAILED + 1))
-	echo "FAIL - $*"
+	echo "FAIL - $*$(stamp)"
 }
 
 # run CMD...: runs CMD with a time limit (one hung request must not take
@@ -50,9 +65,14 @@ run() {
 	timeout 20 "$@" >"$OUT" 2>&1 || RC=$?
 }
 
+# as_alice CMD...: run CMD... as alice (uid 1000), unprivileged.
+as_alice() {
+	run run-as alice "$@"
+}
+
 # What the last run printed, on one line, for a FAIL message.
 said() {
-	tr '\n' ' ' <"$OUT" | cut -c 1-300
+	tr '\n' ' ' <"$OUT" | cut -c 1-400
 }
 
 # expect_out WHAT STRING: the last run exited 0 and printed exactly STRING.
@@ -64,12 +84,68 @@ expect_out() {
 	fi
 }
 
-# expect_grep WHAT REGEX: the last run exited 0 and printed REGEX.
+# expect_grep WHAT REGEX...: the last run exited 0 and printed a line
+# matching each REGEX.
 expect_grep() {
-	if [ "$RC" -eq 0 ] && grep -q -e "$2" "$OUT"; then
-		ok "$1"
+	what=$1
+	shift
+	if [ "$RC" -ne 0 ]; then
+		fail "$what: status $RC: $(said)"
+		return
+	fi
+	for re in "$@"; do
+		if ! grep -q -e "$re" "$OUT"; then
+			fail "$what: no line matches '$re': $(said)"
+			return
+		fi
+	done
+	ok "$what"
+}
+
+# expect_lines WHAT LINE...: the last run exited 0 and printed each LINE
+# as a whole line.
+expect_lines() {
+	what=$1
+	shift
+	if [ "$RC" -ne 0 ]; then
+		fail "$what: status $RC: $(said)"
+		return
+	fi
+	for l in "$@"; do
+		if ! grep -q -x -F -e "$l" "$OUT"; then
+			fail "$what: no line '$l': $(said)"
+			return
+		fi
+	done
+	ok "$what"
+}
+
+# expect_errno WHAT ENAME [STRING...]: the last run exited 1 and said
+# ENAME the way mmapctl and the probes do ("(EPERM, errno 1)"), and each
+# STRING.
+expect_errno() {
+	what=$1
+	ename=$2
+	shift 2
+	if [ "$RC" -ne 1 ] || ! grep -q -F "($ename, errno" "$OUT"; then
+		fail "$what: wanted status 1 and $ename, got status $RC: $(said)"
+		return
+	fi
+	for s in "$@"; do
+		if ! grep -q -F -e "$s" "$OUT"; then
+			fail "$what: $ename, but no '$s' in: $(said)"
+			return
+		fi
+	done
+	ok "$what: $ename"
+}
+
+# no_raw_fd WHAT: regs-probe said no /dev/mem reached it.
+no_raw_fd() {
+	if grep -q -x 'raw /dev/mem: no' "$OUT"; then
+		ok "$1: no raw /dev/mem fd reached the client"
 	else
-		fail "$1: status $RC: $(said)"
+		fail "$1: the client got /dev/mem: $(said)"
 	fi
 }
 
@@ -123,30 +199,38 @@ echo "guest: $(uname -sr), $(grep -c ^processor /proc/cpuinfo) cpu"
 # ---------------------------------------------------------------------------
 # The devices, as the firmware placed them
 # ---------------------------------------------------------------------------
+EDU=
 EDU_BASE=
+EDU_PCI=
+IVSHMEM=
 IVSHMEM_BASE=
+IVSHMEM_PCI=
 if EDU=$(pci_find 0x1234 0x11e8) && EDU_BAR=$(bar "$EDU" 0); then
 	# shellcheck disable=SC2086  # start and size
 	set -- $EDU_BAR
 	EDU_BASE=$1
+	EDU_PCI=${EDU##*/}
 	if [ "$(($2))" -eq $((1 << 20)) ]; then
-		ok "edu found: ${EDU##*/} BAR0 at $EDU_BASE, 1 MiB"
+		ok "edu found: $EDU_PCI BAR0 at $EDU_BASE, 1 MiB"
 	else
-		fail "edu found: ${EDU##*/} BAR0 at $EDU_BASE is $2 bytes, not 1 MiB"
+		fail "edu found: $EDU_PCI BAR0 at $EDU_BASE is $2 bytes, not 1 MiB"
 	fi
 else
+	EDU=
 	fail "edu (1234:11e8) with BAR0 not found in /sys/bus/pci/devices"
 fi
 if IVSHMEM=$(pci_find 0x1af4 0x1110) && IVSHMEM_BAR=$(bar "$IVSHMEM" 2); then
 	# shellcheck disable=SC2086  # start and size
 	set -- $IVSHMEM_BAR
 	IVSHMEM_BASE=$1
+	IVSHMEM_PCI=${IVSHMEM##*/}
 	if [ "$(($2))" -eq $((1 << 20)) ]; then
-		ok "ivshmem found: ${IVSHMEM##*/} BAR2 at $IVSHMEM_BASE, 1 MiB"
+		ok "ivshmem found: $IVSHMEM_PCI BAR2 at $IVSHMEM_BASE, 1 MiB"
 	else
-		fail "ivshmem found: ${IVSHMEM##*/} BAR2 at $IVSHMEM_BASE is $2 bytes, not 1 MiB"
+		fail "ivshmem found: $IVSHMEM_PCI BAR2 at $IVSHMEM_BASE is $2 bytes, not 1 MiB"
 	fi
 else
+	IVSHMEM=
 	fail "ivshmem (1af4:1110) with BAR2 not found in /sys/bus/pci/devices"
 fi
 RAM=$(ram_page)
@@ -155,32 +239,92 @@ if [ -n "$RAM" ]; then
 else
 	fail "no System RAM page above 1 MiB in /proc/iomem"
 fi
+# A range the kernel marks busy: the local APIC, with the name
+# /proc/iomem gives it (the claimant mmapd must name).
+BUSY=
+BUSY_NAME=
+line=$(grep -i ' : Local APIC$' /proc/iomem | head -n 1) || true
+if [ -n "$line" ]; then
+	BUSY=0x${line%%-*}
+	BUSY=$(printf '0x%x' "$((BUSY))")
+	BUSY_NAME=${line#* : }
+	ok "a busy range in /proc/iomem: '$BUSY_NAME' at $BUSY"
+else
+	fail "no Local APIC in /proc/iomem"
+fi
+# The path behind a mapping of a sysfs BAR, as /proc/self/maps shows it.
+EDU_RES=
+IVSHMEM_RES=
+[ -n "$EDU" ] && EDU_RES=$(readlink -f "$EDU")/resource0
+[ -n "$IVSHMEM" ] && IVSHMEM_RES=$(readlink -f "$IVSHMEM")/resource2
 
 # ---------------------------------------------------------------------------
 # The policy and the daemon
 # ---------------------------------------------------------------------------
+# alice may map zero and the pci region edu, and use edu-mem's registers
+# through the daemon (Read/Write) but not map it: its raw_fd_users is
+# root alone.  edu-id, ivshmem, ivshmem-pci and mem are root's; edu-regs
+# too, but with no raw_fd_users even root may not map it.  bob gets zero
+# only.
+#
 # A region whose BAR was not found is left out rather than given a
-# made-up base: its checks then fail with ENODEV, which says why.
+# made-up address: its checks then fail with ENODEV, which says why.
 {
 	echo "[zero]"
 	echo "users = *"
 	echo
-	if [ -n "$EDU_BASE" ]; then
+	if [ -n "$EDU" ]; then
 		echo "[region edu]"
+		echo "device = pci"
+		echo "pci = $EDU_PCI"
+		echo "bar = 0"
+		echo "protection = rw"
+		echo "users = root, alice"
+		echo "shared = yes"
+		echo "cache = uncached"
+		echo
+		echo "[region edu-id]"
+		echo "device = pci"
+		echo "pci = 1234:11e8"
+		echo "index = 0"
+		echo "bar = 0"
+		echo "protection = rw"
+		echo "users = root"
+		echo "shared = yes"
+		echo
+		echo "[region edu-mem]"
 		echo "device = mem"
 		echo "base = $EDU_BASE"
 		echo "size = 1M"
 		echo "protection = rw"
-		echo "users = root"
+		echo "users = root, alice"
+		echo "raw_fd_users = root"
 		echo "shared = yes"
 		echo "cache = uncached"
 		echo
+		echo "[region edu-regs]"
+		echo "device = mem"
+		echo "base = $EDU_BASE"
+		echo "size = 4K"
+		echo "protection = rw"
+		echo "users = root"
+		echo "shared = yes"
+		echo
 	fi
-	if [ -n "$IVSHMEM_BASE" ]; then
+	if [ -n "$IVSHMEM" ]; then
 		echo "[region ivshmem]"
 		echo "device = mem"
 		echo "base = $IVSHMEM_BASE"
 		echo "size = 1M"
+		echo "protection = rw"
+		echo "users = root"
+		echo "raw_fd_users = root"
+		echo "shared = yes"
+		echo
+		echo "[region ivshmem-pci]"
+		echo "device = pci"
+		echo "pci = $IVSHMEM_PCI"
+		echo "bar = 2"
 		echo "protection = rw"
 		echo "users = root"
 		echo "shared = yes"
@@ -188,6 +332,7 @@ fi
 	fi
 	echo "[mem]"
 	echo "users = root"
+	echo "raw_fd_users = root"
 	echo "max_size = 16M"
 	echo "protection = rw"
 	echo "shared = yes"
@@ -196,7 +341,8 @@ fi
 run mmapd --check-config "$CONF"
 expect_grep "mmapd --check-config accepts the policy" ": ok"
 
-# mmapd opens /dev/mem at start-up because the policy names mem.
+# mmapd opens /dev/mem and the BARs at start-up because the policy names
+# them.
 mmapd -c "$CONF" -s "$SOCK" >"$LOG" 2>&1 &
 MMAPD_PID=$!
 i=0
@@ -208,20 +354,27 @@ done
 if [ -S "$SOCK" ]; then
 	ok "mmapd listens on $SOCK"
 else
-	fail "mmapd did not come up: $(tr '\n' ' ' <"$LOG" | cut -c 1-300)"
+	fail "mmapd did not come up: $(tr '\n' ' ' <"$LOG" | cut -c 1-400)"
 fi
 if grep -q 'mem: /dev/mem opened' "$LOG"; then
 	ok "mmapd opened /dev/mem"
 else
-	fail "mmapd did not open /dev/mem: $(grep -i 'mem' "$LOG" | tr '\n' ' ' | cut -c 1-300)"
+	fail "mmapd did not open /dev/mem: $(grep -i 'mem' "$LOG" | tr '\n' ' ' | cut -c 1-400)"
+fi
+if grep -q 'STRICT_DEVMEM): raw fds may go out' "$LOG"; then
+	ok "mmapd found the kernel refuses System RAM through /dev/mem (STRICT_DEVMEM)"
+else
+	fail "mmapd did not confirm STRICT_DEVMEM: $(grep -i 'strict' "$LOG" | tr '\n' ' ' | cut -c 1-400)"
 fi
 
 run mmapctl status
-expect_grep "mmapctl status offers edu, ivshmem and mem" \
-    'edu (region).*ivshmem (region).*mem (device)'
+expect_grep "mmapctl status offers zero, the six regions and mem" \
+    ' zero (device)' ' edu (region)' ' edu-id (region)' ' edu-mem (region)' \
+    ' edu-regs (region)' \
+    ' ivshmem (region)' ' ivshmem-pci (region)' ' mem (device)'
 
 # ---------------------------------------------------------------------------
-# /dev/zero, private and shared
+# /dev/zero, private and shared, and a named region between two processes
 # ---------------------------------------------------------------------------
 run mmapctl map --dev zero --size 1M
 expect_grep "mmapctl map --dev zero --size 1M: private anonymous memory, written and read back" \
@@ -229,54 +382,290 @@ expect_grep "mmapctl map --dev zero --size 1M: private anonymous memory, written
 run mmapctl map --dev zero --size 1M --shared
 expect_grep "mmapctl map --dev zero --size 1M --shared: a shared memfd, written and read back" \
     'kind shmem.*shared'
+run regs-probe --size 0x10000 zero 0:64 0x8000=0x0123456789abcdef:64 0x8000:64 0xfff8:64
+expect_lines "regs-probe zero --size 0x10000: shared zero memory through the library's accessors" \
+    '0x0: 0x0000000000000000' '0x8000: 0x0123456789abcdef' '0xfff8: 0x0000000000000000'
+
+# A named region: the first process fills it and holds it, a second one
+# (another user, even) attaches and sees the bytes.
+HOLD_OUT=$T/holder.out
+timeout 30 mmapctl map --dev zero --size 64K --shared --name vmshare \
+    --fill 0xab --hold >"$HOLD_OUT" 2>&1 &
+HOLD_PID=$!
+i=0
+while ! grep -q 'holding lease' "$HOLD_OUT" && [ "$i" -lt 100 ] &&
+    kill -0 "$HOLD_PID" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if grep -q 'holding lease' "$HOLD_OUT"; then
+	ok "named region vmshare: the first process filled it with 0xab and holds it"
+else
+	fail "named region vmshare: the holder did not get there: $(tr '\n' ' ' <"$HOLD_OUT" | cut -c 1-400)"
+fi
+run mmapctl map --dev zero --size 64K --shared --name vmshare --expect 0xab
+expect_grep "named region vmshare: a second process sees the first one's bytes" \
+    'all 65536 bytes are 0xab'
+as_alice mmapctl map --dev zero --size 64K --shared --name vmshare --expect 0xab
+expect_grep "named region vmshare: alice, in another process, sees them too" \
+    'all 65536 bytes are 0xab'
+kill -INT "$HOLD_PID" 2>/dev/null || true
+RC=0
+wait "$HOLD_PID" || RC=$?
+if [ "$RC" -eq 0 ] && grep -q 'released lease' "$HOLD_OUT"; then
+	ok "named region vmshare: the holder releases it on SIGINT"
+else
+	fail "named region vmshare: the holder exited $RC: $(tr '\n' ' ' <"$HOLD_OUT" | cut -c 1-400)"
+fi
+run mmapctl map --dev zero --size 128K --shared --name vmshare
+expect_grep "named region vmshare: gone with its last lease, made anew all zero" 'all zero'
 
 # ---------------------------------------------------------------------------
-# edu's registers through the edu region (a /dev/mem range)
+# edu's registers as root: the pci regions (by address and by id), the
+# mem region, and mem itself
 # ---------------------------------------------------------------------------
-run devmem-probe edu read32 0
-expect_out "edu identification register 0x00" 0x010000ed
-run devmem-probe edu write32 0x4 0x12345678
-expect_out "edu liveness register 0x04 after writing 0x12345678 reads the inverse" 0xedcba987
-run devmem-probe edu write32 0x4 0xffffffff
-expect_out "edu liveness register 0x04 after writing 0xffffffff" 0x00000000
+for R in edu edu-id edu-mem; do
+	run mmapctl read "$R" 0
+	expect_out "mmapctl read $R 0: edu's identification register" 0x010000ed
+	run mmapctl write "$R" 4 0x12345678
+	expect_out "mmapctl write $R 4 0x12345678" ""
+	run mmapctl read "$R" 4
+	expect_out "mmapctl read $R 4: the inverse of 0x12345678" 0xedcba987
+	run mmapctl read "$R" 0 64
+	# A 64-bit read of edu's 32-bit register: whatever edu answers, the
+	# daemon did a 64-bit access and printed 16 digits.
+	if [ "$RC" -eq 0 ] && grep -q -x '0x[0-9a-f]\{16\}' "$OUT"; then
+		ok "mmapctl read $R 0 64: a 64-bit access, printed as 16 hex digits: $(cat "$OUT")"
+	else
+		fail "mmapctl read $R 0 64: status $RC: $(said)"
+	fi
+done
 
-# The same register through [mem], at its physical address.
+# The same through libmmapclient mappings and its accessors.
+run regs-probe edu 0 4=0x0f0f0f0f 4
+expect_lines "regs-probe edu (pci by address): id, and the inverse of 0x0f0f0f0f" \
+    '0x0: 0x010000ed' '0x4: 0xf0f0f0f0'
+expect_grep "regs-probe edu: device memory, uncached, shared, from the sysfs BAR ${EDU_RES:-?}" \
+    "^map edu: kind device, cache uncached, shared, rw, 4096 bytes, from ${EDU_RES:-?}\$"
+no_raw_fd "regs-probe edu as root"
+run regs-probe edu-id 0 4=0x76543210 4
+expect_lines "regs-probe edu-id (pci by 1234:11e8 index 0): id, and the inverse of 0x76543210" \
+    '0x0: 0x010000ed' '0x4: 0x89abcdef'
+expect_grep "regs-probe edu-id: mapped from the same sysfs BAR" \
+    "^map edu-id: kind device, cache uncached, shared, rw, 4096 bytes, from ${EDU_RES:-?}\$"
+run regs-probe edu-mem 0 4=0xa5a5a5a5 4
+expect_lines "regs-probe edu-mem (mem, raw fd granted to root): id, and the inverse of 0xa5a5a5a5" \
+    '0x0: 0x010000ed' '0x4: 0x5a5a5a5a'
+expect_grep "regs-probe edu-mem: root was handed /dev/mem itself, as raw_fd_users says" \
+    '^map edu-mem: kind device, cache uncached, shared, rw, 4096 bytes, from /dev/mem$' \
+    '^raw /dev/mem: YES'
+
+# A mem region without raw_fd_users: registers through the daemon, and
+# no map, not even for root.
+run mmapctl read edu-regs 0
+expect_out "mmapctl read edu-regs 0 (mem, no raw_fd_users)" 0x010000ed
+run regs-probe edu-regs 0
+expect_errno "regs-probe edu-regs: no raw_fd_users, so no map of /dev/mem for root either" \
+    EPERM raw_fd_users
+no_raw_fd "regs-probe edu-regs refused"
+
+# mmapctl map with accessors, in command-line order.
+run mmapctl map --dev edu --size 4096 --read 0 --write 4=0x12345678 --read 4
+expect_lines "mmapctl map --dev edu --read 0 --write 4=0x12345678 --read 4" \
+    '0x0: 0x010000ed' '0x4: 0xedcba987'
+run mmapctl map --dev edu-mem --size 4096 --read 0 --write 4=0x0:32 --read 4:32
+expect_lines "mmapctl map --dev edu-mem --read 0 --write 4=0x0:32 --read 4:32" \
+    '0x0: 0x010000ed' '0x4: 0xffffffff'
+
+# The existing 32-bit probe, through the mem region and mem itself.
+run devmem-probe edu-mem read32 0
+expect_out "devmem-probe edu-mem: identification register 0x00" 0x010000ed
+run devmem-probe edu-mem write32 0x4 0xffffffff
+expect_out "devmem-probe edu-mem: 0x04 after writing 0xffffffff" 0x00000000
 if [ -n "$EDU_BASE" ]; then
 	run devmem-probe mem read32 "$EDU_BASE"
-	expect_out "edu register 0x00 through mem at $EDU_BASE" 0x010000ed
+	expect_out "devmem-probe mem at $EDU_BASE: edu's identification register" 0x010000ed
+	run mmapctl read mem "$EDU_BASE"
+	expect_out "mmapctl read mem $EDU_BASE: edu's identification register" 0x010000ed
 else
-	fail "edu register 0x00 through mem: no edu BAR0"
+	fail "edu through mem: no edu BAR0"
 fi
 
+# The rules of the registers and of device maps.
+run mmapctl read edu 0x3
+expect_errno "mmapctl read edu 0x3: unaligned" EINVAL
+run mmapctl read edu 0 12
+if [ "$RC" -ne 0 ] && grep -q -F 'EINVAL' "$OUT"; then
+	ok "mmapctl read edu 0 12: no such width, refused (status $RC)"
+else
+	fail "mmapctl read edu 0 12: wanted a refusal with EINVAL, got status $RC: $(said)"
+fi
+run mmapctl read edu 0x100000
+expect_errno "mmapctl read edu 0x100000: past the 1 MiB BAR" EINVAL
+run mmapctl write edu 4 0x100 8
+expect_errno "mmapctl write edu 4 0x100 8: a value wider than 8 bits" EINVAL
+run mmapctl read zero 0
+expect_errno "mmapctl read zero 0: zero has no registers" EINVAL
+run mmapctl map --dev edu-mem --size 4K
+expect_errno "mmapctl map --dev edu-mem (private, writable): copy-on-write device memory" EINVAL
 run mmapctl map --dev edu --size 4K
-expect_grep "mmapctl map --dev edu: granted as device memory, uncached" \
-    'kind device.*cache uncached'
+expect_errno "mmapctl map --dev edu (private, writable): copy-on-write device memory" EINVAL
+run regs-probe edu 0x2
+expect_errno "regs-probe edu 0x2: the library refuses an unaligned access" EINVAL
+run regs-probe edu 0:24
+expect_errno "regs-probe edu 0:24: the library refuses a width of 24" EINVAL
+run regs-probe edu 0x1000
+expect_errno "regs-probe edu 0x1000: outside the 4 KiB mapping" ERANGE
+run regs-probe --read-only edu 4=1
+expect_errno "regs-probe --read-only edu 4=1: a write to a read-only mapping" EACCES
 
 # ---------------------------------------------------------------------------
-# ivshmem: memory shared with the host through BAR2
+# ivshmem: memory shared with the host through BAR2, by mem and by pci
 # ---------------------------------------------------------------------------
 run devmem-probe ivshmem expect32 0 "$WORDS" "$MMAPD_VM_HOST_PATTERN"
-expect_grep "ivshmem: the host's pattern $MMAPD_VM_HOST_PATTERN is at 0x0" 'read$'
+expect_grep "ivshmem (mem): the host's pattern $MMAPD_VM_HOST_PATTERN is at 0x0" 'read$'
 run devmem-probe ivshmem fill32 0x1000 "$WORDS" "$MMAPD_VM_GUEST_PATTERN"
-expect_grep "ivshmem: the guest's pattern $MMAPD_VM_GUEST_PATTERN written at 0x1000" 'read back$'
+expect_grep "ivshmem (mem): the guest's pattern $MMAPD_VM_GUEST_PATTERN written at 0x1000" 'read back$'
 # A new process and a new lease: the words are in the device, not in a
 # cache of the first mapping.
 run devmem-probe ivshmem expect32 0x1000 "$WORDS" "$MMAPD_VM_GUEST_PATTERN"
-expect_grep "ivshmem: the guest's pattern reads back through a new mapping" 'read$'
+expect_grep "ivshmem (mem): the guest's pattern reads back through a new mapping" 'read$'
+
+run devmem-probe ivshmem-pci expect32 0x2000 "$WORDS" "$MMAPD_VM_HOST_PATTERN_PCI"
+expect_grep "ivshmem-pci: the host's pattern $MMAPD_VM_HOST_PATTERN_PCI is at 0x2000" 'read$'
+run devmem-probe ivshmem-pci fill32 0x3000 "$WORDS" "$MMAPD_VM_GUEST_PATTERN_PCI"
+expect_grep "ivshmem-pci: the guest's pattern $MMAPD_VM_GUEST_PATTERN_PCI written at 0x3000" 'read back$'
+run devmem-probe ivshmem expect32 0x3000 "$WORDS" "$MMAPD_VM_GUEST_PATTERN_PCI"
+expect_grep "ivshmem: what was written through pci reads back through mem" 'read$'
+run mmapctl read ivshmem-pci 0x2ffc
+expect_out "mmapctl read ivshmem-pci 0x2ffc: the daemon reads the host's pattern" \
+    "$(printf '0x%08x' "$((MMAPD_VM_HOST_PATTERN_PCI))")"
+run regs-probe --offset 0x2000 ivshmem-pci 0 0xffc
+expect_lines "regs-probe --offset 0x2000 ivshmem-pci: the host's pattern through the library" \
+    "$(printf '0x0: 0x%08x' "$((MMAPD_VM_HOST_PATTERN_PCI))")" \
+    "$(printf '0xffc: 0x%08x' "$((MMAPD_VM_HOST_PATTERN_PCI))")"
+expect_grep "regs-probe ivshmem-pci: mapped from the sysfs BAR ${IVSHMEM_RES:-?}" \
+    "^map ivshmem-pci: kind device, cache uncached, shared, r, 4096 bytes, from ${IVSHMEM_RES:-?}\$"
+
+# Write-combining: the prefetchable BAR2 through its resource2_wc; edu's
+# BAR0 is not prefetchable, and no BAR is mapped cached.
+run regs-probe --cache wc --offset 0x2000 ivshmem-pci 0
+expect_lines "regs-probe --cache wc ivshmem-pci: the host's pattern, write-combined" \
+    "$(printf '0x0: 0x%08x' "$((MMAPD_VM_HOST_PATTERN_PCI))")"
+expect_grep "regs-probe --cache wc ivshmem-pci: mapped from ${IVSHMEM_RES:-?}_wc" \
+    "^map ivshmem-pci: kind device, cache wc, shared, r, 4096 bytes, from ${IVSHMEM_RES:-?}_wc\$"
+run regs-probe --cache wc edu-id 0
+expect_errno "regs-probe --cache wc edu-id: BAR0 is not prefetchable" EINVAL prefetchable
+run regs-probe --cache cached edu-id 0
+expect_errno "regs-probe --cache cached edu-id: device registers are never cached" EINVAL
+
+# Every width, in memory that keeps what it is given (edu's registers
+# answer 32-bit accesses only), at 0x8000, past the host's pages.
+run mmapctl write ivshmem-pci 0x8000 0x1122334455667788 64
+expect_out "mmapctl write ivshmem-pci 0x8000 0x1122334455667788 64" ""
+run mmapctl read ivshmem-pci 0x8000 8
+expect_out "mmapctl read ivshmem-pci 0x8000 8" 0x88
+run mmapctl read ivshmem-pci 0x8002 16
+expect_out "mmapctl read ivshmem-pci 0x8002 16" 0x5566
+run mmapctl read ivshmem-pci 0x8004 32
+expect_out "mmapctl read ivshmem-pci 0x8004 32" 0x11223344
+run mmapctl read ivshmem-pci 0x8000 64
+expect_out "mmapctl read ivshmem-pci 0x8000 64" 0x1122334455667788
+run regs-probe --offset 0x8000 ivshmem-pci 1=0xa1:8 2=0xb2c3:16 4=0xd4e5f607:32 0:8 0:64 8=0xfedcba9876543210:64 8:64 0xc:32
+expect_lines "regs-probe ivshmem-pci: 8-, 16-, 32- and 64-bit accessors" \
+    '0x0: 0x88' '0x0: 0xd4e5f607b2c3a188' '0x8: 0xfedcba9876543210' '0xc: 0xfedcba98'
 
 # ---------------------------------------------------------------------------
-# System RAM through mem: refused
+# What mem refuses: System RAM (the pre-check, EPERM) and a busy range
+# (EBUSY, naming the claimant)
 # ---------------------------------------------------------------------------
 if [ -n "$RAM" ]; then
 	run mmapctl map --dev mem --offset "$RAM" --size 4K --read-only
-	if [ "$RC" -eq 1 ] && grep -q '(EPERM, errno 1)' "$OUT"; then
-		ok "System RAM at $RAM through mem is refused with EPERM"
-	else
-		fail "System RAM at $RAM through mem: wanted status 1 and EPERM, got status $RC: $(said)"
-	fi
+	expect_errno "mmapctl map --dev mem --offset $RAM: System RAM" EPERM "System RAM"
+	run mmapctl read mem "$RAM"
+	expect_errno "mmapctl read mem $RAM: System RAM" EPERM "System RAM"
+	run regs-probe --offset "$RAM" mem
+	expect_errno "regs-probe mem at $RAM: System RAM" EPERM "System RAM"
 else
 	fail "System RAM through mem: no page to ask for"
 fi
+if [ -n "$BUSY" ]; then
+	run mmapctl map --dev mem --offset "$BUSY" --size 4K --read-only
+	expect_errno "mmapctl map --dev mem --offset $BUSY: busy" EBUSY "$BUSY_NAME"
+	run mmapctl read mem "$BUSY"
+	expect_errno "mmapctl read mem $BUSY: busy" EBUSY "$BUSY_NAME"
+else
+	fail "a busy range through mem: none to ask for"
+fi
+
+# ---------------------------------------------------------------------------
+# alice, unprivileged
+# ---------------------------------------------------------------------------
+as_alice id -u
+expect_out "run-as alice: uid" 1000
+as_alice dd if=/dev/mem of=/dev/null bs=4 count=1
+if [ "$RC" -ne 0 ]; then
+	ok "alice cannot open /dev/mem herself"
+else
+	fail "alice opened /dev/mem herself: the unprivileged checks prove nothing"
+fi
+
+as_alice mmapctl map --dev zero --size 1M
+expect_grep "alice: mmapctl map --dev zero: private anonymous memory" 'kind anon.*private'
+as_alice mmapctl map --dev zero --size 1M --shared
+expect_grep "alice: mmapctl map --dev zero --shared: a shared memfd" 'kind shmem.*shared'
+
+# The pci region her policy names: registers, a mapping, the accessors.
+as_alice mmapctl read edu 0
+expect_out "alice: mmapctl read edu 0" 0x010000ed
+as_alice mmapctl write edu 4 0x0badf00d
+expect_out "alice: mmapctl write edu 4 0x0badf00d" ""
+as_alice mmapctl read edu 4
+expect_out "alice: mmapctl read edu 4: the inverse of 0x0badf00d" 0xf4520ff2
+as_alice regs-probe edu 0 4=0x13572468 4
+expect_lines "alice: regs-probe edu: id, and the inverse of 0x13572468" \
+    '0x0: 0x010000ed' '0x4: 0xeca8db97'
+expect_grep "alice: regs-probe edu: mapped from the sysfs BAR ${EDU_RES:-?}, not /dev/mem" \
+    "^map edu: kind device, cache uncached, shared, rw, 4096 bytes, from ${EDU_RES:-?}\$"
+no_raw_fd "alice: regs-probe edu"
+as_alice mmapctl map --dev edu --size 4096 --read 0 --write 4=0x12345678 --read 4
+expect_lines "alice: mmapctl map --dev edu --read 0 --write 4=0x12345678 --read 4" \
+    '0x0: 0x010000ed' '0x4: 0xedcba987'
+
+# edu-mem: hers to Read and Write, not to map (the map would hand out
+# /dev/mem, and its raw_fd_users is root alone).
+as_alice mmapctl read edu-mem 0
+expect_out "alice: mmapctl read edu-mem 0 (the daemon reads for her)" 0x010000ed
+as_alice mmapctl write edu-mem 4 0x55aa55aa
+expect_out "alice: mmapctl write edu-mem 4 0x55aa55aa (the daemon writes for her)" ""
+as_alice mmapctl read edu-mem 4
+expect_out "alice: mmapctl read edu-mem 4: the inverse of 0x55aa55aa" 0xaa55aa55
+as_alice regs-probe edu-mem 0
+expect_errno "alice: regs-probe edu-mem: a map that would hand out /dev/mem" EPERM raw_fd_users
+no_raw_fd "alice: regs-probe edu-mem refused"
+as_alice mmapctl map --dev edu-mem --size 4K --read-only
+expect_errno "alice: mmapctl map --dev edu-mem --read-only" EPERM
+
+# mem and what is not hers.
+if [ -n "$EDU_BASE" ]; then
+	as_alice mmapctl map --dev mem --offset "$EDU_BASE" --size 4K --read-only
+	expect_errno "alice: mmapctl map --dev mem" EPERM
+	as_alice mmapctl read mem "$EDU_BASE"
+	expect_errno "alice: mmapctl read mem $EDU_BASE" EPERM
+	as_alice regs-probe --offset "$EDU_BASE" mem 0
+	expect_errno "alice: regs-probe mem" EPERM
+	no_raw_fd "alice: regs-probe mem refused"
+fi
+for R in edu-id ivshmem ivshmem-pci; do
+	as_alice regs-probe "$R" 0
+	expect_errno "alice: regs-probe $R (not hers)" EPERM
+	as_alice mmapctl read "$R" 0
+	expect_errno "alice: mmapctl read $R 0 (not hers)" EPERM
+done
+run run-as bob mmapctl read edu 0
+expect_errno "bob: mmapctl read edu 0 (edu is not his)" EPERM
+run run-as bob mmapctl map --dev zero --size 64K --shared
+expect_grep "bob: mmapctl map --dev zero --shared" 'kind shmem.*shared'
 
 # ---------------------------------------------------------------------------
 # The daemon's end
@@ -293,6 +682,17 @@ if grep -q -e 'Sanitizer' -e 'runtime error:' "$LOG"; then
 	fail "mmapd's log holds a sanitizer report"
 else
 	ok "mmapd's log holds no sanitizer report"
+fi
+# Raw /dev/mem fds went to root (edu-mem, ivshmem, mem), to no one else.
+if grep -q 'event=raw-fd .*uid=0 .*root-equivalent' "$LOG"; then
+	ok "mmapd's log marks root's raw /dev/mem grants root-equivalent"
+else
+	fail "mmapd's log has no event=raw-fd line for root"
+fi
+if grep 'event=raw-fd' "$LOG" | grep -v -q 'uid=0 '; then
+	fail "mmapd's log shows a raw /dev/mem fd given to someone else than root: $(grep 'event=raw-fd' "$LOG" | grep -v 'uid=0 ' | head -n 2 | tr '\n' ' ')"
+else
+	ok "mmapd's log shows no raw /dev/mem fd given to anyone but root"
 fi
 
 echo "mmapd's log:"

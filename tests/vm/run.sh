@@ -6,17 +6,20 @@
 #	sh tests/vm/run.sh BUILDDIR [GUEST-TEST]
 #
 # BUILDDIR is a configured and built tree (make, plus make
-# tests/vm/devmem-probe, which make check-vm does).  GUEST-TEST is the
-# script the guest runs, tests/vm/guest-test.sh by default.  The kernel
+# tests/vm/devmem-probe tests/vm/regs-probe tests/vm/run-as, which make
+# check-vm does).  GUEST-TEST is the script the guest runs,
+# tests/vm/guest-test.sh by default.  The kernel
 # comes from tests/vm/setup.sh, in $MMAPD_VM_CACHE (default
 # $HOME/.cache/mmapd-vm).  MMAPD_VM_TIMEOUT (default 120) limits the
 # whole boot in seconds; MMAPD_VM_KEEP=1 keeps the work folder (the
-# initramfs, the console log, the status log, the ivshmem file).
+# initramfs, the console log, the status log, the ivshmem file);
+# MMAPD_VM_TRACE=1 ends each line of the guest test with the guest's
+# uptime.
 #
 # Exit status:
 #	0	the guest tests and the host's checks passed
 #	1	some failed (the guest said so on its status port, or the
-#		host found the guest's ivshmem pattern missing)
+#		host found a guest's ivshmem pattern missing)
 #	2	the VM crashed or hung: no status line, or the time limit hit;
 #		the console's tail is shown
 #	3	set-up failed: a file or tool missing, QEMU would not start
@@ -30,11 +33,18 @@ TIMEOUT=${MMAPD_VM_TIMEOUT:-120}
 # test is reported with its output rather than as a hung VM.
 GUEST_TIMEOUT=$((TIMEOUT > 60 ? TIMEOUT - 30 : TIMEOUT / 2))
 
-# The ivshmem patterns, 32-bit words in the guest's (little-endian) order:
-# the host writes its own in the first 4 KiB of the shared file before
-# boot; the guest writes its own in the next 4 KiB.
+# The ivshmem patterns, 32-bit words in the guest's (little-endian) order,
+# 4 KiB of each.  The host writes its own in the shared file before boot;
+# the guest reads it and writes its own in the next 4 KiB, once through a
+# region of /dev/mem (mem) and once through the sysfs BAR (pci):
+#	0x0000	HOST_PATTERN		read through mem
+#	0x1000	GUEST_PATTERN		written through mem
+#	0x2000	HOST_PATTERN_PCI	read through pci
+#	0x3000	GUEST_PATTERN_PCI	written through pci
 HOST_PATTERN=0xa5c3f00d
 GUEST_PATTERN=0x5a17e5d3
+HOST_PATTERN_PCI=0x3c0ffee3
+GUEST_PATTERN_PCI=0xc1a55e5b
 
 # Where the guest finds our programs and the libraries of the build.
 GUEST_BIN=/opt/mmapd/bin
@@ -116,6 +126,10 @@ MMAPCTL=$(real_elf "$BUILDDIR/client" mmapctl) ||
     setup_fail "no client/mmapctl in $BUILDDIR: build it (make)"
 PROBE=$(real_elf "$BUILDDIR/tests/vm" devmem-probe) ||
     setup_fail "no tests/vm/devmem-probe in $BUILDDIR: make tests/vm/devmem-probe (make check-vm does)"
+REGS=$(real_elf "$BUILDDIR/tests/vm" regs-probe) ||
+    setup_fail "no tests/vm/regs-probe in $BUILDDIR: make tests/vm/regs-probe (make check-vm does)"
+RUNAS=$(real_elf "$BUILDDIR/tests/vm" run-as) ||
+    setup_fail "no tests/vm/run-as in $BUILDDIR: make tests/vm/run-as (make check-vm does)"
 
 WORK=$(mktemp -d)
 # shellcheck disable=SC2317  # run by the EXIT trap
@@ -169,6 +183,8 @@ chmod 0755 "$ROOT/init" "$ROOT/guest-test"
 cp "$MMAPD" "$ROOT$GUEST_BIN/mmapd"
 cp "$MMAPCTL" "$ROOT$GUEST_BIN/mmapctl"
 cp "$PROBE" "$ROOT$GUEST_BIN/devmem-probe"
+cp "$REGS" "$ROOT$GUEST_BIN/regs-probe"
+cp "$RUNAS" "$ROOT$GUEST_BIN/run-as"
 
 # The libraries each program needs, with the ELF interpreter, at the
 # paths ldd finds them; those of the build tree (libmmapclient) in
@@ -179,7 +195,7 @@ cp "$PROBE" "$ROOT$GUEST_BIN/devmem-probe"
 LIBPATH=$BUILDDIR/client/.libs
 LIBDIRS=$GUEST_LIB
 mkdir -p "$ROOT$GUEST_LIB"
-for prog in "$MMAPD" "$MMAPCTL" "$PROBE"; do
+for prog in "$MMAPD" "$MMAPCTL" "$PROBE" "$REGS" "$RUNAS"; do
 	deps=$(LD_LIBRARY_PATH=$LIBPATH ldd "$prog") ||
 	    setup_fail "ldd $prog failed"
 	case $deps in
@@ -204,13 +220,18 @@ $deps" ;;
 done
 
 # getpwnam("root") for the policy's users: glibc's files lookup is built
-# into libc, but it needs the files.
+# into libc, but it needs the files.  alice is the unprivileged client
+# (run-as alice ...), bob one the policy names nowhere but [zero].
 cat >"$ROOT/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
+alice:x:1000:1000:alice:/tmp:/bin/sh
+bob:x:1001:1001:bob:/tmp:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
 EOF
 cat >"$ROOT/etc/group" <<'EOF'
 root:x:0:
+alice:x:1000:
+bob:x:1001:
 nogroup:x:65534:
 EOF
 cat >"$ROOT/etc/nsswitch.conf" <<'EOF'
@@ -219,13 +240,22 @@ group: files
 EOF
 # shellcheck disable=SC2086  # one word per folder
 LD_LIBRARY_PATH=$(echo $LIBDIRS | tr ' ' ':')
+TRACE=
+case ${MMAPD_VM_TRACE:-0} in
+0) ;;
+*) TRACE=1 ;;
+esac
 cat >"$ROOT/etc/mmapd-vm.env" <<EOF
 LD_LIBRARY_PATH='$LD_LIBRARY_PATH'
 export LD_LIBRARY_PATH
 MMAPD_VM_HOST_PATTERN=$HOST_PATTERN
 MMAPD_VM_GUEST_PATTERN=$GUEST_PATTERN
+MMAPD_VM_HOST_PATTERN_PCI=$HOST_PATTERN_PCI
+MMAPD_VM_GUEST_PATTERN_PCI=$GUEST_PATTERN_PCI
 MMAPD_VM_GUEST_TIMEOUT=$GUEST_TIMEOUT
+MMAPD_VM_TRACE=$TRACE
 export MMAPD_VM_HOST_PATTERN MMAPD_VM_GUEST_PATTERN
+export MMAPD_VM_HOST_PATTERN_PCI MMAPD_VM_GUEST_PATTERN_PCI MMAPD_VM_TRACE
 EOF
 
 # newc is the format the kernel unpacks; gzip -1 because packing time
@@ -235,7 +265,7 @@ EOF
     setup_fail "cannot pack the initramfs"
 
 # ---------------------------------------------------------------------------
-# The ivshmem file: zeros, the host's pattern in the first 4 KiB
+# The ivshmem file: zeros, the host's patterns at 0x0 and 0x2000
 # ---------------------------------------------------------------------------
 # le32 VALUE: the four bytes of a 32-bit word, little-endian.
 le32() {
@@ -256,8 +286,11 @@ pattern_file() {
 
 pattern_file "$WORK/host.pat" "$HOST_PATTERN"
 pattern_file "$WORK/guest.pat" "$GUEST_PATTERN"
+pattern_file "$WORK/host-pci.pat" "$HOST_PATTERN_PCI"
+pattern_file "$WORK/guest-pci.pat" "$GUEST_PATTERN_PCI"
 dd if=/dev/zero of="$HOSTFILE" bs=1024 count=1024 2>/dev/null
 dd if="$WORK/host.pat" of="$HOSTFILE" conv=notrunc 2>/dev/null
+dd if="$WORK/host-pci.pat" of="$HOSTFILE" bs=4096 seek=2 conv=notrunc 2>/dev/null
 [ "$(wc -c <"$HOSTFILE")" -eq 1048576 ] || setup_fail "cannot write $HOSTFILE"
 
 # ---------------------------------------------------------------------------
@@ -347,24 +380,31 @@ GUEST_RC=${STATUS_LINE##* }
 # ---------------------------------------------------------------------------
 HPASS=0
 HFAIL=0
+
+# host_check PAGE FILE PATTERN WHAT: the 4 KiB page PAGE of the ivshmem
+# file holds FILE, 4 KiB of PATTERN.
+host_check() {
+	at=$(printf '0x%x' $(($1 * 4096)))
+	if dd if="$HOSTFILE" bs=4096 skip="$1" count=1 2>/dev/null |
+	    cmp -s - "$2"; then
+		HPASS=$((HPASS + 1))
+		echo "ok - host: $4 $3 is in the ivshmem file at $at"
+	else
+		HFAIL=$((HFAIL + 1))
+		echo "FAIL - host: the ivshmem file at $at does not hold $4 $3:"
+		dd if="$HOSTFILE" bs=4096 skip="$1" count=1 2>/dev/null |
+		    od -An -tx4 | head -n 4
+	fi
+}
+
 if [ "$HOST_CHECKS" = yes ]; then
-	if dd if="$HOSTFILE" bs=4096 skip=1 count=1 2>/dev/null |
-	    cmp -s - "$WORK/guest.pat"; then
-		HPASS=$((HPASS + 1))
-		echo "ok - host: the guest's pattern $GUEST_PATTERN is in the ivshmem file at 0x1000"
-	else
-		HFAIL=$((HFAIL + 1))
-		echo "FAIL - host: the ivshmem file at 0x1000 does not hold the guest's pattern $GUEST_PATTERN:"
-		dd if="$HOSTFILE" bs=4096 skip=1 count=1 2>/dev/null | od -An -tx4 | head -n 4
-	fi
-	if dd if="$HOSTFILE" bs=4096 count=1 2>/dev/null |
-	    cmp -s - "$WORK/host.pat"; then
-		HPASS=$((HPASS + 1))
-		echo "ok - host: the host's pattern $HOST_PATTERN is still at 0x0"
-	else
-		HFAIL=$((HFAIL + 1))
-		echo "FAIL - host: the ivshmem file at 0x0 no longer holds the host's pattern $HOST_PATTERN"
-	fi
+	host_check 0 "$WORK/host.pat" "$HOST_PATTERN" "the host's own pattern"
+	host_check 1 "$WORK/guest.pat" "$GUEST_PATTERN" \
+	    "the pattern the guest wrote through a mem region,"
+	host_check 2 "$WORK/host-pci.pat" "$HOST_PATTERN_PCI" \
+	    "the host's own second pattern"
+	host_check 3 "$WORK/guest-pci.pat" "$GUEST_PATTERN_PCI" \
+	    "the pattern the guest wrote through a pci region,"
 else
 	say "a guest test was named: the host's ivshmem checks are left out"
 fi

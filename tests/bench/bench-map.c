@@ -102,7 +102,19 @@ connect_once(const char *path)
 	return 0;
 }
 
-enum what { FLOOR, PRIVATE, SHARED, CONNECT };
+/* A 32-bit register read done by the daemon (Read), when one is named. */
+static const char *reg_device;
+static uint64_t reg_offset;
+
+static int
+read_once(struct mmapclient *c)
+{
+	uint64_t v;
+
+	return mmapclient_read(c, reg_device, reg_offset, 32, &v);
+}
+
+enum what { FLOOR, PRIVATE, SHARED, CONNECT, READ };
 
 static int
 run(enum what w, const char *path, struct mmapclient *c, unsigned int n,
@@ -126,6 +138,9 @@ run(enum what w, const char *path, struct mmapclient *c, unsigned int n,
 			break;
 		case CONNECT:
 			err = connect_once(path);
+			break;
+		case READ:
+			err = read_once(c);
 			break;
 		}
 		t[i] = now_ns() - t0;
@@ -155,9 +170,12 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "read", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *names[] = { "floor", "private", "shared", "connect" };
+	static const char *names[] = { "floor", "private", "shared", "connect",
+	    "read32" };
+	char *colon, *end;
 	const char *path = NULL;
 	struct mmapclient *c = NULL;
 	unsigned int n = 20000, w;
@@ -173,10 +191,20 @@ main(int argc, char **argv)
 		case 'n':
 			n = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
+		case 'r':
+			/* DEVICE:OFFSET, e.g. mem:0xfe900000 */
+			colon = strrchr(optarg, ':');
+			if (colon == NULL)
+				goto usage;
+			*colon = '\0';
+			reg_device = optarg;
+			errno = 0;
+			reg_offset = strtoull(colon + 1, &end, 0);
+			if (errno != 0 || *end != '\0' || end == colon + 1)
+				goto usage;
+			break;
 		default:
-			fprintf(stderr, "usage: bench-map --socket PATH "
-			    "[--count N]\n");
-			return 2;
+			goto usage;
 		}
 	}
 	if (n < 100)
@@ -190,7 +218,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("bench-map: %u runs each, %d-byte mappings\n", n, SIZE);
-	for (w = FLOOR; w <= CONNECT; w++) {
+	for (w = FLOOR; w <= (reg_device ? READ : CONNECT); w++) {
 		/* A short warm-up, then the measured runs. */
 		err = run(w, path, c, 100, t);
 		if (err == 0)
@@ -208,4 +236,9 @@ main(int argc, char **argv)
 	mmapclient_close(c);
 	free(t);
 	return 0;
+
+usage:
+	fprintf(stderr, "usage: bench-map --socket PATH [--count N] "
+	    "[--read DEVICE:OFFSET]\n");
+	return 2;
 }

@@ -69,6 +69,20 @@ peer_free(struct peer *peer)
 	peer->n_groups = 0;
 }
 
+/* The caller as the policy judges it. */
+static struct policy_peer
+peer_policy(const struct peer *peer)
+{
+	struct policy_peer pp = {
+		.uid = peer->uid,
+		.gid = peer->gid,
+		.groups = peer->groups,
+		.n_groups = peer->n_groups,
+	};
+
+	return pp;
+}
+
 static int
 name_ok(const char *s)
 {
@@ -342,12 +356,7 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 {
 	struct mmapd *d = s->d;
 	const struct policy_entry *e;
-	struct policy_peer pp = {
-		.uid = s->peer.uid,
-		.gid = s->peer.gid,
-		.groups = s->peer.groups,
-		.n_groups = s->peer.n_groups,
-	};
+	const struct policy_peer pp = peer_policy(&s->peer);
 	struct map_request req = { 0 };
 	struct map_result res = { .fd = -1 };
 	struct shm_name *shm = NULL;
@@ -572,12 +581,7 @@ session_reg(struct session *s, uint64_t id, struct reg_op *op)
 {
 	struct mmapd *d = s->d;
 	const struct policy_entry *e;
-	struct policy_peer pp = {
-		.uid = s->peer.uid,
-		.gid = s->peer.gid,
-		.groups = s->peer.groups,
-		.n_groups = s->peer.n_groups,
-	};
+	const struct policy_peer pp = peer_policy(&s->peer);
 	Mmapd__V1__ReadReply rr = MMAPD__V1__READ_REPLY__INIT;
 	Mmapd__V1__Ack ack = MMAPD__V1__ACK__INIT;
 	Reply r = MMAPD__V1__REPLY__INIT;

@@ -504,19 +504,18 @@ static uint64_t
 reg_limit(const struct mmapd *d, const struct policy_entry *e)
 {
 	const struct pci_region *r;
+	uint64_t limit = e->kind == POLICY_REGION && e->size ? e->size :
+	    UINT64_MAX;
 
-	if (e->kind == POLICY_REGION && e->is_pci && e->size == 0) {
-		r = pcis_find(d, e->name);
-		return r != NULL && r->pci.len > e->base ?
-		    r->pci.len - e->base : 0;
-	}
-	if (e->kind == POLICY_REGION && e->is_pci) {
-		r = pcis_find(d, e->name);
-		if (r != NULL && r->pci.len > e->base &&
-		    r->pci.len - e->base < e->size)
-			return r->pci.len - e->base;
-	}
-	return e->kind == POLICY_REGION ? e->size : UINT64_MAX;
+	if (e->kind != POLICY_REGION || !e->is_pci)
+		return limit;
+	/* A BAR that was not opened is ENODEV, said by entry_device(). */
+	r = pcis_find(d, e->name);
+	if (r == NULL)
+		return limit;
+	if (r->pci.len <= e->base)
+		return 0;
+	return limit < r->pci.len - e->base ? limit : r->pci.len - e->base;
 }
 
 /*

@@ -102,19 +102,29 @@ const struct map_driver pci_driver = {
 	.prepare = pci_prepare,
 };
 
+/* dir/name, opened close-on-exec: an fd or -errno. */
+static int
+open_at(const char *dir, const char *name, int flags)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 /* The whole of a small sysfs file, NUL-terminated. */
 static int
 sysfs_read(const char *dir, const char *name, char *buf, size_t len)
 {
-	char path[PATH_MAX];
 	ssize_t n;
 	int fd, err = 0;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_at(dir, name, O_RDONLY);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = read(fd, buf, len - 1);
 	if (n < 0)
 		err = -errno;
@@ -230,18 +240,6 @@ pci_bar_read(const char *dir, unsigned int bar, uint64_t *start,
 	    flags) != 3)
 		return -EIO;
 	return 0;
-}
-
-static int
-open_at(const char *dir, const char *name, int flags)
-{
-	char path[PATH_MAX];
-	int fd;
-
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, flags | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
 }
 
 int

@@ -41,7 +41,10 @@ ones before it in this list do, as far as it needs):
           _build-asan/; make distcheck; make check-vm (mmapd on a real
           /dev/mem in QEMU; tests/vm/setup.sh installs QEMU and fetches a
           kernel once; where QEMU cannot be installed it is SKIPPED, said
-          loudly and never counted as passed); ends with
+          loudly and never counted as passed); make check-systemd (make
+          install into a Debian booted with systemd, in QEMU;
+          tests/vm-systemd/setup.sh makes its root once, as root, with
+          mmdebstrap; SKIPPED like check-vm); ends with
           'check: N passed, M failed', the VM tests' counts included
   bench   build, then measure map/release through a private mmapd
           (tests/bench/bench-map; BENCH_COUNT=N sets the runs)
@@ -338,6 +341,12 @@ summary() {
 	elif [ -n "$VM_RESULT" ]; then
 		echo "$VM_RESULT (counted below)"
 	fi
+	if [ -n "$SYSTEMD_SKIPPED" ]; then
+		systemd_skip_banner
+		echo "check-systemd: SKIPPED (not counted below)"
+	elif [ -n "$SYSTEMD_RESULT" ]; then
+		echo "$SYSTEMD_RESULT (counted below)"
+	fi
 	echo "check: $PASSED passed, $FAILED failed"
 }
 
@@ -419,6 +428,78 @@ vm_check() {
 	fi
 }
 
+# What the systemd VM test came to, as for the VM tests above.
+SYSTEMD_RESULT=
+SYSTEMD_SKIPPED=
+
+systemd_skip_banner() {
+	for fd in 1 2; do
+		{
+			echo "dev.sh: ##################################################"
+			echo "dev.sh: check: systemd VM test SKIPPED: $SYSTEMD_SKIPPED"
+			echo "dev.sh: make check-systemd did NOT run: mmapd was not tested under systemd"
+			echo "dev.sh: ##################################################"
+		} >&"$fd"
+	done
+}
+
+# systemd_check: tests/vm-systemd/setup.sh (a root file system with
+# systemd, once), then make check-systemd in _build/; its counts go into
+# the totals.  77 from setup.sh (QEMU cannot be installed): SKIPPED,
+# loudly.  Any other failure fails the check.
+systemd_check() {
+	say "check: systemd VM test: sh tests/vm-systemd/setup.sh"
+	sderr=$(mktemp "${TMPDIR:-/tmp}/dev-check-systemd.XXXXXX")
+	status=0
+	sh "$SRCDIR/tests/vm-systemd/setup.sh" 2>"$sderr" || status=$?
+	cat "$sderr" >&2
+	SYSTEMD_SKIPPED=$(sed -n 's/^vm-setup: SKIP: //p' "$sderr" | head -n 1)
+	rm -f "$sderr"
+	if [ "$status" -eq 77 ]; then
+		SYSTEMD_SKIPPED="QEMU cannot be installed here: ${SYSTEMD_SKIPPED:-see the message of tests/vm-systemd/setup.sh above}"
+		systemd_skip_banner
+		return 0
+	fi
+	SYSTEMD_SKIPPED=
+	if [ "$status" -ne 0 ]; then
+		say "check: tests/vm-systemd/setup.sh failed (status $status): the systemd VM test could not run"
+		FAILED=$((FAILED + 1))
+		summary
+		exit 1
+	fi
+	say "check: make -C $BUILD check-systemd"
+	sdlog=$(mktemp "${TMPDIR:-/tmp}/dev-check-systemd.XXXXXX")
+	status=0
+	{ make -C "$BUILD" check-systemd 2>&1 || echo "$?" >"$sdlog.rc"; } | tee "$sdlog"
+	[ -f "$sdlog.rc" ] && status=$(cat "$sdlog.rc")
+	SYSTEMD_RESULT=$(grep -E '^check-systemd: [0-9]+ passed, [0-9]+ failed$' "$sdlog" |
+	    tail -n 1) || true
+	rm -f "$sdlog" "$sdlog.rc"
+	f=0
+	if [ -n "$SYSTEMD_RESULT" ]; then
+		p=${SYSTEMD_RESULT#check-systemd: }
+		p=${p%% *}
+		f=${SYSTEMD_RESULT#*, }
+		f=${f%% *}
+		PASSED=$((PASSED + p))
+		FAILED=$((FAILED + f))
+	fi
+	if [ "$status" -ne 0 ]; then
+		if [ -z "$SYSTEMD_RESULT" ] || [ "$f" -eq 0 ]; then
+			FAILED=$((FAILED + 1))
+		fi
+		say "check: make check-systemd failed (status $status)"
+		summary
+		exit 1
+	fi
+	if [ -z "$SYSTEMD_RESULT" ]; then
+		say "check: make check-systemd passed but printed no 'check-systemd: N passed, M failed': counted as 1 failed"
+		FAILED=$((FAILED + 1))
+		summary
+		exit 1
+	fi
+}
+
 cmd_check() {
 	start=$(date +%s)
 	cmd_build
@@ -443,11 +524,12 @@ cmd_check() {
 	fi
 
 	vm_check
+	systemd_check
 	end=$(date +%s)
-	if [ -n "$VM_SKIPPED" ]; then
+	if [ -n "$VM_SKIPPED" ] || [ -n "$SYSTEMD_SKIPPED" ]; then
 		say "check: all that ran passed in $((end - start)) s (unit tests plain and under ASan+UBSan, distcheck); the VM tests were SKIPPED"
 	else
-		say "check: all passed in $((end - start)) s (unit tests plain and under ASan+UBSan, distcheck, VM tests)"
+		say "check: all passed in $((end - start)) s (unit tests plain and under ASan+UBSan, distcheck, VM tests, systemd VM test)"
 	fi
 	summary
 }

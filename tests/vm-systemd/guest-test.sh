@@ -1,0 +1,393 @@
+#!/bin/sh
+# The guest side of the systemd VM test: run by guest-run (from
+# mmapd-vm-test.service) as root in a minimal Debian booted with systemd
+# as PID 1, into which tests/vm-systemd/run.sh put what `make install`
+# installs with --prefix=/usr --sysconfdir=/etc --localstatedir=/var
+# --runstatedir=/run.  Nothing here starts mmapd by hand: systemd does,
+# through the installed units, as an administrator would have it.
+#
+# One line per check, "ok NAME" or "FAIL NAME: detail"; "info ..." lines
+# are not counted; then "N passed, M failed" alone on a line.  Exit
+# status: 0 when nothing failed.
+#
+# The users alice (in group mmap) and bob (not) are made here, in the
+# guest only.  The policy in /etc/mmapd/mmapd.conf is written here too:
+# [zero] for group mmap, max_size 1M, raised to 4M for the reload check.
+set -u
+
+DIR=/usr/local/lib/mmapd-vm
+MMAPD_VM_VERSION=
+MMAPD_VM_TRACE=
+# shellcheck disable=SC1091  # written by run.sh
+. "$DIR/env"
+
+SOCK=/run/mmapd/mmapd.sock
+CONF=/etc/mmapd/mmapd.conf
+T=$(mktemp -d)
+OUT=$T/out
+CLIENT=$DIR/client-test
+
+PASSED=0
+FAILED=0
+
+# MMAPD_VM_TRACE=1: each line ends with the guest's uptime.
+stamp() {
+	[ -n "$MMAPD_VM_TRACE" ] || return 0
+	printf ' [%s]' "$(cut -d' ' -f1 /proc/uptime)"
+}
+
+ok() {
+	PASSED=$((PASSED + 1))
+	echo "ok $1$(stamp)"
+}
+
+# fail NAME DETAIL
+fail() {
+	FAILED=$((FAILED + 1))
+	echo "FAIL $1: $2$(stamp)"
+}
+
+info() {
+	echo "info $*"
+}
+
+# check NAME DETAIL CONDITION...: ok when CONDITION (a command) succeeds.
+check() {
+	name=$1
+	detail=$2
+	shift 2
+	if "$@"; then
+		ok "$name"
+	else
+		fail "$name" "$detail"
+	fi
+}
+
+# run CMD...: with a time limit, output and errors in $OUT, status in $RC.
+run() {
+	RC=0
+	timeout 30 "$@" >"$OUT" 2>&1 </dev/null || RC=$?
+}
+
+# as USER CMD...: run CMD as USER with USER's groups, a clean
+# environment and no way back (setpriv, not su: no PAM, no session).
+as() {
+	u=$1
+	shift
+	run setpriv --reuid="$u" --regid="$u" --init-groups --reset-env "$@"
+}
+
+# What the last run printed, on one line.
+said() {
+	tr '\n' ' ' <"$OUT" | cut -c 1-300
+}
+
+# expect NAME STRING...: the last run exited 0 and printed each STRING.
+expect() {
+	name=$1
+	shift
+	if [ "$RC" -ne 0 ]; then
+		fail "$name" "status $RC: $(said)"
+		return
+	fi
+	for s in "$@"; do
+		if ! grep -q -F -e "$s" "$OUT"; then
+			fail "$name" "no '$s' in: $(said)"
+			return
+		fi
+	done
+	ok "$name"
+}
+
+# expect_errno NAME ENAME: the last run failed and said ENAME the way
+# mmapctl does ("(EACCES, errno 13)").
+expect_errno() {
+	if [ "$RC" -ne 0 ] && grep -q -F "($2, errno" "$OUT"; then
+		ok "$1"
+	else
+		fail "$1" "wanted a failure with $2, got status $RC: $(said)"
+	fi
+}
+
+# prop UNIT PROPERTY: a property of a unit as systemd has it.
+prop() {
+	systemctl show -p "$2" --value "$1" 2>/dev/null
+}
+
+# state UNIT: its active state (active, inactive, activating, ...) when
+# it is loaded, else its load state (not-found, masked, error, ...): a
+# unit that does not exist is never taken for one that stopped.
+state() {
+	# (A failed unit's line may start with a bullet.)
+	systemctl list-units --all --plain --no-legend "$1" 2>/dev/null |
+	    sed 's/^[^[:alnum:]]*//' | awk -v u="$1" '$1 == u { print ($2 == "loaded") ? $3 : $2; n++ }
+		END { if (!n) print "unknown" }'
+}
+
+# expect_state NAME UNIT STATE
+expect_state() {
+	s=$(state "$2")
+	check "$1" "$2 is '$s', not '$3'" [ "$s" = "$3" ]
+}
+
+# status_field PID FIELD: a line of /proc/PID/status, tabs as spaces,
+# without its name.
+status_field() {
+	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status" 2>/dev/null |
+	    tr '\t' ' '
+}
+
+# map_zero USER SIZE: mmapctl map of zero as USER, private, at the
+# installed library's default socket.
+map_zero() {
+	as "$1" mmapctl map --dev zero --size "$2"
+}
+
+journal_has() {
+	journalctl -b -u mmapd.service -o cat --no-pager 2>/dev/null |
+	    grep -q -F -e "$1"
+}
+
+# wait_journal STRING: up to 5 s for the daemon's log to say STRING
+# (journald takes it from a stream, a moment after it was written).
+wait_journal() {
+	i=0
+	while ! journal_has "$1"; do
+		i=$((i + 1))
+		[ "$i" -le 50 ] || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+policy() {
+	mkdir -p "${CONF%/*}"
+	printf '# written by the systemd VM test\n[zero]\ngroups = mmap\nmax_size = %s\n' \
+	    "$1" >"$CONF.new"
+	chmod 0644 "$CONF.new"
+	mv "$CONF.new" "$CONF"
+}
+
+# ---------------------------------------------------------------------------
+# The boot and what make install put in place
+# ---------------------------------------------------------------------------
+s=$(timeout 90 systemctl is-system-running --wait 2>&1)
+if [ "$s" = running ]; then
+	ok "boot: the system is running, no unit failed"
+else
+	fail "boot" "the system is '$s'; failed: $(systemctl --failed --no-legend --plain | cut -d' ' -f1 | tr '\n' ' ')"
+fi
+info "boot: $(systemd-analyze time 2>/dev/null | head -n 1)"
+if [ -n "$MMAPD_VM_TRACE" ]; then
+	systemd-analyze blame --no-pager 2>&1 | head -n 80 | sed 's/^ */info blame: /'
+fi
+
+missing=
+for f in /usr/sbin/mmapd /usr/bin/mmapctl /usr/include/mmapclient.h \
+    /usr/lib/pkgconfig/mmapclient.pc /usr/lib/libmmapclient.so; do
+	[ -e "$f" ] || missing="$missing $f"
+done
+check "install: mmapd, mmapctl, libmmapclient, its header and .pc" \
+    "missing:$missing" [ -z "$missing" ]
+run ldd /usr/sbin/mmapd /usr/bin/mmapctl
+if [ "$RC" -eq 0 ] && ! grep -q 'not found' "$OUT"; then
+	ok "install: every library of mmapd and mmapctl is found"
+else
+	fail "install: libraries" "ldd: $(grep 'not found' "$OUT" | tr '\n' ' ')"
+fi
+
+for f in /usr/lib/systemd/system/mmapd.service \
+    /usr/lib/systemd/system/mmapd.socket /usr/lib/sysusers.d/mmapd.conf \
+    /usr/lib/tmpfiles.d/mmapd.conf; do
+	check "install: $f" "not installed" [ -f "$f" ]
+done
+
+# verify exits 0 even on unknown keys: any output is a finding.
+run systemd-analyze verify mmapd.socket mmapd.service
+if [ "$RC" -eq 0 ] && [ ! -s "$OUT" ]; then
+	ok "units: systemd-analyze verify says nothing"
+else
+	fail "units: systemd-analyze verify" "status $RC: $(said)"
+fi
+
+# The snippets landed before the boot, so systemd-sysusers and
+# systemd-tmpfiles ran them: nothing here asks for it.
+MMAPD_UID=$(getent passwd mmapd | cut -d: -f3)
+check "sysusers: the boot made user mmapd" "getent passwd mmapd: nothing" \
+    [ -n "$MMAPD_UID" ]
+MMAP_GID=$(getent group mmap | cut -d: -f3)
+check "sysusers: the boot made group mmap" "getent group mmap: nothing" \
+    [ -n "$MMAP_GID" ]
+run systemd-tmpfiles --create /usr/lib/tmpfiles.d/mmapd.conf
+if [ "$RC" -eq 0 ] && [ ! -s "$OUT" ]; then
+	ok "tmpfiles: the snippet applies cleanly"
+else
+	fail "tmpfiles: the snippet" "status $RC: $(said)"
+fi
+
+# ---------------------------------------------------------------------------
+# Users, the policy, the socket
+# ---------------------------------------------------------------------------
+if [ -n "$MMAP_GID" ]; then
+	useradd -U -G mmap alice
+else
+	useradd -U alice
+fi
+useradd -U bob
+s=" $(id -nG alice 2>&1) / $(id -nG bob 2>&1) "
+case $s in
+*" mmap "*/*" mmap "*) fail "users" "bob is in group mmap: $s" ;;
+*" mmap "*/*) ok "users: alice is in group mmap, bob is not" ;;
+*) fail "users" "alice is not in group mmap: $s" ;;
+esac
+
+[ -e "$CONF" ] && info "config: replacing the installed $CONF"
+policy 1M
+run mmapd --check-config "$CONF"
+check "config: mmapd --check-config accepts the test's policy" \
+    "status $RC: $(said)" [ "$RC" -eq 0 ]
+
+run systemctl start mmapd.socket
+check "socket: systemctl start mmapd.socket" "status $RC: $(said)" \
+    [ "$RC" -eq 0 ]
+expect_state "socket: mmapd.socket is active" mmapd.socket active
+s=$(stat -c '%F %a %G' "$SOCK" 2>&1)
+check "socket: $SOCK is a socket, mode 660, group mmap" "$s" \
+    [ "$s" = "socket 660 mmap" ]
+INODE=$(stat -c %i "$SOCK" 2>/dev/null)
+expect_state "socket: mmapd.service waits for a first client" \
+    mmapd.service inactive
+
+# ---------------------------------------------------------------------------
+# An unprivileged client starts the daemon; what the daemon runs as
+# ---------------------------------------------------------------------------
+map_zero alice 1M
+expect "client: alice (group mmap): mmapctl map --dev zero --size 1M" \
+    "1048576 bytes of zero" \
+    "write: wrote a pattern to all 1048576 bytes and read it back" \
+    "released lease"
+expect_state "activation: the first client started mmapd.service" \
+    mmapd.service active
+# A daemon that bound the path itself would have replaced the file.
+s="$(state mmapd.service) $(stat -c %i "$SOCK" 2>/dev/null)"
+check "activation: mmapd serves the socket systemd made (LISTEN_FDS)" \
+    "mmapd.service and $SOCK's inode: '$s', 'active ${INODE:-none}' wanted" \
+    [ "$s" = "active ${INODE:-none}" ]
+s=$(prop mmapd.service Type)
+check "readiness: mmapd.service is Type=notify (sd_notify)" "Type=$s" \
+    [ "$s" = notify ]
+
+PID=$(prop mmapd.service MainPID)
+if [ -z "$PID" ] || [ "$PID" = 0 ] || [ ! -r "/proc/$PID/status" ]; then
+	fail "daemon: MainPID" "systemd names no running process ('$PID')"
+	PID=0
+fi
+if [ "$PID" != 0 ]; then
+	s=$(status_field "$PID" Uid)
+	u=${MMAPD_UID:-none}
+	check "daemon: runs as user mmapd (Uid: real, effective, saved, fs)" \
+	    "Uid: $s, mmapd is $u" [ "$s" = "$u $u $u $u" ]
+	for f in CapEff CapPrm CapInh CapBnd CapAmb; do
+		s=$(status_field "$PID" "$f")
+		check "daemon: $f 0000000000000000" "$f: $s" \
+		    [ "$s" = 0000000000000000 ]
+	done
+	s=$(status_field "$PID" NoNewPrivs)
+	check "daemon: NoNewPrivs 1" "NoNewPrivs: $s" [ "$s" = 1 ]
+	s=$(status_field "$PID" Seccomp)
+	check "daemon: Seccomp 2 (a filter)" "Seccomp: $s" [ "$s" = 2 ]
+	info "daemon: pid $PID, Gid: $(status_field "$PID" Gid), Groups: $(status_field "$PID" Groups), Seccomp_filters: $(status_field "$PID" Seccomp_filters)"
+fi
+
+# ---------------------------------------------------------------------------
+# A program built against the installed library through pkg-config
+# ---------------------------------------------------------------------------
+run pkg-config --modversion mmapclient
+check "pkg-config: mmapclient is version $MMAPD_VM_VERSION" \
+    "status $RC: $(said)" [ "$RC/$(cat "$OUT")" = "0/$MMAPD_VM_VERSION" ]
+FLAGS=$(pkg-config --cflags --libs mmapclient 2>/dev/null)
+info "pkg-config --cflags --libs mmapclient: $FLAGS"
+# shellcheck disable=SC2086  # the flags are words
+run cc -std=c11 -Wall -Wextra -Werror -o "$CLIENT" "$DIR/client-test.c" \
+    $FLAGS
+check "pkg-config: cc client-test.c \$(pkg-config --cflags --libs mmapclient)" \
+    "status $RC: $(said)" [ "$RC" -eq 0 ]
+run ldd "$CLIENT"
+# /lib is /usr/lib (merged /usr): the loader may name either.
+check "pkg-config: client-test loads the installed libmmapclient.so.0" \
+    "ldd: $(said)" grep -q -E '=> (/usr)?/lib/libmmapclient\.so\.0 ' "$OUT"
+as alice "$CLIENT"
+expect "client: alice runs client-test (map, write, read back, status, release)" \
+    "client-test: ok"
+
+map_zero bob 1M
+expect_errno "client: bob (not in group mmap) cannot connect" EACCES
+
+# ---------------------------------------------------------------------------
+# Reload: a new policy in force, the same process
+# ---------------------------------------------------------------------------
+map_zero alice 2M
+expect_errno "policy: 2M is over max_size 1M" EFBIG
+policy 4M
+run systemctl reload mmapd
+check "reload: systemctl reload mmapd" "status $RC: $(said)" [ "$RC" -eq 0 ]
+check "reload: the daemon logged it" \
+    "no 'policy reloaded' in journalctl -u mmapd" wait_journal "policy reloaded"
+expect_state "reload: mmapd.service is still active" mmapd.service active
+s=$(prop mmapd.service MainPID)
+case $s in
+0 | '' | *[!0-9]*) fail "reload: the same process" "MainPID '$s'" ;;
+"$PID") ok "reload: the same process" ;;
+*) fail "reload: the same process" "MainPID $s, was $PID" ;;
+esac
+map_zero alice 2M
+expect "reload: the new policy is in force (2M under max_size 4M)" \
+    "2097152 bytes of zero"
+
+# ---------------------------------------------------------------------------
+# Stop, and the socket starts it again
+# ---------------------------------------------------------------------------
+run systemctl stop mmapd
+check "stop: systemctl stop mmapd" "status $RC: $(said)" [ "$RC" -eq 0 ]
+expect_state "stop: mmapd.service is inactive" mmapd.service inactive
+s="$(state mmapd.service) $(systemctl show -p Result -p ExecMainStatus \
+    mmapd.service | LC_ALL=C sort | paste -s -d ' ')"
+check "stop: mmapd exited cleanly" "$s" \
+    [ "$s" = "inactive ExecMainStatus=0 Result=success" ]
+expect_state "stop: mmapd.socket is still listening" mmapd.socket active
+check "stop: $SOCK is still there" "$(ls -l "$SOCK" 2>&1)" [ -S "$SOCK" ]
+map_zero alice 1M
+expect "activation: a client after the stop is served" "1048576 bytes of zero"
+expect_state "activation: mmapd.service started again" mmapd.service active
+s=$(prop mmapd.service MainPID)
+case $s in
+'' | 0 | "$PID") fail "activation: a new process" "MainPID '$s', was $PID" ;;
+*) ok "activation: a new process" ;;
+esac
+
+run systemd-analyze security --no-pager mmapd.service
+info "security: $(grep -i 'overall exposure' "$OUT" | sed 's/^[^A-Za-z]*//')"
+
+run systemctl stop mmapd.socket mmapd.service
+check "stop: systemctl stop mmapd.socket mmapd.service" "status $RC: $(said)" \
+    [ "$RC" -eq 0 ]
+s=$(state mmapd.socket)/$(state mmapd.service)
+check "stop: both inactive" "mmapd.socket/mmapd.service: $s" \
+    [ "$s" = inactive/inactive ]
+# The socket file may stay (RemoveOnStop=no): nobody listens on it.
+map_zero alice 1M
+if [ "$RC" -ne 0 ] && grep -q -E '\((ECONNREFUSED|ENOENT), errno' "$OUT" &&
+    [ "$s" = inactive/inactive ]; then
+	ok "stop: nobody answers any more"
+else
+	fail "stop: nobody answers any more" "units $s; status $RC: $(said)"
+fi
+
+if [ "$FAILED" -ne 0 ]; then
+	echo "info ---- journalctl -b -u mmapd.socket -u mmapd.service ----"
+	journalctl -b -u mmapd.socket -u mmapd.service -o short-monotonic \
+	    --no-pager 2>&1 | tail -n 40 | sed 's/^/info journal: /'
+fi
+rm -rf "$T"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

@@ -116,12 +116,13 @@ prop() {
 
 # state UNIT: its active state (active, inactive, activating, ...) when
 # it is loaded, else its load state (not-found, masked, error, ...): a
-# unit that does not exist is never taken for one that stopped.
+# unit that does not exist is never taken for one that stopped.  (show
+# loads a unit that systemd let go of once it stopped; list-units would
+# not see it.)
 state() {
-	# (A failed unit's line may start with a bullet.)
-	systemctl list-units --all --plain --no-legend "$1" 2>/dev/null |
-	    sed 's/^[^[:alnum:]]*//' | awk -v u="$1" '$1 == u { print ($2 == "loaded") ? $3 : $2; n++ }
-		END { if (!n) print "unknown" }'
+	systemctl show -p LoadState -p ActiveState "$1" 2>/dev/null |
+	    awk -F= '$1 == "LoadState" { l = $2 } $1 == "ActiveState" { a = $2 }
+		END { print (l == "loaded") ? a : (l == "" ? "unknown" : l) }'
 }
 
 # expect_state NAME UNIT STATE
@@ -148,13 +149,13 @@ journal_has() {
 	    grep -q -F -e "$1"
 }
 
-# wait_journal STRING: up to 5 s for the daemon's log to say STRING
+# wait_journal STRING: up to 10 s for the daemon's log to say STRING
 # (journald takes it from a stream, a moment after it was written).
 wait_journal() {
 	i=0
 	while ! journal_has "$1"; do
 		i=$((i + 1))
-		[ "$i" -le 50 ] || return 1
+		[ "$i" -le 100 ] || return 1
 		sleep 0.1
 	done
 	return 0

@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 #include "regs.h"
 #include "server.h"
 
@@ -286,6 +287,8 @@ main(int argc, char **argv)
 	}
 
 	log_init();
+	/* Now, while mmapd may still open sockets: see notify.h. */
+	(void)notify_open();
 	d.started = time(NULL);
 	d.engine.zero_fd = -1;
 	d.mem.iomem_fd = -1;
@@ -321,5 +324,6 @@ out_devices:
 out:
 	engine_close(&d.engine);
 	policy_free(d.policy);
+	notify_close();
 	return status;
 }

@@ -75,6 +75,21 @@ void	 h_start_journal(const char *conf);
 void	 h_start_limited(const char *conf, int nofile);
 
 /*
+ * For the next h_start* or h_run_mmapd only: NAME=VALUE in mmapd's
+ * environment (NOTIFY_SOCKET, ...; at most 8; the strings must outlive
+ * the start).  Set after LISTEN_FDS and LISTEN_PID, so it may override
+ * them.
+ */
+void	 h_next_env(const char *name, const char *value);
+/*
+ * For the next h_start* or h_run_mmapd only: pass fds as systemd passes
+ * sockets: they become mmapd's fds 3.., with LISTEN_FDS=n and LISTEN_PID
+ * mmapd's pid (or, when wrong_pid, the test's).  The test keeps its fds.
+ */
+#define H_MAX_LISTEN	4
+void	 h_next_listen_fds(const int *fds, int n, int wrong_pid);
+
+/*
  * Run mmapd with these arguments (NULL-terminated) to its end, its
  * stderr and stdout to DIR/name.out; returns its wait status.  For
  * --check-config and start-up failures.

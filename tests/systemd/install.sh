@@ -5,8 +5,9 @@
 # already there is left alone, and make uninstall DESTDIR=TMP removes
 # every file install put, and nothing else.
 #
-# Environment (set by make check): MMAPD_BUILDDIR, MAKE, CC, and inst_*,
-# the installation directories as make has them.
+# Environment (set by make check): MMAPD_BUILDDIR, MAKE, CC, SAN_CFLAGS
+# and SAN_LDFLAGS, and inst_*, the installation directories as make has
+# them.
 set -u
 
 fail() {
@@ -118,8 +119,10 @@ main(void)
 	return err < 0 && c == NULL ? 0 : 1;
 }
 EOF
+# A sanitizer build's library wants its runtime in the program too.
 # shellcheck disable=SC2086
-if ! ${CC:-cc} -o "$tmp/use" "$tmp/use.c" $flags >"$tmp/cc.log" 2>&1; then
+if ! ${CC:-cc} ${SAN_CFLAGS:-} -o "$tmp/use" "$tmp/use.c" $flags \
+    ${SAN_LDFLAGS:-} >"$tmp/cc.log" 2>&1; then
 	cat "$tmp/cc.log"
 	fail "a program does not build against the installed libmmapclient"
 fi

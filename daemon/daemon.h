@@ -2,6 +2,8 @@
  * The daemon's state and the seams between its parts:
  *
  *	server.c	the libuv loop, sockets, signals (the only libuv user)
+ *	listen.c	the listening socket: systemd's (LISTEN_FDS) or bound here
+ *	notify.c	READY=1, RELOADING=1, STOPPING=1, STATUS= (sd_notify)
  *	session.c	one client: decode, check, dispatch, encode
  *	lease.c		grants held by clients, and named shared regions
  *	regs.c		register access with a SIGBUS guard

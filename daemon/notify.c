@@ -93,7 +93,7 @@ notify_addr(const char *path, struct sockaddr_un *sa, socklen_t *len)
 
 /*
  * Connect now, as root and before the seccomp filter: later messages
- * are a send() on a socket already open, whoever mmapd has become.
+ * are a sendmsg() on a socket already open, whoever mmapd has become.
  */
 int
 notify_open(void)
@@ -142,13 +142,16 @@ notify_close(void)
 	notify_on = 0;
 }
 
+/* sendmsg(2), which the seccomp filter allows for replies, not send(2). */
 static int
 notify_write(const char *msg, size_t len)
 {
+	struct iovec iov = { .iov_base = (void *)msg, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t r;
 
 	do
-		r = send(notify_fd, msg, len, MSG_NOSIGNAL);
+		r = sendmsg(notify_fd, &mh, MSG_NOSIGNAL);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;

@@ -5,7 +5,7 @@
  *
  * With libsystemd at configure time its sd_notify() sends them.  Without,
  * notify_open() connects one datagram socket to $NOTIFY_SOCKET at
- * start-up, before the sandbox, and each message is one send() on it.
+ * start-up, before the sandbox, and each message is one sendmsg() on it.
  * Without $NOTIFY_SOCKET every call does nothing.
  */
 #ifndef MMAPD_NOTIFY_H

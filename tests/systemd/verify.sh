@@ -135,8 +135,13 @@ if [ $status -ne 0 ] || [ -n "$out" ]; then
 	printf '%s\n' "$out"
 	fail "systemd-tmpfiles --create $tmpfiles: exit $status"
 fi
-[ -d "$root$rundir" ] || fail "systemd-tmpfiles did not make $rundir"
-mode=$(stat -c %a "$root$rundir")
+# tmpfiles puts a /var/run path (--runstatedir=/var/run) below /run.
+made=$root$rundir
+case $rundir in
+/var/run/*) made=$root/run/${rundir#/var/run/} ;;
+esac
+[ -d "$made" ] || fail "systemd-tmpfiles did not make $rundir"
+mode=$(stat -c %a "$made")
 [ "$mode" = 755 ] || fail "$rundir has mode $mode, not 755"
 # The socket unit listens inside it.
 grep -q "^ListenSequentialPacket=$rundir/mmapd.sock\$" "$socket" ||

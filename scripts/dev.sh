@@ -13,7 +13,7 @@ BUILD_ASAN="$SRCDIR/_build-asan"
 # recommends would otherwise not pull it in on every path.
 PACKAGES="gcc make libc6-dev autoconf automake libtool pkg-config \
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev \
-libinih-dev libcriterion-dev"
+libinih-dev libcriterion-dev mandoc"
 
 if command -v nproc >/dev/null 2>&1; then
 	JOBS=$(nproc)

@@ -165,6 +165,16 @@ conn_call(struct mmapclient *c, Mmapd__V1__Request *req,
 		    "the connection is lost", what);
 
 	n = wire_recv(c->fd, buf, sizeof(buf), fds, &nfds);
+	/*
+	 * The kernel tells of a reset (a peer that closed with our request
+	 * unread) before the packets still queued: once told, it hands
+	 * them out, and the daemon's last word may be among them.
+	 */
+	if (n == -ECONNRESET && readable_now(c->fd)) {
+		n = wire_recv(c->fd, buf, sizeof(buf), fds, &nfds);
+		if (n <= 0)
+			n = -ECONNRESET;
+	}
 	if (err && n <= 0) {
 		wire_close_fds(fds, &nfds);
 		return conn_break(c, err, "cannot send the %s request: "

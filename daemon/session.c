@@ -371,9 +371,9 @@ quota_map(struct session *s, const struct policy_entry *e, uint64_t size,
 	char t_sum[32], t_held[32], t_want[32], t_lim[32];
 
 	if (leases >= lim->leases_per_uid) {
-		snprintf(s->why, sizeof(s->why), "uid %u holds %u leases "
+		snprintf(s->why, sizeof(s->why), "uid %u holds %u lease%s "
 		    "(limit %u per uid)", (unsigned)s->peer.uid, leases,
-		    lim->leases_per_uid);
+		    leases == 1 ? "" : "s", lim->leases_per_uid);
 		*why = s->why;
 		return -EDQUOT;
 	}
@@ -876,8 +876,9 @@ session_admit(struct session *s)
 
 	if (s->d->n_clients < limit)
 		return 0;
-	snprintf(s->why, sizeof(s->why), "mmapd serves %u connections "
-	    "(limit %u)", s->d->n_clients, limit);
+	snprintf(s->why, sizeof(s->why), "mmapd serves %u connection%s "
+	    "(limit %u)", s->d->n_clients, s->d->n_clients == 1 ? "" : "s",
+	    limit);
 	audit_limit(s, "connect", -EMFILE, s->why);
 	reply_error(s, 0, -EMFILE, s->why);
 	return -EMFILE;
@@ -892,9 +893,9 @@ static void
 session_busy(struct session *s, const Mmapd__V1__Request *req,
     unsigned int unsent)
 {
-	snprintf(s->why, sizeof(s->why), "%u requests in flight on this "
+	snprintf(s->why, sizeof(s->why), "%u request%s in flight on this "
 	    "connection (limit %u): read the replies", unsent,
-	    s->d->policy->limits.requests_in_flight);
+	    unsent == 1 ? "" : "s", s->d->policy->limits.requests_in_flight);
 	audit_limit(s, request_name(req->body_case), -EAGAIN, s->why);
 	reply_error(s, req->request_id, -EAGAIN, s->why);
 	s->stalled = 1;

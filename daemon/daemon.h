@@ -49,7 +49,7 @@ struct lease {
 	int shared;
 	time_t created;
 	struct shm_name *shm;		/* the named region it holds, if any */
-	uint64_t zero_bytes;		/* counted against its uid: size, or 0 */
+	uint64_t zero_bytes;		/* its uid's zero quota: size, or 0 */
 };
 
 /* What one uid's leases hold, for [limits]; kept while it holds any. */
@@ -108,7 +108,7 @@ struct session {
 	size_t out_len;			/* a reply waiting to be sent, or 0 */
 	int out_fd;			/* its fd, or -1 */
 	int closing;			/* drop it once the replies are out */
-	int stalled;			/* read again once the replies are out */
+	int stalled;			/* unread until the replies are out */
 	char why[160];			/* a formatted reason for the reply */
 	void *priv;			/* the server's handle */
 };

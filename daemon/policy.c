@@ -1221,8 +1221,8 @@ loader_header(struct loader *ld, char *line)
 		ld->sect = SECT_DAEMON;
 	} else if (strcmp(inner, "limits") == 0) {
 		if (ld->limits_line != 0)
-			loader_error(ld, ld->lineno, "duplicate section [limits] "
-			    "(first at line %u)", ld->limits_line);
+			loader_error(ld, ld->lineno, "duplicate section "
+			    "[limits] (first at line %u)", ld->limits_line);
 		else
 			ld->limits_line = ld->lineno;
 		ld->sect = SECT_LIMITS;

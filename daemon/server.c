@@ -321,7 +321,7 @@ server_stop(struct server *srv, const char *why)
 	uv_timer_stop(&srv->accept_pause);
 	uv_close((uv_handle_t *)&srv->accept_pause, NULL);
 	while ((c = srv->clients) != NULL) {
-		/* Replies already made still go out if the socket takes them. */
+		/* Replies made still go out if the socket takes them. */
 		(void)outq_flush(&c->out, c->s.fd);
 		client_close(c);
 	}

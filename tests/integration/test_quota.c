@@ -249,6 +249,8 @@ Test(quota, zero_bytes_per_uid_edquot)
 
 	/* The end of the connection gives everything back. */
 	mmapclient_close(c);
+	mmapclient_region_free(p);
+	mmapclient_region_free(n1);
 	c = h_connect();
 	cr_assert_eq(h_leases_wait_on(c, 0), 0);
 	r = map_ok(c, 64 * KIB, NULL);

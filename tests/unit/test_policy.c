@@ -731,8 +731,8 @@ ParameterizedTestParameters(policy, error_kinds)
 		{ REGION("a", "") REGION("b", "") REGION("a", ""), 9,
 		  "duplicate section [region a] (first at line 1)" },
 		{ "[Zero]\nusers = root\nanything = goes\n", 1,
-		  "unknown section [Zero] (expected [daemon], [limits], [zero], "
-		  "[mem] or [region NAME])" },
+		  "unknown section [Zero] (expected [daemon], [limits], "
+		  "[zero], [mem] or [region NAME])" },
 		{ "[zeros]\n", 1, "unknown section [zeros] (expected [daemon], "
 		  "[limits], [zero], [mem] or [region NAME])" },
 		{ "[limit]\n", 1, "unknown section [limit] (expected [daemon], "
@@ -924,7 +924,8 @@ ParameterizedTestParameters(policy, error_kinds)
 		{ "[limits]\nleases_per_uid = 0\n", 2,
 		  "leases_per_uid: '0' is not a number from 1 to 1048576" },
 		{ "[limits]\nleases_per_uid = 1048577\n", 2,
-		  "leases_per_uid: '1048577' is not a number from 1 to 1048576" },
+		  "leases_per_uid: '1048577' is not a number from 1 to "
+		  "1048576" },
 		{ "[limits]\nleases_per_uid = 1K\n", 2,
 		  "leases_per_uid: '1K' is not a number from 1 to 1048576" },
 		{ "[limits]\nrequests_in_flight = 0\n", 2,
@@ -933,12 +934,14 @@ ParameterizedTestParameters(policy, error_kinds)
 		  "requests_in_flight: '65' is not a number from 1 to 64" },
 		{ "[limits]\nrequests_in_flight = two\n", 2,
 		  "requests_in_flight: 'two' is not a number from 1 to 64" },
-		{ "[limits]\nzero_bytes_per_uid = 0\n", 2, "zero_bytes_per_uid: "
-		  "0 allows nothing: give a size of at least 1" },
+		{ "[limits]\nzero_bytes_per_uid = 0\n", 2,
+		  "zero_bytes_per_uid: 0 allows nothing: give a size of at "
+		  "least 1" },
 		{ "[limits]\nzero_bytes_per_uid = 12Q\n", 2,
 		  "zero_bytes_per_uid: '12Q' is not a size" },
 		{ "[limits]\nzero_bytes_per_uid = 16777216T\n", 2,
-		  "zero_bytes_per_uid: '16777216T' is too large (over 2^64 - 1)" },
+		  "zero_bytes_per_uid: '16777216T' is too large (over 2^64 "
+		  "- 1)" },
 		{ "[limits]\nzero_bytes_per_uid =\n", 2,
 		  "zero_bytes_per_uid: no value" },
 	};

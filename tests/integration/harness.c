@@ -990,6 +990,25 @@ raw_connect(void)
 	return fd;
 }
 
+int
+raw_connect_as(uid_t uid, gid_t gid)
+{
+	int fd;
+
+	cr_assert_eq(geteuid(), 0, "raw_connect_as: not root");
+	/* SO_PEERCRED keeps the effective ids of connect(2). */
+	cr_assert(setegid(gid) == 0, "setegid %u: %s", (unsigned)gid,
+	    strerror(errno));
+	cr_assert(seteuid(uid) == 0, "seteuid %u: %s", (unsigned)uid,
+	    strerror(errno));
+	fd = sock_connect(h_sock());
+	cr_assert(seteuid(0) == 0 && setegid(0) == 0, "back to root: %s",
+	    strerror(errno));
+	cr_assert(fd >= 0, "connect %s as uid %u: %s", h_sock(),
+	    (unsigned)uid, strerror(-fd));
+	return fd;
+}
+
 void
 raw_send(int fd, const Request *req)
 {

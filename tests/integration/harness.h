@@ -154,6 +154,8 @@ int	 h_all(const void *p, size_t n, uint8_t v);
  * ---------------------------------------------------------------------- */
 
 int	 raw_connect(void);
+/* As uid and gid (root only): the daemon sees them in SO_PEERCRED. */
+int	 raw_connect_as(uid_t uid, gid_t gid);
 /* Pack and send; fails the test when the send fails. */
 void	 raw_send(int fd, const Request *req);
 /* Send bytes as one packet, with nfds fds in SCM_RIGHTS; 0 or -errno. */

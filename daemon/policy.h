@@ -67,6 +67,7 @@ struct policy {
 	mode_t socket_mode;		/* [daemon] socket_mode */
 	gid_t socket_group;		/* [daemon] socket_group */
 	int has_socket_group;
+	char *user;			/* [daemon] user: a name, or NULL */
 };
 
 /* What a file got wrong, one line each, in file order. */

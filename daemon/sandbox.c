@@ -410,6 +410,12 @@ static const int allow_plain[] = {
 	SCMP_SYS(newfstatat),
 	SCMP_SYS(fstat),
 	SCMP_SYS(lseek),
+	/*
+	 * nss-systemd, for a name /etc/passwd or /etc/group lacks: it walks
+	 * the userdb folders (symlinks resolved by hand) and lists them.
+	 */
+	SCMP_SYS(readlinkat),
+	SCMP_SYS(getdents64),
 
 	/* Clocks, where the vDSO cannot answer. */
 	SCMP_SYS(clock_gettime),
@@ -566,13 +572,19 @@ rule_args(scmp_filter_ctx ctx)
 }
 
 /*
- * NSS loads its modules (libnss_systemd.so, ...) at the first lookup of
- * each database, with mmap(PROT_EXEC), which the filter forbids.  A
- * policy reload looks up users and groups: load them now.
+ * NSS loads a module (libnss_systemd.so, ...) the first time a lookup
+ * gets that far down nsswitch.conf, with mmap(PROT_EXEC), which the
+ * filter forbids; a reload looks up users and groups.  A name no one
+ * has goes through every module of the passwd and group lines: they
+ * are all loaded now.
  */
+#define NSS_PRELOAD_NAME	"mmapd-sandbox-nss-preload"
+
 static void
 nss_preload(void)
 {
+	(void)getpwnam(NSS_PRELOAD_NAME);
+	(void)getgrnam(NSS_PRELOAD_NAME);
 	(void)getpwuid(0);
 	(void)getgrgid(0);
 	endpwent();

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -331,23 +332,14 @@ sandbox_drop(const struct sandbox_user *u)
 	 * The process is not dumpable now (setresuid away from root made it
 	 * so), and it stays that way: another process of the same user must
 	 * not ptrace it or take its device fds (pidfd_getfd, /proc/PID/fd).
-	 * session.c's shm_open_for() still reopens a memfd through
-	 * /proc/self/fd/N: the kernel lets a process into its own fd folder
-	 * whatever its dumpable flag (proc_fd_permission()), and the memfd is
-	 * this user's own, made after the drop.
-	 *
-	 * A sanitizer build is the exception: LeakSanitizer stops the world
-	 * at exit by ptrace from a child, which a non-dumpable process
-	 * refuses.  Test builds only.
+	 * Nothing here needs it dumpable.  session.c's shm_open_for() still
+	 * reopens a memfd through /proc/self/fd/N: the kernel lets a process
+	 * into its own fd folder whatever its dumpable flag
+	 * (proc_fd_permission()), and the memfd is this user's own, made
+	 * after the drop.  LeakSanitizer, in a sanitizer build, makes the
+	 * process dumpable itself for its exit check (prctl, which the
+	 * sanitizer part of the allow-list permits).
 	 */
-#ifdef SANDBOX_SANITIZERS
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
-		err = -errno;
-		log_err("sandbox: cannot set dumpable for LeakSanitizer: %s",
-		    strerror(-err));
-		return err;
-	}
-#endif
 	log_info("sandbox: running as %s (uid %u, gid %u), no supplementary "
 	    "groups, no capabilities, no_new_privs", u->name,
 	    (unsigned)u->uid, (unsigned)u->gid);
@@ -440,29 +432,29 @@ static const int allow_plain[] = {
 };
 
 /*
- * What ASan and LeakSanitizer do on top, at start and at exit: the leak
- * check runs in a clone that ptraces the daemon, reads /proc/self/maps
- * and waits for it.  Only in a sanitizer build (configure
- * --enable-sanitizers): the build the tests run under ASan.
+ * What the sanitizer runtimes do on top, only in a sanitizer build
+ * (configure --enable-sanitizers; the tests run under it too), never in
+ * mmapd as installed.  LeakSanitizer's check at exit stops the world
+ * from a clone of the process, which lists /proc/self/task, ptraces each
+ * thread and waits for it while the process waits for the clone; a
+ * report (leak, ASan or UBSan) reads /proc/self/maps and the binary to
+ * name the code.  The runtimes make these calls themselves: open, not
+ * openat; getdents, not getdents64 (and see TCGETS below).  Found by
+ * running a leak, a heap overflow and a UBSan error under the filter.
  */
 #ifdef SANDBOX_SANITIZERS
 static const int allow_sanitizer[] = {
-	SCMP_SYS(clone),
+	SCMP_SYS(clone),		/* the tracer */
+	SCMP_SYS(prctl),		/* PR_SET_PTRACER, PR_SET_DUMPABLE */
 	SCMP_SYS(ptrace),
 	SCMP_SYS(wait4),
 	SCMP_SYS(sched_yield),
-	SCMP_SYS(prctl),
-	SCMP_SYS(sigaltstack),
-	SCMP_SYS(readlink),
-	SCMP_SYS(tgkill),
 	SCMP_SYS(futex),
-	SCMP_SYS(getrlimit),
-	SCMP_SYS(prlimit64),
-	SCMP_SYS(sched_getaffinity),
-	SCMP_SYS(nanosleep),
-	SCMP_SYS(clock_nanosleep),
-	SCMP_SYS(getdents64),
-	SCMP_SYS(uname),
+	SCMP_SYS(getppid),		/* the tracer watches its parent */
+	SCMP_SYS(sigaltstack),
+	SCMP_SYS(getdents),		/* /proc/self/task */
+	SCMP_SYS(readlink),		/* /proc/self/exe */
+	SCMP_SYS(exit),			/* the tracer ends */
 };
 #endif
 
@@ -543,6 +535,12 @@ rule_args(scmp_filter_ctx ctx)
 	a = ARG_CLEAR(2, open_write);
 	if ((rc = rule(ctx, SCMP_SYS(openat), 1, &a)) < 0)
 		return rc;
+#ifdef SANDBOX_SANITIZERS
+	/* The sanitizer runtime's own open(2) of /proc/self/{task,maps}. */
+	a = ARG_CLEAR(1, open_write);
+	if ((rc = rule(ctx, SCMP_SYS(open), 1, &a)) < 0)
+		return rc;
+#endif
 
 	/* Sockets: AF_UNIX only (sd_notify, nscd, systemd-userdb). */
 	a = ARG_IS(0, AF_UNIX);
@@ -563,6 +561,12 @@ rule_args(scmp_filter_ctx ctx)
 		if ((rc = rule(ctx, SCMP_SYS(ioctl), 1, &a)) < 0)
 			return rc;
 	}
+#ifdef SANDBOX_SANITIZERS
+	/* isatty(stderr): whether a sanitizer report gets colours. */
+	a = ARG_IS(1, TCGETS);
+	if ((rc = rule(ctx, SCMP_SYS(ioctl), 1, &a)) < 0)
+		return rc;
+#endif
 
 	/* raise(): a signal to this process only (abort, regs.c). */
 	a = ARG_IS(0, (uint64_t)getpid());

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -558,4 +559,113 @@ Test(sandbox, pci_regions_kept_across_reloads)
 	    h_fds(), fds);
 	close(fd);
 	h_stop();
+}
+
+/* ----------------------------------------------------------------------
+ * Not root
+ * ---------------------------------------------------------------------- */
+
+/*
+ * Started by a user, as a developer runs it: mmapd keeps its uid (there
+ * is no user to change to), and still sets no_new_privs, holds no
+ * capability and enters the filter.  Its socket is in a folder of its
+ * own, so it removes it at exit.
+ */
+Test(sandbox, unprivileged_start_keeps_its_uid)
+{
+	const char *bin = getenv("MMAPD_BIN");
+	const char *dir = h_path("dev");
+	const char *conf = h_write("dev.conf", "[daemon]\nsocket_mode = 0666\n"
+	    "\n[zero]\nusers = *\n");
+	char sock[256], logpath[256], uid[64], *log;
+	struct mmapclient_region *r;
+	struct mmapclient_request req = {
+		.device = "zero", .size = 64 * KIB,
+		.flags = MMAPCLIENT_SHARED | MMAPCLIENT_WRITE,
+	};
+	struct mmapclient *c = NULL;
+	int64_t end;
+	pid_t pid;
+	int fd, st, err;
+
+	if (geteuid() != 0)
+		cr_skip_test("not root: cannot start mmapd as another user");
+	cr_assert(bin != NULL, "MMAPD_BIN is not set: run through make check");
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	cr_assert_eq(chown(dir, H_OTHER, H_OTHER), 0);
+	snprintf(sock, sizeof(sock), "%s/mmapd.sock", dir);
+	snprintf(logpath, sizeof(logpath), "%s", h_path("dev.log"));
+	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert(fd >= 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		char *const args[] = { (char *)bin, (char *)"-c", (char *)conf,
+		    (char *)"-s", sock, NULL };
+
+		if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0 ||
+		    setgroups(0, NULL) < 0 ||
+		    setresgid(H_OTHER, H_OTHER, H_OTHER) < 0 ||
+		    setresuid(H_OTHER, H_OTHER, H_OTHER) < 0)
+			_exit(126);
+		execv(bin, args);
+		_exit(127);
+	}
+	close(fd);
+	h_track(pid);
+
+	end = h_now_ms() + H_WAIT_MS;
+	while (mmapclient_connect(sock, &c) < 0) {
+		st = h_wait(pid, 0);
+		if (st != -1) {
+			/* 127: execv failed, the build tree is not its to run. */
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
+				h_cleanup();
+				cr_skip_test("uid %d cannot run %s", H_OTHER, bin);
+			}
+			log = h_read(logpath);
+			cr_assert_fail("mmapd as uid %d died (status %#x):\n%s",
+			    H_OTHER, st, log);
+		}
+		cr_assert(h_now_ms() < end, "mmapd as uid %d did not listen",
+		    H_OTHER);
+		h_sleep_ms(10);
+	}
+	err = mmapclient_map(c, &req, &r);
+	cr_assert_eq(err, 0, "map: %s", mmapclient_error(c));
+	memset(r->addr, 0x42, r->size);
+	cr_assert_eq(mmapclient_release(c, r), 0);
+	mmapclient_close(c);
+
+	{
+		char path[64], *status;
+
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		status = h_read(path);
+		snprintf(uid, sizeof(uid), "\nUid:\t%d\t%d\t%d\t%d\n", H_OTHER,
+		    H_OTHER, H_OTHER, H_OTHER);
+		cr_expect(strstr(status, uid) != NULL, "%s", status);
+		cr_expect(strstr(status, "\nCapEff:\t0000000000000000\n") !=
+		    NULL, "%s", status);
+		cr_expect(strstr(status, "\nCapPrm:\t0000000000000000\n") !=
+		    NULL, "%s", status);
+		cr_expect(strstr(status, "\nNoNewPrivs:\t1\n") != NULL, "%s",
+		    status);
+		cr_expect(strstr(status, "\nSeccomp:\t2\n") != NULL, "%s",
+		    status);
+		free(status);
+	}
+
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	st = h_wait(pid, H_WAIT_MS);
+	log = h_read(logpath);
+	cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "mmapd as uid %d: status %#x:\n%s", H_OTHER, st, log);
+	snprintf(uid, sizeof(uid), "not started as root: keeps running as "
+	    "uid %d", H_OTHER);
+	cr_expect(strstr(log, uid) != NULL, "%s", log);
+	cr_expect(strstr(log, "seccomp allow-list in force") != NULL, "%s",
+	    log);
+	cr_assert_eq(access(sock, F_OK), -1, "the socket file stayed");
+	free(log);
 }

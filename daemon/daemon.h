@@ -60,10 +60,19 @@ struct uid_usage {
 	uint64_t zero_bytes;
 };
 
-/* A region of pci, opened for the policy in force. */
+/*
+ * A region of pci, opened at start-up.  It stays open across reloads; it
+ * is offered while the policy in force names it with the same BAR.
+ */
 struct pci_region {
 	char name[NAME_MAX_LEN + 1];	/* the policy entry's */
 	struct pci_device pci;
+	int offered;			/* the policy in force names it so */
+	/* What it was opened for: a reload must name the same BAR. */
+	char *sysfs;			/* NULL: the default */
+	char *address;			/* pci = ADDRESS, or NULL */
+	unsigned int vendor, device, index, bar;
+	int write;
 };
 
 struct mmapd {
@@ -144,7 +153,14 @@ const struct uid_usage *usage_find(const struct mmapd *d, uid_t uid);
 
 /* Open the pci regions of pol into *out; failures are logged and left out. */
 int pcis_open(const struct policy *pol, struct pci_region **out, size_t *n);
+/*
+ * A new policy: offer the regions it names as they were opened at
+ * start-up.  Nothing is opened; a region that would need an open is
+ * logged (restart mmapd) and its Maps get ENODEV.
+ */
+void pcis_reload(struct pci_region *v, size_t n, const struct policy *pol);
 void pcis_close(struct pci_region *v, size_t n);
+/* The region of that name, when offered. */
 const struct pci_region *pcis_find(const struct mmapd *d, const char *name);
 
 struct shm_name *shm_find(struct mmapd *d, const char *name);

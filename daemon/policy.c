@@ -71,6 +71,7 @@
 enum key_id {
 	KEY_SOCKET_MODE,
 	KEY_SOCKET_GROUP,
+	KEY_USER,
 	KEY_USERS,
 	KEY_GROUPS,
 	KEY_MAX_SIZE,
@@ -133,6 +134,7 @@ struct key {
 
 static void key_socket_mode(struct loader *, const char *, const char *);
 static void key_socket_group(struct loader *, const char *, const char *);
+static void key_user(struct loader *, const char *, const char *);
 static void key_users(struct loader *, const char *, const char *);
 static void key_groups(struct loader *, const char *, const char *);
 static void key_max_size(struct loader *, const char *, const char *);
@@ -154,6 +156,7 @@ static const struct key keys[KEY_NR] = {
 	[KEY_SOCKET_MODE] =	{ "socket_mode", IN_DAEMON, 0, key_socket_mode },
 	[KEY_SOCKET_GROUP] =	{ "socket_group", IN_DAEMON, 0,
 				  key_socket_group },
+	[KEY_USER] =		{ "user", IN_DAEMON, 0, key_user },
 	[KEY_USERS] =		{ "users", IN_ENTRY, 0, key_users },
 	[KEY_GROUPS] =		{ "groups", IN_ENTRY, 0, key_groups },
 	[KEY_MAX_SIZE] =	{ "max_size", IN_ENTRY, IN_MEM, key_max_size },
@@ -626,6 +629,32 @@ key_socket_group(struct loader *ld, const char *key, const char *value)
 		return;
 	ld->pol->socket_group = gid;
 	ld->pol->has_socket_group = 1;
+}
+
+/*
+ * The user mmapd runs as once set up.  Kept as a name: whether it exists
+ * is mmapd's start-up to judge, as root, not --check-config's.
+ */
+static void
+key_user(struct loader *ld, const char *key, const char *value)
+{
+	size_t n = strlen(value);
+	char *copy;
+
+	if (n == 0 || n > 32 || value[0] == '-' ||
+	    strspn(value, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
+		loader_error(ld, ld->lineno, "%s: '%s' is not a user name "
+		    "(letters, digits, '.', '_', '-'; at most 32)", key, value);
+		return;
+	}
+	copy = strdup(value);
+	if (copy == NULL) {
+		ld->err = -ENOMEM;
+		return;
+	}
+	free(ld->pol->user);
+	ld->pol->user = copy;
 }
 
 /* Append id to *v, which holds *n. */
@@ -1530,6 +1559,7 @@ policy_free(struct policy *pol)
 	for (i = 0; i < pol->n_entries; i++)
 		entry_free(&pol->entries[i]);
 	free(pol->entries);
+	free(pol->user);
 	free(pol);
 }
 

@@ -94,6 +94,7 @@ struct policy {
 	gid_t socket_group;		/* [daemon] socket_group */
 	int has_socket_group;
 	struct policy_limits limits;	/* [limits], or its defaults */
+	char *user;			/* [daemon] user: a name, or NULL */
 };
 
 /* What a file got wrong, one line each, in file order. */

@@ -262,7 +262,11 @@ accept_starved(struct server *srv)
 		fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0)
 			close(fd);
-		srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		/*
+		 * Any fd holds the slot; after the sandbox nothing can be
+		 * opened, so it is a copy of the listening socket.
+		 */
+		srv->spare_fd = fcntl(srv->listen_fd, F_DUPFD_CLOEXEC, 0);
 		if (fd < 0)
 			return -1;	/* the queue is empty: nothing to drop */
 		log_warn("accept: out of file descriptors, dropping a client");
@@ -435,6 +439,20 @@ fail:
 	return err;
 }
 
+/*
+ * After the privilege drop, the socket's folder (root's /run/mmapd, say)
+ * may not let this user remove the file: it stays, and the next start
+ * replaces it as a stale socket.
+ */
+static void
+socket_remove(const char *path)
+{
+	if (unlink(path) == 0 || errno == ENOENT)
+		return;
+	log_info("%s: left in place (%s, as uid %u); the next start replaces "
+	    "it", path, strerror(errno), (unsigned)geteuid());
+}
+
 int
 server_run(struct mmapd *d, const struct server_config *cfg)
 {
@@ -471,6 +489,11 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	}
 	/* A client that vanishes mid-reply must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
+	if (cfg->ready != NULL && (err = cfg->ready(d)) < 0) {
+		server_stop(&srv, "start-up failed");
+		uv_run(srv.loop, UV_RUN_DEFAULT);
+		goto out;
+	}
 
 	log_info("listening on %s (mode %04o), version %s", cfg->socket_path,
 	    (unsigned int)d->policy->socket_mode, PACKAGE_VERSION);
@@ -480,7 +503,7 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	err = 0;
 	log_info("stopped");
 out:
-	unlink(cfg->socket_path);
+	socket_remove(cfg->socket_path);
 	close(srv.listen_fd);
 	if (srv.spare_fd >= 0)
 		close(srv.spare_fd);

@@ -177,6 +177,11 @@ daemon_start() {
 	else
 		set -- --no-config
 	fi
+	# As root, mmapd drops to the user mmapd once set up; a build
+	# machine has none, so it runs as nobody here.
+	if [ "$(id -u)" -eq 0 ]; then
+		set -- "$@" --user nobody
+	fi
 	say "starting: $mmapd $* -s $SOCK"
 	"$mmapd" "$@" -s "$SOCK" 2>"$DEMO_DIR/mmapd.log" &
 	DEMO_PID=$!

@@ -462,6 +462,7 @@ static char default_conf[PATH_MAX];
 static int journal;		/* the next start sets JOURNAL_STREAM */
 static int nofile;		/* the next start's RLIMIT_NOFILE, or 0 */
 static int has_no_config;	/* mmapd --help lists --no-config */
+static char seccomp_arg[64];	/* --seccomp=$MMAPD_TEST_SECCOMP */
 
 const char *
 h_default_conf_path(void)
@@ -499,6 +500,11 @@ h_run_mmapd(const char *name, const char *const *argv, char **output)
 	int fd, st;
 
 	args[n++] = (char *)bin;
+	/* As h_start: a later --user in argv wins. */
+	if (geteuid() == 0) {
+		args[n++] = (char *)"--user";
+		args[n++] = (char *)H_DAEMON_USER;
+	}
 	for (; *argv != NULL && n < 31; argv++)
 		args[n++] = (char *)*argv;
 	args[n] = NULL;
@@ -564,6 +570,20 @@ h_start_args(const char *conf, const char *const *extra)
 	}
 	args[n++] = (char *)"-s";
 	args[n++] = H.sock;
+	/*
+	 * The whole suite runs sandboxed: as root, mmapd drops to nobody
+	 * (the build machines have no mmapd user); the seccomp filter kills
+	 * unless MMAPD_TEST_SECCOMP=log asks for the kernel's log instead.
+	 */
+	if (geteuid() == 0) {
+		args[n++] = (char *)"--user";
+		args[n++] = (char *)H_DAEMON_USER;
+	}
+	if (getenv("MMAPD_TEST_SECCOMP") != NULL) {
+		snprintf(seccomp_arg, sizeof(seccomp_arg), "--seccomp=%s",
+		    getenv("MMAPD_TEST_SECCOMP"));
+		args[n++] = seccomp_arg;
+	}
 	for (; extra != NULL && *extra != NULL && n < 31; extra++)
 		args[n++] = (char *)*extra;
 	args[n] = NULL;
@@ -1007,6 +1027,17 @@ raw_connect_as(uid_t uid, gid_t gid)
 	cr_assert(fd >= 0, "connect %s as uid %u: %s", h_sock(),
 	    (unsigned)uid, strerror(-fd));
 	return fd;
+}
+
+int
+raw_connect_errno(void)
+{
+	int fd = sock_connect(h_sock());
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 void

@@ -448,6 +448,48 @@ Test(policy, load_limits_defaults)
 	policy_free(pol);
 }
 
+/*
+ * [daemon] user: the name mmapd runs as once set up, kept as written
+ * (mmapd looks it up at start-up, as root); absent, NULL.
+ */
+Test(policy, daemon_user)
+{
+	struct policy *pol;
+
+	pol = load_ok("[daemon]\nsocket_mode = 0660\n[zero]\n");
+	cr_assert_null(pol->user);
+	policy_free(pol);
+
+	pol = load_ok("[daemon]\nuser = mmapd\n");
+	cr_assert_str_eq(pol->user, "mmapd");
+	policy_free(pol);
+
+	/* Not looked up: a user this machine lacks is start-up's to judge. */
+	pol = load_ok("[daemon]\nuser = svc_mmapd-2.x\n");
+	cr_assert_str_eq(pol->user, "svc_mmapd-2.x");
+	policy_free(pol);
+
+	pol = load_ok("[daemon]\nuser = 65534\n");
+	cr_assert_str_eq(pol->user, "65534");
+	policy_free(pol);
+
+	expect_one_error("[daemon]\nuser = -mmapd\n", 2,
+	    "user: '-mmapd' is not a user name (letters, digits, '.', '_', "
+	    "'-'; at most 32)");
+	expect_one_error("[daemon]\nsocket_mode = 0600\nuser = a/b\n", 3,
+	    "user: 'a/b' is not a user name (letters, digits, '.', '_', "
+	    "'-'; at most 32)");
+	expect_one_error("[daemon]\nuser = "
+	    "abcdefghijklmnopqrstuvwxyz0123456\n", 2,
+	    "user: 'abcdefghijklmnopqrstuvwxyz0123456' is not a user name "
+	    "(letters, digits, '.', '_', '-'; at most 32)");
+	expect_one_error("[daemon]\nuser = a\nuser = b\n", 3,
+	    "duplicate key 'user' in [daemon] (first at line 2)");
+	/* Only in [daemon]. */
+	expect_one_error("[zero]\nuser = mmapd\n", 2,
+	    "unknown key 'user' in [zero]");
+}
+
 /* An empty file is valid and offers nothing. */
 Test(policy, load_empty_file)
 {

@@ -291,13 +291,27 @@ listen_open(struct listener *l, const char *path, const struct policy *pol)
 	return err;
 }
 
+/*
+ * After the privilege drop, the socket's folder (root's /run/mmapd, say)
+ * may not let this user remove the file: it stays, and the next start
+ * replaces it as a stale socket.
+ */
+static void
+socket_remove(const char *path)
+{
+	if (unlink(path) == 0 || errno == ENOENT)
+		return;
+	log_info("%s: left in place (%s, as uid %u); the next start replaces "
+	    "it", path, strerror(errno), (unsigned)geteuid());
+}
+
 void
 listen_close(struct listener *l)
 {
 	if (l->fd < 0)
 		return;
 	if (!l->passed)
-		unlink(l->path);
+		socket_remove(l->path);
 	close(l->fd);
 	l->fd = -1;
 }

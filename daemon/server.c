@@ -3,9 +3,12 @@
  * signals.  recvmsg/sendmsg are done here directly, because libuv's
  * stream writes cannot carry an fd that is not a libuv handle.
  *
- * A client has at most one reply in flight.  While it waits to go out the
- * client is not read, so one that never reads its replies only stalls
- * itself, and the daemon's memory for it stays bounded.
+ * A client's requests are read and answered in order while its replies
+ * queue to go out, up to [limits] requests_in_flight unsent.  The next
+ * request is refused (EAGAIN) and the client is not read again until
+ * its queue is empty, so one that never reads its replies only stalls
+ * itself, and holds at most requests_in_flight + 1 replies of one packet
+ * and one fd each.
  */
 #include "config.h"
 
@@ -23,10 +26,12 @@
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "outq.h"
 #include "server.h"
 
 struct client {
 	struct session s;
+	struct outq out;	/* replies not yet sent, in request order */
 	uv_poll_t poll;
 	struct server *srv;
 	struct client *next;
@@ -60,6 +65,7 @@ client_closed(uv_handle_t *h)
 	struct client *c = h->data;
 
 	close(c->s.fd);
+	outq_clear(&c->out);
 	peer_free(&c->s.peer);
 	free(c);
 }
@@ -97,27 +103,53 @@ client_watch(struct client *c, int events)
 	return err;
 }
 
-/* Send the waiting reply.  0: sent or waiting for room; <0: drop client. */
+/* Read it?  Not once it is closing, nor while stalled. */
+static int
+client_reading(const struct client *c)
+{
+	return !c->s.closing && !c->s.stalled;
+}
+
+/*
+ * Send what the socket takes and watch for what is left to do.  0: sent
+ * or waiting; <0: drop the client.
+ */
 static int
 client_flush(struct client *c)
+{
+	int err, events = 0;
+
+	err = outq_flush(&c->out, c->s.fd);
+	if (err == 0) {
+		c->s.stalled = 0;
+		if (c->s.closing)
+			return -ECONNRESET;
+	} else if (err != -EAGAIN) {
+		return err;
+	}
+	if (outq_len(&c->out) > 0)
+		events |= UV_WRITABLE;
+	if (client_reading(c))
+		events |= UV_READABLE;
+	return client_watch(c, events);
+}
+
+/* Queue the reply session_input() left, if any. */
+static int
+client_queue(struct client *c)
 {
 	struct session *s = &c->s;
 	int err;
 
 	if (s->out_len == 0)
 		return 0;
-	err = wire_send(s->fd, s->out, s->out_len, s->out_fd);
-	if (err == -EAGAIN)
-		return client_watch(c, UV_WRITABLE);
-	if (s->out_fd >= 0)
-		close(s->out_fd);
+	err = outq_push(&c->out, s->out, s->out_len, s->out_fd);
 	s->out_fd = -1;
 	s->out_len = 0;
 	if (err)
-		return err;
-	if (s->closing)
-		return -ECONNRESET;
-	return client_watch(c, UV_READABLE);
+		log_warn("uid %u pid %d: out of memory for a reply, dropping "
+		    "the client", (unsigned)s->peer.uid, (int)s->peer.pid);
+	return err;
 }
 
 static void
@@ -134,11 +166,8 @@ client_read(struct client *c)
 	/* Nothing a client sends is kept: its fds are closed unread. */
 	had = nfds;
 	wire_close_fds(fds, &nfds);
-	if (session_input(&c->s, buf, len, had) < 0) {
-		client_close(c);
-		return;
-	}
-	if (client_flush(c) < 0)
+	if (session_input(&c->s, buf, len, had, outq_len(&c->out)) < 0 ||
+	    client_queue(c) < 0 || client_flush(c) < 0)
 		client_close(c);
 }
 
@@ -157,7 +186,7 @@ client_event(uv_poll_t *h, int status, int events)
 			return;
 		}
 	}
-	if ((events & UV_READABLE) && c->s.out_len == 0)
+	if ((events & UV_READABLE) && client_reading(c))
 		client_read(c);
 }
 
@@ -177,11 +206,20 @@ client_accept(struct server *srv, int fd)
 	c->s.d = srv->d;
 	c->s.fd = fd;
 	c->s.out_fd = -1;
+	outq_init(&c->out);
 	err = peer_read(fd, &c->s.peer);
 	if (err) {
 		log_warn("accept: uid %u pid %d: cannot read credentials: %s; "
 		    "dropping the client", (unsigned)c->s.peer.uid,
 		    (int)c->s.peer.pid, strerror(-err));
+		goto fail;
+	}
+	/*
+	 * Over [limits] connections: one reply says why, into a socket
+	 * buffer still empty, and the connection ends.
+	 */
+	if (session_admit(&c->s) < 0) {
+		(void)wire_send(fd, c->s.out, c->s.out_len, -1);
 		goto fail;
 	}
 	err = uv_poll_init(srv->loop, &c->poll, fd);
@@ -229,7 +267,11 @@ accept_starved(struct server *srv)
 		fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0)
 			close(fd);
-		srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		/*
+		 * Any fd holds the slot; after the sandbox nothing can be
+		 * opened, so it is a copy of the listening socket.
+		 */
+		srv->spare_fd = fcntl(srv->listen_fd, F_DUPFD_CLOEXEC, 0);
 		if (fd < 0)
 			return -1;	/* the queue is empty: nothing to drop */
 		log_warn("accept: out of file descriptors, dropping a client");
@@ -317,10 +359,8 @@ server_stop(struct server *srv, const char *why)
 	uv_timer_stop(&srv->status_timer);
 	uv_close((uv_handle_t *)&srv->status_timer, NULL);
 	while ((c = srv->clients) != NULL) {
-		/* A reply already made still goes out if the socket takes it. */
-		if (c->s.out_len > 0)
-			(void)wire_send(c->s.fd, c->s.out, c->s.out_len,
-			    c->s.out_fd);
+		/* Replies made still go out if the socket takes them. */
+		(void)outq_flush(&c->out, c->s.fd);
 		client_close(c);
 	}
 	uv_close((uv_handle_t *)&srv->sig_term, NULL);
@@ -380,6 +420,11 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	}
 	/* A client that vanishes mid-reply must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
+	if (cfg->ready != NULL && (err = cfg->ready(d)) < 0) {
+		server_stop(&srv, "start-up failed");
+		uv_run(srv.loop, UV_RUN_DEFAULT);
+		goto out;
+	}
 
 	if (srv.listener.passed)
 		log_info("listening on %s (passed by systemd), version %s",

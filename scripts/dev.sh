@@ -13,7 +13,7 @@ BUILD_ASAN="$SRCDIR/_build-asan"
 # recommends would otherwise not pull it in on every path.
 PACKAGES="gcc make libc6-dev autoconf automake libtool pkg-config \
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev \
-libinih-dev libcriterion-dev"
+libinih-dev libcriterion-dev mandoc"
 
 if command -v nproc >/dev/null 2>&1; then
 	JOBS=$(nproc)
@@ -176,6 +176,11 @@ daemon_start() {
 		set -- -c "$DEMO_DIR/mmapd.conf"
 	else
 		set -- --no-config
+	fi
+	# As root, mmapd drops to the user mmapd once set up; a build
+	# machine has none, so it runs as nobody here.
+	if [ "$(id -u)" -eq 0 ]; then
+		set -- "$@" --user nobody
 	fi
 	say "starting: $mmapd $* -s $SOCK"
 	"$mmapd" "$@" -s "$SOCK" 2>"$DEMO_DIR/mmapd.log" &

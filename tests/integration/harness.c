@@ -524,6 +524,7 @@ static char default_conf[PATH_MAX];
 static int journal;		/* the next start sets JOURNAL_STREAM */
 static int nofile;		/* the next start's RLIMIT_NOFILE, or 0 */
 static int has_no_config;	/* mmapd --help lists --no-config */
+static char seccomp_arg[64];	/* --seccomp=$MMAPD_TEST_SECCOMP */
 
 const char *
 h_default_conf_path(void)
@@ -565,6 +566,11 @@ h_run_mmapd(const char *name, const char *const *argv, char **output)
 	int fd, st;
 
 	args[n++] = (char *)bin;
+	/* As h_start: a later --user in argv wins. */
+	if (geteuid() == 0) {
+		args[n++] = (char *)"--user";
+		args[n++] = (char *)H_DAEMON_USER;
+	}
 	for (; *argv != NULL && n < 31; argv++)
 		args[n++] = (char *)*argv;
 	args[n] = NULL;
@@ -632,6 +638,20 @@ h_start_args(const char *conf, const char *const *extra)
 	}
 	args[n++] = (char *)"-s";
 	args[n++] = H.sock;
+	/*
+	 * The whole suite runs sandboxed: as root, mmapd drops to nobody
+	 * (the build machines have no mmapd user); the seccomp filter kills
+	 * unless MMAPD_TEST_SECCOMP=log asks for the kernel's log instead.
+	 */
+	if (geteuid() == 0) {
+		args[n++] = (char *)"--user";
+		args[n++] = (char *)H_DAEMON_USER;
+	}
+	if (getenv("MMAPD_TEST_SECCOMP") != NULL) {
+		snprintf(seccomp_arg, sizeof(seccomp_arg), "--seccomp=%s",
+		    getenv("MMAPD_TEST_SECCOMP"));
+		args[n++] = seccomp_arg;
+	}
 	for (; extra != NULL && *extra != NULL && n < 31; extra++)
 		args[n++] = (char *)*extra;
 	args[n] = NULL;
@@ -1059,6 +1079,36 @@ raw_connect(void)
 
 	cr_assert(fd >= 0, "connect %s: %s", h_sock(), strerror(-fd));
 	return fd;
+}
+
+int
+raw_connect_as(uid_t uid, gid_t gid)
+{
+	int fd;
+
+	cr_assert_eq(geteuid(), 0, "raw_connect_as: not root");
+	/* SO_PEERCRED keeps the effective ids of connect(2). */
+	cr_assert(setegid(gid) == 0, "setegid %u: %s", (unsigned)gid,
+	    strerror(errno));
+	cr_assert(seteuid(uid) == 0, "seteuid %u: %s", (unsigned)uid,
+	    strerror(errno));
+	fd = sock_connect(h_sock());
+	cr_assert(seteuid(0) == 0 && setegid(0) == 0, "back to root: %s",
+	    strerror(errno));
+	cr_assert(fd >= 0, "connect %s as uid %u: %s", h_sock(),
+	    (unsigned)uid, strerror(-fd));
+	return fd;
+}
+
+int
+raw_connect_errno(void)
+{
+	int fd = sock_connect(h_sock());
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 void

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,15 @@ send_error_is_transient(int err)
 	return err == -EAGAIN || err == -ENOBUFS || err == -ENOMEM;
 }
 
+/* A receive would not block: a packet, or the end, is there. */
+static int
+readable_now(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
 int
 conn_call(struct mmapclient *c, Mmapd__V1__Request *req,
     Mmapd__V1__Reply__BodyCase expect, Mmapd__V1__Reply **out, int *fdp)
@@ -145,11 +155,31 @@ conn_call(struct mmapclient *c, Mmapd__V1__Request *req,
 	err = wire_send(c->fd, buf, len, -1);
 	if (err && send_error_is_transient(err))
 		return conn_fail(c, err, "cannot send the %s request", what);
-	if (err)
+	/*
+	 * A daemon that closed the connection may have said why before
+	 * (it turns away connections past its limit): read that instead.
+	 */
+	if (err && ((err != -EPIPE && err != -ECONNRESET) ||
+	    !readable_now(c->fd)))
 		return conn_break(c, err, "cannot send the %s request: "
 		    "the connection is lost", what);
 
 	n = wire_recv(c->fd, buf, sizeof(buf), fds, &nfds);
+	/*
+	 * The kernel tells of a reset (a peer that closed with our request
+	 * unread) before the packets still queued: once told, it hands
+	 * them out, and the daemon's last word may be among them.
+	 */
+	if (n == -ECONNRESET && readable_now(c->fd)) {
+		n = wire_recv(c->fd, buf, sizeof(buf), fds, &nfds);
+		if (n <= 0)
+			n = -ECONNRESET;
+	}
+	if (err && n <= 0) {
+		wire_close_fds(fds, &nfds);
+		return conn_break(c, err, "cannot send the %s request: "
+		    "the connection is lost", what);
+	}
 	if (n == 0) {
 		wire_close_fds(fds, &nfds);
 		return conn_break(c, -ECONNRESET, "the daemon closed the "
@@ -174,11 +204,17 @@ conn_call(struct mmapclient *c, Mmapd__V1__Request *req,
 	}
 
 	if (rep->request_id != req->request_id) {
-		if (rep->request_id == 0 && rep->error > 0 &&
-		    rep->error <= ERRNO_MAX)
+		if (rep->request_id == 0 && (rep->error == EBADMSG ||
+		    rep->error == EMSGSIZE))
 			err = conn_break(c, -rep->error, "the daemon could not "
 			    "parse the %s request: %s", what,
 			    rep->message[0] ? rep->message : "no reason given");
+		else if (rep->request_id == 0 && rep->error > 0 &&
+		    rep->error <= ERRNO_MAX)
+			err = conn_break(c, -rep->error, "the daemon %s the "
+			    "connection: %s", rep->error == EMFILE ?
+			    "refused" : "ended", rep->message[0] ?
+			    rep->message : "no reason given");
 		else
 			err = conn_break(c, -EPROTO, "the reply to %s request "
 			    "%llu is for request %llu", what,

@@ -2,6 +2,8 @@
  * The daemon's state and the seams between its parts:
  *
  *	server.c	the libuv loop, sockets, signals (the only libuv user)
+ *	listen.c	the listening socket: systemd's (LISTEN_FDS) or bound here
+ *	notify.c	READY=1, RELOADING=1, STOPPING=1, STATUS= (sd_notify)
  *	session.c	one client: decode, check, dispatch, encode
  *	lease.c		grants held by clients, and named shared regions
  *	regs.c		register access with a SIGBUS guard
@@ -49,12 +51,30 @@ struct lease {
 	int shared;
 	time_t created;
 	struct shm_name *shm;		/* the named region it holds, if any */
+	uint64_t zero_bytes;		/* its uid's zero quota: size, or 0 */
 };
 
-/* A region of pci, opened for the policy in force. */
+/* What one uid's leases hold, for [limits]; kept while it holds any. */
+struct uid_usage {
+	struct uid_usage *next;
+	uid_t uid;
+	unsigned int leases;
+	uint64_t zero_bytes;
+};
+
+/*
+ * A region of pci, opened at start-up.  It stays open across reloads; it
+ * is offered while the policy in force names it with the same BAR.
+ */
 struct pci_region {
 	char name[NAME_MAX_LEN + 1];	/* the policy entry's */
 	struct pci_device pci;
+	int offered;			/* the policy in force names it so */
+	/* What it was opened for: a reload must name the same BAR. */
+	char *sysfs;			/* NULL: the default */
+	char *address;			/* pci = ADDRESS, or NULL */
+	unsigned int vendor, device, index, bar;
+	int write;
 };
 
 struct mmapd {
@@ -70,6 +90,7 @@ struct mmapd {
 	uint64_t next_lease;
 	unsigned int n_leases;
 	struct shm_name *shms;
+	struct uid_usage *usage;	/* uids holding leases */
 	unsigned int n_clients;
 	time_t started;
 };
@@ -83,8 +104,11 @@ struct peer {
 };
 
 /*
- * One connection.  The server reads a packet only when no reply is
- * waiting to go out, so a client that never reads stalls itself alone.
+ * One connection.  session_input() leaves each reply in out; the server
+ * queues it and sends the replies in request order.  Past
+ * requests_in_flight replies unsent, a request is refused and the
+ * connection stalls: it is not read again until every reply is out, so
+ * a client that never reads stalls itself alone.
  */
 struct session {
 	struct mmapd *d;
@@ -94,7 +118,8 @@ struct session {
 	uint8_t out[WIRE_MAX];
 	size_t out_len;			/* a reply waiting to be sent, or 0 */
 	int out_fd;			/* its fd, or -1 */
-	int closing;			/* drop it once the reply is out */
+	int closing;			/* drop it once the replies are out */
+	int stalled;			/* unread until the replies are out */
 	char why[160];			/* a formatted reason for the reply */
 	void *priv;			/* the server's handle */
 };
@@ -104,11 +129,19 @@ void peer_free(struct peer *peer);
 
 /*
  * Handle one packet (or the error wire_recv() gave for it) and leave the
- * reply in s->out.  Returns 0, or -1 when the connection must be closed
+ * reply in s->out.  unsent: replies of this connection not yet sent; at
+ * [limits] requests_in_flight the request is refused with EAGAIN and
+ * s->stalled set.  Returns 0, or -1 when the connection must be closed
  * at once without a reply.
  */
 int session_input(struct session *s, const uint8_t *buf, ssize_t len,
-    size_t nfds);
+    size_t nfds, unsigned int unsent);
+/*
+ * A new connection, its peer read.  0, or -EMFILE when the daemon
+ * already serves [limits] connections: the refusal is logged and its
+ * reply left in s->out, to be sent once before the connection closes.
+ */
+int session_admit(struct session *s);
 void session_end(struct session *s);
 
 struct lease *lease_add(struct mmapd *d, struct session *owner,
@@ -117,10 +150,19 @@ struct lease *lease_add(struct mmapd *d, struct session *owner,
 struct lease *lease_find(struct mmapd *d, uint64_t id);
 void lease_drop(struct mmapd *d, struct lease *l);
 void lease_drop_owner(struct mmapd *d, struct session *owner);
+/* What uid's leases hold; NULL when it holds none. */
+const struct uid_usage *usage_find(const struct mmapd *d, uid_t uid);
 
 /* Open the pci regions of pol into *out; failures are logged and left out. */
 int pcis_open(const struct policy *pol, struct pci_region **out, size_t *n);
+/*
+ * A new policy: offer the regions it names as they were opened at
+ * start-up.  Nothing is opened; a region that would need an open is
+ * logged (restart mmapd) and its Maps get ENODEV.
+ */
+void pcis_reload(struct pci_region *v, size_t n, const struct policy *pol);
 void pcis_close(struct pci_region *v, size_t n);
+/* The region of that name, when offered. */
 const struct pci_region *pcis_find(const struct mmapd *d, const char *name);
 
 struct shm_name *shm_find(struct mmapd *d, const char *name);

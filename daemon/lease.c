@@ -1,8 +1,10 @@
 /*
  * Leases: every grant, from the Grant until Release or the end of its
  * connection.  Named shared regions are counted by the leases that hold
- * them and closed with the last one.  Lists are short and walked
- * linearly; ids only grow, so the lease list stays sorted by appending.
+ * them and closed with the last one.  Each uid's leases and bytes of
+ * zero memory are counted here, where leases come and go, for [limits].
+ * Lists are short and walked linearly; ids only grow, so the lease list
+ * stays sorted by appending.
  */
 #include "config.h"
 
@@ -61,16 +63,73 @@ shm_put(struct mmapd *d, struct shm_name *n)
 	free(n);
 }
 
+const struct uid_usage *
+usage_find(const struct mmapd *d, uid_t uid)
+{
+	const struct uid_usage *u;
+
+	for (u = d->usage; u != NULL; u = u->next)
+		if (u->uid == uid)
+			return u;
+	return NULL;
+}
+
+/* uid's entry, made when it has none; NULL when out of memory. */
+static struct uid_usage *
+usage_get(struct mmapd *d, uid_t uid)
+{
+	struct uid_usage *u;
+
+	for (u = d->usage; u != NULL; u = u->next)
+		if (u->uid == uid)
+			return u;
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return NULL;
+	u->uid = uid;
+	u->next = d->usage;
+	d->usage = u;
+	return u;
+}
+
+/* A lease of uid is gone: its entry goes with the last one. */
+static void
+usage_put(struct mmapd *d, const struct lease *l)
+{
+	struct uid_usage *u, **pp;
+
+	for (pp = &d->usage; (u = *pp) != NULL; pp = &u->next) {
+		if (u->uid != l->uid)
+			continue;
+		u->leases--;
+		u->zero_bytes -= l->zero_bytes;
+		if (u->leases == 0) {
+			*pp = u->next;
+			free(u);
+		}
+		return;
+	}
+}
+
 struct lease *
 lease_add(struct mmapd *d, struct session *owner, const char *device,
     uint64_t offset, uint64_t size, int prot, int shared,
     struct shm_name *shm)
 {
+	struct uid_usage *u;
 	struct lease *l, **pp;
 
-	l = calloc(1, sizeof(*l));
-	if (l == NULL)
+	u = usage_get(d, owner->peer.uid);
+	if (u == NULL)
 		return NULL;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		if (u->leases == 0) {
+			d->usage = u->next;	/* usage_get() put it first */
+			free(u);
+		}
+		return NULL;
+	}
 	l->id = ++d->next_lease;
 	l->owner = owner;
 	l->uid = owner->peer.uid;
@@ -84,6 +143,10 @@ lease_add(struct mmapd *d, struct session *owner, const char *device,
 	l->shm = shm;
 	if (shm != NULL)
 		shm->refs++;
+	/* The name is [zero]'s alone: the policy refuses [region zero]. */
+	l->zero_bytes = strcmp(device, "zero") == 0 ? size : 0;
+	u->leases++;
+	u->zero_bytes += l->zero_bytes;
 	for (pp = &d->leases; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = l;
@@ -114,6 +177,7 @@ lease_drop(struct mmapd *d, struct lease *l)
 		}
 	}
 	d->n_leases--;
+	usage_put(d, l);
 	if (l->shm != NULL) {
 		l->shm->refs--;
 		shm_put(d, l->shm);

@@ -2,7 +2,10 @@
  * mmapd: options, the policy, the devices, then the loop.
  *
  * mmapd runs in the foreground and logs to stderr; systemd supervises it.
- * Every device the policy names is opened here, at start-up.
+ * Start-up, in order: the policy; every device it names, opened here as
+ * root; the listening socket (server.c); then, in ready(), the drop to
+ * an unprivileged user and the seccomp allow-list (sandbox.c).  From then
+ * on no device is opened: a reload offers only what start-up opened.
  */
 #include "config.h"
 
@@ -13,10 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 #include "regs.h"
+#include "sandbox.h"
 #include "server.h"
 
 #define DEFAULT_CONFIG	SYSCONFDIR "/mmapd/mmapd.conf"
@@ -25,12 +31,18 @@
 static const char *config_path = DEFAULT_CONFIG;
 static int config_given;
 static int config_none;		/* --no-config: the built-in policy */
+static const char *user_opt;	/* --user; NULL: the policy's, or mmapd */
+static struct sandbox_user run_user;	/* found at start-up, as root */
+static enum sandbox_action seccomp_action = SANDBOX_KILL;
+/* What /dev/mem was opened as at start-up, for reloads to compare. */
+static char *mem_path, *mem_iomem;
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: mmapd [-f] [-c FILE | --no-config] [-s SOCKET]\n"
+	    "usage: mmapd [-f] [-c FILE | --no-config] [-s SOCKET] [--user USER]\n"
+	    "             [--seccomp=kill|log]\n"
 	    "       mmapd --check-config FILE\n"
 	    "\n"
 	    "  -c, --config FILE     policy file (default %s;\n"
@@ -38,12 +50,19 @@ usage(FILE *f)
 	    "                        zero for everyone up to 64 MiB, nothing else)\n"
 	    "      --no-config       use the built-in policy, whatever files exist\n"
 	    "  -s, --socket PATH     listening socket (default %s)\n"
+	    "  -u, --user USER       the user to run as once the devices are\n"
+	    "                        open and the socket listens, when started\n"
+	    "                        as root (default: [daemon] user, else %s)\n"
+	    "      --seccomp=kill|log  a system call outside the allow-list\n"
+	    "                        kills mmapd (kill, the default) or is\n"
+	    "                        logged by the kernel and allowed (log:\n"
+	    "                        for finding what the list lacks)\n"
 	    "  -f, --foreground      accepted for compatibility: mmapd always\n"
 	    "                        runs in the foreground\n"
 	    "      --check-config FILE  check a policy file and say what is wrong\n"
 	    "  -V, --version         print the version\n"
 	    "  -h, --help            this text\n",
-	    DEFAULT_CONFIG, DEFAULT_SOCKET);
+	    DEFAULT_CONFIG, DEFAULT_SOCKET, SANDBOX_DEFAULT_USER);
 }
 
 static void
@@ -194,17 +213,48 @@ mem_open(struct mmapd *d)
 		return;
 	}
 	d->have_mem = 1;
+	mem_path = strdup(p.path);
+	mem_iomem = strdup(p.iomem_path);
 	log_info("mem: %s opened (%s by default), table %s", p.path,
 	    map_cache_name(d->mem.cache), p.iomem_path);
 	mem_strict(d, p.path);
 }
 
+/*
+ * What a new policy names that start-up did not open: /dev/mem, or
+ * another file in its place.  Said, and left unoffered (ENODEV).
+ */
+static void
+reload_mem(const struct mmapd *d, const struct policy *pol)
+{
+	const struct policy_entry *e = policy_find(pol, "mem");
+
+	if (!policy_wants_mem(pol))
+		return;
+	if (!d->have_mem) {
+		log_warn("SIGHUP: the new policy names /dev/mem, which was "
+		    "not opened at start-up: restart mmapd to offer it");
+		return;
+	}
+	if (e == NULL || e->kind != POLICY_MEM)
+		return;
+	if ((e->path && mem_path && strcmp(e->path, mem_path) != 0) ||
+	    (e->iomem && mem_iomem && strcmp(e->iomem, mem_iomem) != 0))
+		log_warn("SIGHUP: [mem] names %s and %s, but start-up opened "
+		    "%s and %s, which stay in use: restart mmapd to change "
+		    "them", e->path ? e->path : "?", e->iomem ? e->iomem : "?",
+		    mem_path, mem_iomem);
+}
+
+/*
+ * SIGHUP.  mmapd runs without privileges by now, so nothing is opened:
+ * the new policy gets the devices opened at start-up, and what it names
+ * beyond them is logged (restart mmapd) and refused with ENODEV.
+ */
 static void
 reload(struct mmapd *d)
 {
 	struct policy *pol = NULL;
-	struct pci_region *pcis;
-	size_t n_pcis;
 
 	if (config_none) {
 		log_info("SIGHUP: running on the built-in policy: nothing to read");
@@ -216,21 +266,65 @@ reload(struct mmapd *d)
 		    config_path);
 		return;
 	}
-	if (policy_wants_mem(pol) && !d->have_mem)
-		log_warn("SIGHUP: the new policy names /dev/mem, which was "
-		    "not opened at start-up: restart mmapd to offer it");
-	/* Leases hold their own fds: the old BARs can close. */
-	if (pcis_open(pol, &pcis, &n_pcis) < 0) {
-		log_err("SIGHUP: out of memory: keeping the policy in force");
-		policy_free(pol);
-		return;
-	}
-	pcis_close(d->pcis, d->n_pcis);
-	d->pcis = pcis;
-	d->n_pcis = n_pcis;
+	reload_mem(d, pol);
+	pcis_reload(d->pcis, d->n_pcis, pol);
+	if (user_opt == NULL && run_user.name[0] != '\0' && pol->user != NULL &&
+	    strcmp(pol->user, run_user.name) != 0 &&
+	    strtoul(pol->user, NULL, 10) != run_user.uid)
+		log_warn("SIGHUP: [daemon] user = %s: mmapd runs as %s until "
+		    "it restarts", pol->user, run_user.name);
 	policy_free(d->policy);
 	d->policy = pol;
 	log_info("SIGHUP: policy reloaded, %zu entries", pol->n_entries);
+}
+
+/*
+ * The user to become, looked up before anything is opened, so that a
+ * missing one stops mmapd before it has touched a device or a socket.
+ */
+static int
+user_choose(const struct policy *pol)
+{
+	const char *name = user_opt;
+	int err;
+
+	if (geteuid() != 0)
+		return 0;
+	if (name == NULL)
+		name = pol->user != NULL ? pol->user : SANDBOX_DEFAULT_USER;
+	err = sandbox_user_find(name, &run_user);
+	switch (err) {
+	case 0:
+		return 0;
+	case -ENOENT:
+		log_err("user %s does not exist: create it (with "
+		    "systemd-sysusers, or useradd --system) or name another "
+		    "with --user or [daemon] user", name);
+		break;
+	case -EPERM:
+		log_err("user %s is root: mmapd drops root once set up; name "
+		    "an unprivileged user with --user or [daemon] user", name);
+		break;
+	default:
+		log_err("user %s: cannot look it up: %s", name, strerror(-err));
+		break;
+	}
+	return err;
+}
+
+/* server.c's ready hook: the socket listens, every device is open. */
+static int
+ready(struct mmapd *d)
+{
+	int err;
+
+	(void)d;
+	err = sandbox_drop(geteuid() == 0 ? &run_user : NULL);
+	if (err == 0)
+		err = sandbox_filter(seccomp_action);
+	if (err)
+		log_err("start-up: the sandbox could not be set up: stopping");
+	return err;
 }
 
 int
@@ -239,6 +333,8 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "seccomp", required_argument, NULL, 'S' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check-config", required_argument, NULL, 'C' },
 		{ "no-config", no_argument, NULL, 'N' },
@@ -249,11 +345,12 @@ main(int argc, char **argv)
 	struct server_config cfg = {
 		.socket_path = DEFAULT_SOCKET,
 		.reload = reload,
+		.ready = ready,
 	};
 	struct mmapd d = { 0 };
 	int c, err, status = 1;
 
-	while ((c = getopt_long(argc, argv, "c:s:fVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:u:fVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config_path = optarg;
@@ -261,6 +358,17 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			cfg.socket_path = optarg;
+			break;
+		case 'u':
+			user_opt = optarg;
+			break;
+		case 'S':
+			if (sandbox_action_parse(optarg, &seccomp_action) < 0) {
+				fprintf(stderr, "mmapd: --seccomp=%s: kill or log\n",
+				    optarg);
+				usage(stderr);
+				return 2;
+			}
 			break;
 		case 'f':
 			break;
@@ -286,11 +394,17 @@ main(int argc, char **argv)
 	}
 
 	log_init();
+	/* Now, while mmapd may still open sockets: see notify.h. */
+	(void)notify_open();
 	d.started = time(NULL);
 	d.engine.zero_fd = -1;
 	d.mem.iomem_fd = -1;
 	if (policy_read(&d.policy) < 0)
 		return 1;
+	if (user_choose(d.policy) < 0) {
+		policy_free(d.policy);
+		return 1;
+	}
 
 	err = engine_open(&d.engine, "/dev/zero");
 	if (err == 0)
@@ -308,6 +422,13 @@ main(int argc, char **argv)
 		goto out_devices;
 	}
 
+	/*
+	 * libuv 1.45 and later may run parts of the loop through io_uring,
+	 * whose operations the seccomp filter cannot see; the filter forbids
+	 * it, and this keeps libuv from setting it up before the filter.
+	 */
+	if (setenv("UV_USE_IO_URING", "0", 1) < 0)
+		log_warn("UV_USE_IO_URING: %s", strerror(errno));
 	if (server_run(&d, &cfg) == 0)
 		status = 0;
 	/* server_run() closed every client, and their leases went too. */
@@ -321,5 +442,8 @@ out_devices:
 out:
 	engine_close(&d.engine);
 	policy_free(d.policy);
+	free(mem_path);
+	free(mem_iomem);
+	notify_close();
 	return status;
 }

@@ -66,10 +66,12 @@
 #define IN_MEM		(1u << 2)
 #define IN_REGION	(1u << 3)
 #define IN_ENTRY	(IN_ZERO | IN_MEM | IN_REGION)
+#define IN_LIMITS	(1u << 4)
 
 enum key_id {
 	KEY_SOCKET_MODE,
 	KEY_SOCKET_GROUP,
+	KEY_USER,
 	KEY_USERS,
 	KEY_GROUPS,
 	KEY_MAX_SIZE,
@@ -87,6 +89,10 @@ enum key_id {
 	KEY_INDEX,
 	KEY_BAR,
 	KEY_SYSFS,
+	KEY_CONNECTIONS,
+	KEY_LEASES_PER_UID,
+	KEY_ZERO_BYTES_PER_UID,
+	KEY_REQUESTS_IN_FLIGHT,
 	KEY_NR
 };
 
@@ -94,6 +100,7 @@ enum sect {
 	SECT_NONE,	/* before the first header */
 	SECT_SKIP,	/* a header that was wrong: its keys mean nothing */
 	SECT_DAEMON,
+	SECT_LIMITS,
 	SECT_ENTRY,
 };
 
@@ -115,6 +122,7 @@ struct loader {
 	char label[256];		/* "[zero]", "[region edu]" */
 	unsigned int key_line[KEY_NR];	/* where each key was set; 0: not */
 	unsigned int daemon_line;	/* the first [daemon]; 0: none yet */
+	unsigned int limits_line;	/* the first [limits]; 0: none yet */
 };
 
 struct key {
@@ -126,6 +134,7 @@ struct key {
 
 static void key_socket_mode(struct loader *, const char *, const char *);
 static void key_socket_group(struct loader *, const char *, const char *);
+static void key_user(struct loader *, const char *, const char *);
 static void key_users(struct loader *, const char *, const char *);
 static void key_groups(struct loader *, const char *, const char *);
 static void key_max_size(struct loader *, const char *, const char *);
@@ -141,11 +150,13 @@ static void key_raw_groups(struct loader *, const char *, const char *);
 static void key_pci(struct loader *, const char *, const char *);
 static void key_index(struct loader *, const char *, const char *);
 static void key_bar(struct loader *, const char *, const char *);
+static void key_limit(struct loader *, const char *, const char *);
 
 static const struct key keys[KEY_NR] = {
 	[KEY_SOCKET_MODE] =	{ "socket_mode", IN_DAEMON, 0, key_socket_mode },
 	[KEY_SOCKET_GROUP] =	{ "socket_group", IN_DAEMON, 0,
 				  key_socket_group },
+	[KEY_USER] =		{ "user", IN_DAEMON, 0, key_user },
 	[KEY_USERS] =		{ "users", IN_ENTRY, 0, key_users },
 	[KEY_GROUPS] =		{ "groups", IN_ENTRY, 0, key_groups },
 	[KEY_MAX_SIZE] =	{ "max_size", IN_ENTRY, IN_MEM, key_max_size },
@@ -166,6 +177,12 @@ static const struct key keys[KEY_NR] = {
 	[KEY_INDEX] =		{ "index", IN_REGION, 0, key_index },
 	[KEY_BAR] =		{ "bar", IN_REGION, 0, key_bar },
 	[KEY_SYSFS] =		{ "sysfs", IN_REGION, 0, key_path },
+	[KEY_CONNECTIONS] =	{ "connections", IN_LIMITS, 0, key_limit },
+	[KEY_LEASES_PER_UID] =	{ "leases_per_uid", IN_LIMITS, 0, key_limit },
+	[KEY_ZERO_BYTES_PER_UID] = { "zero_bytes_per_uid", IN_LIMITS, 0,
+				  key_limit },
+	[KEY_REQUESTS_IN_FLIGHT] = { "requests_in_flight", IN_LIMITS, 0,
+				  key_limit },
 };
 
 static const char *const cache_names[MAP_CACHE_NR] = {
@@ -509,6 +526,10 @@ policy_alloc(void)
 	if (pol == NULL)
 		return NULL;
 	pol->socket_mode = DEFAULT_SOCKET_MODE;
+	pol->limits.connections = POLICY_DEFAULT_CONNECTIONS;
+	pol->limits.leases_per_uid = POLICY_DEFAULT_LEASES_PER_UID;
+	pol->limits.zero_bytes_per_uid = POLICY_DEFAULT_ZERO_BYTES_PER_UID;
+	pol->limits.requests_in_flight = POLICY_DEFAULT_REQUESTS_IN_FLIGHT;
 	return pol;
 }
 
@@ -608,6 +629,32 @@ key_socket_group(struct loader *ld, const char *key, const char *value)
 		return;
 	ld->pol->socket_group = gid;
 	ld->pol->has_socket_group = 1;
+}
+
+/*
+ * The user mmapd runs as once set up.  Kept as a name: whether it exists
+ * is mmapd's start-up to judge, as root, not --check-config's.
+ */
+static void
+key_user(struct loader *ld, const char *key, const char *value)
+{
+	size_t n = strlen(value);
+	char *copy;
+
+	if (n == 0 || n > 32 || value[0] == '-' ||
+	    strspn(value, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
+		loader_error(ld, ld->lineno, "%s: '%s' is not a user name "
+		    "(letters, digits, '.', '_', '-'; at most 32)", key, value);
+		return;
+	}
+	copy = strdup(value);
+	if (copy == NULL) {
+		ld->err = -ENOMEM;
+		return;
+	}
+	free(ld->pol->user);
+	ld->pol->user = copy;
 }
 
 /* Append id to *v, which holds *n. */
@@ -902,6 +949,50 @@ key_bar(struct loader *ld, const char *key, const char *value)
 	loader_entry(ld)->bar = (unsigned int)v;
 }
 
+/*
+ * [limits]: counts from 1 to a maximum that keeps what the daemon may
+ * hold (fds, reply buffers) within reason; a size from 1 byte up.
+ */
+static void
+key_limit(struct loader *ld, const char *key, const char *value)
+{
+	struct policy_limits *lim = &ld->pol->limits;
+	unsigned int *field;
+	uint64_t v, max;
+	int rc;
+
+	if (strcmp(key, "zero_bytes_per_uid") == 0) {
+		rc = parse_size(value, &v);
+		if (rc < 0) {
+			loader_bad_number(ld, key, value, rc, "a size");
+			return;
+		}
+		if (v == 0) {
+			loader_error(ld, ld->lineno, "%s: 0 allows nothing: "
+			    "give a size of at least 1", key);
+			return;
+		}
+		lim->zero_bytes_per_uid = v;
+		return;
+	}
+	if (strcmp(key, "connections") == 0) {
+		field = &lim->connections;
+		max = POLICY_MAX_CONNECTIONS;
+	} else if (strcmp(key, "leases_per_uid") == 0) {
+		field = &lim->leases_per_uid;
+		max = POLICY_MAX_LEASES_PER_UID;
+	} else {
+		field = &lim->requests_in_flight;
+		max = POLICY_MAX_REQUESTS_IN_FLIGHT;
+	}
+	if (parse_number(value, &v) < 0 || v < 1 || v > max) {
+		loader_error(ld, ld->lineno, "%s: '%s' is not a number from 1 "
+		    "to %" PRIu64, key, value, max);
+		return;
+	}
+	*field = (unsigned int)v;
+}
+
 static void
 key_base(struct loader *ld, const char *key, const char *value)
 {
@@ -957,6 +1048,8 @@ section_mask(const struct loader *ld)
 {
 	if (ld->sect == SECT_DAEMON)
 		return IN_DAEMON;
+	if (ld->sect == SECT_LIMITS)
+		return IN_LIMITS;
 	switch (ld->pol->entries[ld->entry].kind) {
 	case POLICY_ZERO:
 		return IN_ZERO;
@@ -1155,6 +1248,13 @@ loader_header(struct loader *ld, char *line)
 		else
 			ld->daemon_line = ld->lineno;
 		ld->sect = SECT_DAEMON;
+	} else if (strcmp(inner, "limits") == 0) {
+		if (ld->limits_line != 0)
+			loader_error(ld, ld->lineno, "duplicate section "
+			    "[limits] (first at line %u)", ld->limits_line);
+		else
+			ld->limits_line = ld->lineno;
+		ld->sect = SECT_LIMITS;
 	} else if (strcmp(inner, "zero") == 0) {
 		loader_open_entry(ld, POLICY_ZERO, "zero");
 	} else if (strcmp(inner, "mem") == 0) {
@@ -1178,7 +1278,8 @@ loader_header(struct loader *ld, char *line)
 		loader_open_entry(ld, POLICY_REGION, name);
 	} else {
 		loader_error(ld, ld->lineno, "unknown section %s (expected "
-		    "[daemon], [zero], [mem] or [region NAME])", ld->label);
+		    "[daemon], [limits], [zero], [mem] or [region NAME])",
+		    ld->label);
 	}
 }
 
@@ -1458,6 +1559,7 @@ policy_free(struct policy *pol)
 	for (i = 0; i < pol->n_entries; i++)
 		entry_free(&pol->entries[i]);
 	free(pol->entries);
+	free(pol->user);
 	free(pol);
 }
 

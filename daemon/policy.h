@@ -61,12 +61,40 @@ struct policy_entry {
 	char *sysfs;		/* default /sys/bus/pci/devices (a test seam) */
 };
 
+/*
+ * [limits]: what one uid, one connection and all clients together may
+ * hold.  Past one, a request is refused (EDQUOT, EAGAIN) or a connection
+ * turned away (EMFILE).
+ */
+struct policy_limits {
+	unsigned int connections;	/* connections at once, all clients */
+	unsigned int leases_per_uid;	/* leases one uid holds, all devices */
+	uint64_t zero_bytes_per_uid;	/* bytes of zero leases one uid holds */
+	unsigned int requests_in_flight; /* replies one connection leaves
+					   unread before it is refused */
+};
+
+#define POLICY_DEFAULT_CONNECTIONS		128
+#define POLICY_DEFAULT_LEASES_PER_UID		256
+#define POLICY_DEFAULT_ZERO_BYTES_PER_UID	(1ull << 30)
+#define POLICY_DEFAULT_REQUESTS_IN_FLIGHT	8
+
+/*
+ * The largest values the file may give: every connection holds an fd,
+ * and every reply waiting to go out up to a packet and an fd.
+ */
+#define POLICY_MAX_CONNECTIONS			65536
+#define POLICY_MAX_LEASES_PER_UID		(1u << 20)
+#define POLICY_MAX_REQUESTS_IN_FLIGHT		64
+
 struct policy {
 	struct policy_entry *entries;	/* in file order */
 	size_t n_entries;
 	mode_t socket_mode;		/* [daemon] socket_mode */
 	gid_t socket_group;		/* [daemon] socket_group */
 	int has_socket_group;
+	struct policy_limits limits;	/* [limits], or its defaults */
+	char *user;			/* [daemon] user: a name, or NULL */
 };
 
 /* What a file got wrong, one line each, in file order. */
@@ -97,7 +125,10 @@ struct policy_peer {
 int policy_load(const char *path, struct policy **out,
     struct policy_errors *errs);
 
-/* No file at all: zero for everyone up to POLICY_DEFAULT_MAX, nothing else. */
+/*
+ * No file at all: zero for everyone up to POLICY_DEFAULT_MAX, nothing
+ * else, within the default [limits].
+ */
 #define POLICY_DEFAULT_MAX	(64ull << 20)
 int policy_default(struct policy **out);
 

@@ -3,31 +3,35 @@
  * signals.  recvmsg/sendmsg are done here directly, because libuv's
  * stream writes cannot carry an fd that is not a libuv handle.
  *
- * A client has at most one reply in flight.  While it waits to go out the
- * client is not read, so one that never reads its replies only stalls
- * itself, and the daemon's memory for it stays bounded.
+ * A client's requests are read and answered in order while its replies
+ * queue to go out, up to [limits] requests_in_flight unsent.  The next
+ * request is refused (EAGAIN) and the client is not read again until
+ * its queue is empty, so one that never reads its replies only stalls
+ * itself, and holds at most requests_in_flight + 1 replies of one packet
+ * and one fd each.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <uv.h>
 
 #include "daemon.h"
+#include "listen.h"
 #include "log.h"
+#include "notify.h"
+#include "outq.h"
 #include "server.h"
 
 struct client {
 	struct session s;
+	struct outq out;	/* replies not yet sent, in request order */
 	uv_poll_t poll;
 	struct server *srv;
 	struct client *next;
@@ -38,14 +42,20 @@ struct server {
 	uv_loop_t *loop;
 	struct mmapd *d;
 	const struct server_config *cfg;
-	int listen_fd;
+	struct listener listener;
+	int listen_fd;		/* listener.fd */
 	int spare_fd;		/* given up to accept-and-drop when out of fds */
 	uv_poll_t listen_poll;
 	uv_timer_t accept_pause;	/* out of fds with no spare: wait */
 	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t status_timer;	/* STATUS= for the service manager */
+	unsigned int status_clients, status_leases;	/* as last sent */
 	struct client *clients;
 	int stopping;
 };
+
+/* How often the STATUS= line is looked at, and sent if it changed. */
+#define STATUS_PERIOD_MS	5000
 
 static void client_close(struct client *c);
 
@@ -55,6 +65,7 @@ client_closed(uv_handle_t *h)
 	struct client *c = h->data;
 
 	close(c->s.fd);
+	outq_clear(&c->out);
 	peer_free(&c->s.peer);
 	free(c);
 }
@@ -92,27 +103,53 @@ client_watch(struct client *c, int events)
 	return err;
 }
 
-/* Send the waiting reply.  0: sent or waiting for room; <0: drop client. */
+/* Read it?  Not once it is closing, nor while stalled. */
+static int
+client_reading(const struct client *c)
+{
+	return !c->s.closing && !c->s.stalled;
+}
+
+/*
+ * Send what the socket takes and watch for what is left to do.  0: sent
+ * or waiting; <0: drop the client.
+ */
 static int
 client_flush(struct client *c)
+{
+	int err, events = 0;
+
+	err = outq_flush(&c->out, c->s.fd);
+	if (err == 0) {
+		c->s.stalled = 0;
+		if (c->s.closing)
+			return -ECONNRESET;
+	} else if (err != -EAGAIN) {
+		return err;
+	}
+	if (outq_len(&c->out) > 0)
+		events |= UV_WRITABLE;
+	if (client_reading(c))
+		events |= UV_READABLE;
+	return client_watch(c, events);
+}
+
+/* Queue the reply session_input() left, if any. */
+static int
+client_queue(struct client *c)
 {
 	struct session *s = &c->s;
 	int err;
 
 	if (s->out_len == 0)
 		return 0;
-	err = wire_send(s->fd, s->out, s->out_len, s->out_fd);
-	if (err == -EAGAIN)
-		return client_watch(c, UV_WRITABLE);
-	if (s->out_fd >= 0)
-		close(s->out_fd);
+	err = outq_push(&c->out, s->out, s->out_len, s->out_fd);
 	s->out_fd = -1;
 	s->out_len = 0;
 	if (err)
-		return err;
-	if (s->closing)
-		return -ECONNRESET;
-	return client_watch(c, UV_READABLE);
+		log_warn("uid %u pid %d: out of memory for a reply, dropping "
+		    "the client", (unsigned)s->peer.uid, (int)s->peer.pid);
+	return err;
 }
 
 static void
@@ -129,11 +166,8 @@ client_read(struct client *c)
 	/* Nothing a client sends is kept: its fds are closed unread. */
 	had = nfds;
 	wire_close_fds(fds, &nfds);
-	if (session_input(&c->s, buf, len, had) < 0) {
-		client_close(c);
-		return;
-	}
-	if (client_flush(c) < 0)
+	if (session_input(&c->s, buf, len, had, outq_len(&c->out)) < 0 ||
+	    client_queue(c) < 0 || client_flush(c) < 0)
 		client_close(c);
 }
 
@@ -152,7 +186,7 @@ client_event(uv_poll_t *h, int status, int events)
 			return;
 		}
 	}
-	if ((events & UV_READABLE) && c->s.out_len == 0)
+	if ((events & UV_READABLE) && client_reading(c))
 		client_read(c);
 }
 
@@ -172,11 +206,20 @@ client_accept(struct server *srv, int fd)
 	c->s.d = srv->d;
 	c->s.fd = fd;
 	c->s.out_fd = -1;
+	outq_init(&c->out);
 	err = peer_read(fd, &c->s.peer);
 	if (err) {
 		log_warn("accept: uid %u pid %d: cannot read credentials: %s; "
 		    "dropping the client", (unsigned)c->s.peer.uid,
 		    (int)c->s.peer.pid, strerror(-err));
+		goto fail;
+	}
+	/*
+	 * Over [limits] connections: one reply says why, into a socket
+	 * buffer still empty, and the connection ends.
+	 */
+	if (session_admit(&c->s) < 0) {
+		(void)wire_send(fd, c->s.out, c->s.out_len, -1);
 		goto fail;
 	}
 	err = uv_poll_init(srv->loop, &c->poll, fd);
@@ -224,7 +267,11 @@ accept_starved(struct server *srv)
 		fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0)
 			close(fd);
-		srv->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		/*
+		 * Any fd holds the slot; after the sandbox nothing can be
+		 * opened, so it is a copy of the listening socket.
+		 */
+		srv->spare_fd = fcntl(srv->listen_fd, F_DUPFD_CLOEXEC, 0);
 		if (fd < 0)
 			return -1;	/* the queue is empty: nothing to drop */
 		log_warn("accept: out of file descriptors, dropping a client");
@@ -267,6 +314,31 @@ listen_event(uv_poll_t *h, int status, int events)
 	}
 }
 
+/*
+ * Tell the service manager state (READY=1, ...) if any, and what
+ * "systemctl status mmapd" shows.
+ */
+static void
+status_send(struct server *srv, const char *state)
+{
+	srv->status_clients = srv->d->n_clients;
+	srv->status_leases = srv->d->n_leases;
+	(void)notify_send("%s%sSTATUS=serving %u clients, %u leases",
+	    state != NULL ? state : "", state != NULL ? "\n" : "",
+	    srv->status_clients, srv->status_leases);
+}
+
+/* Counting clients and leases costs nothing; a message only on change. */
+static void
+status_event(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+
+	if (srv->d->n_clients != srv->status_clients ||
+	    srv->d->n_leases != srv->status_leases)
+		status_send(srv, NULL);
+}
+
 static void
 server_stop(struct server *srv, const char *why)
 {
@@ -276,17 +348,19 @@ server_stop(struct server *srv, const char *why)
 	if (srv->stopping)
 		return;
 	srv->stopping = 1;
+	(void)notify_send("STOPPING=1\nSTATUS=%s: stopping; closing %u "
+	    "clients, releasing %u leases", why, srv->d->n_clients, leases);
 	log_info("%s: stopping; closing %u clients, releasing %u leases",
 	    why, srv->d->n_clients, leases);
 	uv_poll_stop(&srv->listen_poll);
 	uv_close((uv_handle_t *)&srv->listen_poll, NULL);
 	uv_timer_stop(&srv->accept_pause);
 	uv_close((uv_handle_t *)&srv->accept_pause, NULL);
+	uv_timer_stop(&srv->status_timer);
+	uv_close((uv_handle_t *)&srv->status_timer, NULL);
 	while ((c = srv->clients) != NULL) {
-		/* A reply already made still goes out if the socket takes it. */
-		if (c->s.out_len > 0)
-			(void)wire_send(c->s.fd, c->s.out, c->s.out_len,
-			    c->s.out_fd);
+		/* Replies made still go out if the socket takes them. */
+		(void)outq_flush(&c->out, c->s.fd);
 		client_close(c);
 	}
 	uv_close((uv_handle_t *)&srv->sig_term, NULL);
@@ -300,103 +374,14 @@ signal_event(uv_signal_t *h, int signum)
 	struct server *srv = h->data;
 
 	if (signum == SIGHUP) {
+		/* systemctl reload waits from RELOADING=1 to READY=1. */
+		(void)notify_reloading("reloading the policy");
 		if (srv->cfg->reload != NULL)
 			srv->cfg->reload(srv->d);
+		status_send(srv, "READY=1");
 		return;
 	}
 	server_stop(srv, signum == SIGTERM ? "SIGTERM" : "SIGINT");
-}
-
-/* Make the socket's folder when it is missing: /run/mmapd after a boot. */
-static int
-listen_dir(const char *path)
-{
-	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *dir;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	dir = dirname(buf);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/*
- * Bind path.  A socket file left by a dead daemon is replaced; one that a
- * live daemon answers on is left alone.
- */
-static int
-listen_bind(int fd, const struct sockaddr_un *sa)
-{
-	struct stat st;
-	mode_t old;
-	int probe, r, err;
-
-	old = umask(0177);
-	r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	err = errno;
-	umask(old);
-	if (r == 0)
-		return 0;
-	if (err != EADDRINUSE)
-		return -err;
-
-	if (lstat(sa->sun_path, &st) < 0)
-		return -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (probe < 0)
-		return -errno;
-	r = connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
-	err = errno;
-	close(probe);
-	if (r == 0)
-		return -EADDRINUSE;
-	if (err != ECONNREFUSED)
-		return -err;
-	log_info("%s: replacing a stale socket", sa->sun_path);
-	if (unlink(sa->sun_path) < 0)
-		return -errno;
-	old = umask(0177);
-	r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	err = errno;
-	umask(old);
-	return r == 0 ? 0 : -err;
-}
-
-static int
-listen_open(const struct server_config *cfg, const struct policy *pol,
-    int *fdp)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, err;
-
-	if (strlen(cfg->socket_path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, cfg->socket_path);
-	err = listen_dir(cfg->socket_path);
-	if (err)
-		return err;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	err = listen_bind(fd, &sa);
-	if (err)
-		goto fail;
-	if (chmod(sa.sun_path, pol->socket_mode) < 0 ||
-	    (pol->has_socket_group &&
-	    chown(sa.sun_path, (uid_t)-1, pol->socket_group) < 0) ||
-	    listen(fd, 128) < 0) {
-		err = -errno;
-		unlink(sa.sun_path);
-		goto fail;
-	}
-	*fdp = fd;
-	return 0;
-fail:
-	close(fd);
-	return err;
 }
 
 int
@@ -406,16 +391,14 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	int err;
 
 	srv.loop = uv_default_loop();
-	err = listen_open(cfg, d->policy, &srv.listen_fd);
-	if (err) {
-		log_err("%s: %s%s", cfg->socket_path, strerror(-err),
-		    err == -EADDRINUSE ? " (a running mmapd serves it)" :
-		    err == -EEXIST ? " (it is not a socket)" : "");
+	err = listen_open(&srv.listener, cfg->socket_path, d->policy);
+	if (err)
 		return err;
-	}
+	srv.listen_fd = srv.listener.fd;
 	srv.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((err = uv_poll_init(srv.loop, &srv.listen_poll, srv.listen_fd)) ||
 	    (err = uv_timer_init(srv.loop, &srv.accept_pause)) ||
+	    (err = uv_timer_init(srv.loop, &srv.status_timer)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_term)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_int)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_hup))) {
@@ -423,8 +406,10 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 		goto out;
 	}
 	srv.listen_poll.data = srv.accept_pause.data = srv.sig_term.data =
-	    srv.sig_int.data = srv.sig_hup.data = &srv;
+	    srv.sig_int.data = srv.sig_hup.data = srv.status_timer.data = &srv;
 	if ((err = uv_poll_start(&srv.listen_poll, UV_READABLE, listen_event)) ||
+	    (notify_enabled() && (err = uv_timer_start(&srv.status_timer,
+	    status_event, STATUS_PERIOD_MS, STATUS_PERIOD_MS))) ||
 	    (err = uv_signal_start(&srv.sig_term, signal_event, SIGTERM)) ||
 	    (err = uv_signal_start(&srv.sig_int, signal_event, SIGINT)) ||
 	    (err = uv_signal_start(&srv.sig_hup, signal_event, SIGHUP))) {
@@ -435,17 +420,28 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	}
 	/* A client that vanishes mid-reply must not kill us with SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
+	if (cfg->ready != NULL && (err = cfg->ready(d)) < 0) {
+		server_stop(&srv, "start-up failed");
+		uv_run(srv.loop, UV_RUN_DEFAULT);
+		goto out;
+	}
 
-	log_info("listening on %s (mode %04o), version %s", cfg->socket_path,
-	    (unsigned int)d->policy->socket_mode, PACKAGE_VERSION);
+	if (srv.listener.passed)
+		log_info("listening on %s (passed by systemd), version %s",
+		    srv.listener.path, PACKAGE_VERSION);
+	else
+		log_info("listening on %s (mode %04o), version %s",
+		    srv.listener.path, (unsigned int)d->policy->socket_mode,
+		    PACKAGE_VERSION);
+	/* Clients are served from here on: tell the service manager. */
+	status_send(&srv, "READY=1");
 	err = uv_run(srv.loop, UV_RUN_DEFAULT);
 	if (err)
 		log_warn("event loop ended with handles active");
 	err = 0;
 	log_info("stopped");
 out:
-	unlink(cfg->socket_path);
-	close(srv.listen_fd);
+	listen_close(&srv.listener);
 	if (srv.spare_fd >= 0)
 		close(srv.spare_fd);
 	(void)uv_loop_close(srv.loop);

@@ -8,6 +8,12 @@ struct server_config {
 	const char *socket_path;
 	/* SIGHUP: read the policy again; keep the old one if it is broken. */
 	void (*reload)(struct mmapd *d);
+	/*
+	 * Called once the socket listens and every loop handle (poll, timer,
+	 * signals) is set up, before the loop runs: main.c drops privileges
+	 * and loads the seccomp filter here.  <0 stops the start-up.
+	 */
+	int (*ready)(struct mmapd *d);
 };
 
 /* Serve until SIGTERM or SIGINT.  0 then, or a negative errno at start. */

@@ -328,6 +328,71 @@ fail:
 	return err;
 }
 
+/* Bytes for a person: "4095 bytes", "64 KiB", "1.1 GiB". */
+static const char *
+size_text(uint64_t v, char *buf, size_t len)
+{
+	static const char *const units[] = {
+		"KiB", "MiB", "GiB", "TiB", "PiB", "EiB",
+	};
+	uint64_t unit = 1024;
+	unsigned int i = 0;
+
+	if (v < unit) {
+		snprintf(buf, len, "%llu bytes", (unsigned long long)v);
+		return buf;
+	}
+	while (i + 1 < sizeof(units) / sizeof(units[0]) && v / 1024 >= unit) {
+		unit *= 1024;
+		i++;
+	}
+	if (v % unit == 0)
+		snprintf(buf, len, "%llu %s", (unsigned long long)(v / unit),
+		    units[i]);
+	else
+		snprintf(buf, len, "%.1f %s", (double)v / (double)unit,
+		    units[i]);
+	return buf;
+}
+
+/*
+ * [limits] for one more lease of e, of size bytes: asked before anything
+ * is made, so that a refusal leaves nothing behind.  The limits may have
+ * been lowered by a reload below what is held: held >= limit refuses.
+ */
+static int
+quota_map(struct session *s, const struct policy_entry *e, uint64_t size,
+    const char **why)
+{
+	const struct policy_limits *lim = &s->d->policy->limits;
+	const struct uid_usage *u = usage_find(s->d, s->peer.uid);
+	unsigned int leases = u != NULL ? u->leases : 0;
+	uint64_t held = u != NULL ? u->zero_bytes : 0, want;
+	char t_sum[32], t_held[32], t_want[32], t_lim[32];
+
+	if (leases >= lim->leases_per_uid) {
+		snprintf(s->why, sizeof(s->why), "uid %u holds %u lease%s "
+		    "(limit %u per uid)", (unsigned)s->peer.uid, leases,
+		    leases == 1 ? "" : "s", lim->leases_per_uid);
+		*why = s->why;
+		return -EDQUOT;
+	}
+	/* A size that does not round is the engine's to refuse. */
+	if (e->kind != POLICY_ZERO || map_size_round(size, &want) < 0)
+		return 0;
+	if (held < lim->zero_bytes_per_uid &&
+	    want <= lim->zero_bytes_per_uid - held)
+		return 0;
+	snprintf(s->why, sizeof(s->why), "uid %u would hold %s of zero memory "
+	    "(holds %s, asks %s; limit %s per uid)", (unsigned)s->peer.uid,
+	    size_text(want > UINT64_MAX - held ? UINT64_MAX : held + want,
+	    t_sum, sizeof(t_sum)), size_text(held, t_held, sizeof(t_held)),
+	    size_text(want, t_want, sizeof(t_want)),
+	    size_text(lim->zero_bytes_per_uid, t_lim, sizeof(t_lim)));
+	*why = s->why;
+	return -EDQUOT;
+}
+
 /*
  * A Map of mem hands out /dev/mem itself, which reaches every non-RAM
  * physical page whatever range was asked: only for whom the entry says
@@ -408,6 +473,9 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 		if (err)
 			goto deny;
 	}
+	err = quota_map(s, e, m->size, &why);
+	if (err)
+		goto deny;
 	/* policy_check() has kept offset + size inside a region. */
 	req.offset = base + m->offset;
 	req.size = m->size;
@@ -766,9 +834,76 @@ out:
 	free(ptrs);
 }
 
+static const char *
+request_name(Mmapd__V1__Request__BodyCase body)
+{
+	switch (body) {
+	case MMAPD__V1__REQUEST__BODY_HELLO:
+		return "hello";
+	case MMAPD__V1__REQUEST__BODY_MAP:
+		return "map";
+	case MMAPD__V1__REQUEST__BODY_RELEASE:
+		return "release";
+	case MMAPD__V1__REQUEST__BODY_LIST:
+		return "list";
+	case MMAPD__V1__REQUEST__BODY_STATUS:
+		return "status";
+	case MMAPD__V1__REQUEST__BODY_READ:
+		return "read";
+	case MMAPD__V1__REQUEST__BODY_WRITE:
+		return "write";
+	default:
+		return "unknown";
+	}
+}
+
+/* A refusal of [limits] that names no device: a connection, a request. */
+static void
+audit_limit(struct session *s, const char *op, int err, const char *why)
+{
+	char qw[256];
+
+	log_notice("audit: event=deny op=%s uid=%u gid=%u pid=%d "
+	    "result=denied errno=%s msg=%s", op, (unsigned)s->peer.uid,
+	    (unsigned)s->peer.gid, (int)s->peer.pid, errno_name(err),
+	    log_quote(why, qw, sizeof(qw)));
+}
+
+int
+session_admit(struct session *s)
+{
+	unsigned int limit = s->d->policy->limits.connections;
+
+	if (s->d->n_clients < limit)
+		return 0;
+	snprintf(s->why, sizeof(s->why), "mmapd serves %u connection%s "
+	    "(limit %u)", s->d->n_clients, s->d->n_clients == 1 ? "" : "s",
+	    limit);
+	audit_limit(s, "connect", -EMFILE, s->why);
+	reply_error(s, 0, -EMFILE, s->why);
+	return -EMFILE;
+}
+
+/*
+ * Too many replies unsent: the request is not carried out, and the
+ * connection is read no more until they are all out, so what it holds
+ * stays bounded.
+ */
+static void
+session_busy(struct session *s, const Mmapd__V1__Request *req,
+    unsigned int unsent)
+{
+	snprintf(s->why, sizeof(s->why), "%u request%s in flight on this "
+	    "connection (limit %u): read the replies", unsent,
+	    unsent == 1 ? "" : "s", s->d->policy->limits.requests_in_flight);
+	audit_limit(s, request_name(req->body_case), -EAGAIN, s->why);
+	reply_error(s, req->request_id, -EAGAIN, s->why);
+	s->stalled = 1;
+}
+
 int
 session_input(struct session *s, const uint8_t *buf, ssize_t len,
-    size_t nfds)
+    size_t nfds, unsigned int unsent)
 {
 	Mmapd__V1__Request *req;
 
@@ -786,6 +921,11 @@ session_input(struct session *s, const uint8_t *buf, ssize_t len,
 	if (req == NULL) {
 		reply_error(s, 0, -EBADMSG, "request does not decode");
 		s->closing = 1;
+		return 0;
+	}
+	if (unsent >= s->d->policy->limits.requests_in_flight) {
+		session_busy(s, req, unsent);
+		mmapd__v1__request__free_unpacked(req, NULL);
 		return 0;
 	}
 	if (nfds > 0) {

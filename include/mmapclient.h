@@ -211,7 +211,8 @@ struct mmapclient_status {
  * sockaddr_un), -ENOMEM, those of socket(2) and connect(2) (-ENOENT: no
  * such socket, -ECONNREFUSED: no daemon listens on it, -EACCES, ...),
  * the daemon's refusal of Hello (-EPROTONOSUPPORT: it does not speak
- * protocol 1; -EPERM, ...), and the errors of a broken connection
+ * protocol 1; -EPERM, ...; -EMFILE: it serves as many connections as its
+ * [limits] allow), and the errors of a broken connection
  * (-ECONNRESET, -EPIPE, -EPROTO).  -EPROTONOSUPPORT also when the daemon
  * accepts but says it speaks another major version.
  */
@@ -240,7 +241,9 @@ int mmapclient_connect_named(const char *path, const char *name,
  * mode; nothing sent), -ENOMEM, -EMSGSIZE (the request does not fit one
  * packet: names too long; nothing sent), whatever errno the daemon
  * refuses the request with (-EINVAL, -EPERM, -EACCES, -ENODEV, -ENOMEM,
- * -EAGAIN, ...), mmap(2)'s errno when the grant cannot be mapped (the
+ * -EDQUOT: the caller's uid holds as many leases or as much zero memory
+ * as [limits] allow; -EAGAIN: too many replies of this connection
+ * unread, ...), mmap(2)'s errno when the grant cannot be mapped (the
  * lease is then released with the daemon before returning), and those of
  * a broken connection.
  */

@@ -251,22 +251,84 @@ h_wait(pid_t pid, int ms)
 
 /*
  * In a child before exec: die with the test, no fd of the test's but
- * 0, 1 and 2, stdin from /dev/null, nothing of the environment that
- * would change how mmapd logs or where the client connects.
+ * 0, 1 and 2 (and pass[0..n) as 3.., for socket activation), stdin from
+ * /dev/null, nothing of the environment that would change how mmapd
+ * logs, where the client connects or whom mmapd tells it is ready.
  */
 static void
-child_prepare(int out, int err)
+child_prepare(int out, int err, const int *pass, int n)
 {
 	int null = open("/dev/null", O_RDONLY);
+	int hi[H_MAX_LISTEN];
+	int i;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Out of the way of 3.. first: pass[] may hold any numbers. */
+	for (i = 0; i < n; i++)
+		if ((hi[i] = fcntl(pass[i], F_DUPFD, 64)) < 0)
+			_exit(126);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 ||
 	    dup2(err, 2) < 0)
 		_exit(126);
-	close_range(3, ~0u, 0);
+	for (i = 0; i < n; i++)
+		if (dup2(hi[i], 3 + i) < 0)
+			_exit(126);
+	close_range(3 + (unsigned int)n, ~0u, 0);
 	signal(SIGPIPE, SIG_DFL);
 	unsetenv("JOURNAL_STREAM");
 	unsetenv("MMAPD_SOCKET");
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+}
+
+/* What h_next_env and h_next_listen_fds ask of the next mmapd. */
+static struct h_next {
+	const char *env[8][2];
+	int n_env;
+	int listen[H_MAX_LISTEN];
+	int n_listen;
+	int wrong_pid;
+} upcoming;
+
+void
+h_next_env(const char *name, const char *value)
+{
+	cr_assert(upcoming.n_env < 8, "h_next_env: too many variables");
+	upcoming.env[upcoming.n_env][0] = name;
+	upcoming.env[upcoming.n_env][1] = value;
+	upcoming.n_env++;
+}
+
+void
+h_next_listen_fds(const int *fds, int n, int wrong_pid)
+{
+	int i;
+
+	cr_assert(n >= 0 && n <= H_MAX_LISTEN, "h_next_listen_fds: %d fds", n);
+	for (i = 0; i < n; i++)
+		upcoming.listen[i] = fds[i];
+	upcoming.n_listen = n;
+	upcoming.wrong_pid = wrong_pid;
+}
+
+/* In mmapd's child, after child_prepare: systemd's variables. */
+static void
+child_next(void)
+{
+	char num[32];
+	int i;
+
+	if (upcoming.n_listen > 0) {
+		snprintf(num, sizeof(num), "%d", upcoming.n_listen);
+		setenv("LISTEN_FDS", num, 1);
+		snprintf(num, sizeof(num), "%d",
+		    (int)(upcoming.wrong_pid ? getppid() : getpid()));
+		setenv("LISTEN_PID", num, 1);
+	}
+	for (i = 0; i < upcoming.n_env; i++)
+		setenv(upcoming.env[i][0], upcoming.env[i][1], 1);
 }
 
 /* ----------------------------------------------------------------------
@@ -462,17 +524,22 @@ static char default_conf[PATH_MAX];
 static int journal;		/* the next start sets JOURNAL_STREAM */
 static int nofile;		/* the next start's RLIMIT_NOFILE, or 0 */
 static int has_no_config;	/* mmapd --help lists --no-config */
+static char seccomp_arg[64];	/* --seccomp=$MMAPD_TEST_SECCOMP */
 
 const char *
 h_default_conf_path(void)
 {
 	const char *const args[] = { "--help", NULL };
 	char *path = default_conf, *out = NULL, *p, *e;
+	struct h_next saved;
 
 	if (path[0] != '\0')
 		return path;
 	/* usage(): "-c, --config FILE     policy file (default PATH;" */
+	memcpy(&saved, &upcoming, sizeof(saved));	/* for the start, not for this */
+	memset(&upcoming, 0, sizeof(upcoming));
 	h_run_mmapd("help.out", args, &out);
+	memcpy(&upcoming, &saved, sizeof(upcoming));
 	has_no_config = strstr(out, "--no-config") != NULL;
 	p = strstr(out, "--config");
 	if (p != NULL)
@@ -499,6 +566,11 @@ h_run_mmapd(const char *name, const char *const *argv, char **output)
 	int fd, st;
 
 	args[n++] = (char *)bin;
+	/* As h_start: a later --user in argv wins. */
+	if (geteuid() == 0) {
+		args[n++] = (char *)"--user";
+		args[n++] = (char *)H_DAEMON_USER;
+	}
 	for (; *argv != NULL && n < 31; argv++)
 		args[n++] = (char *)*argv;
 	args[n] = NULL;
@@ -507,11 +579,13 @@ h_run_mmapd(const char *name, const char *const *argv, char **output)
 	pid = fork();
 	cr_assert(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		child_prepare(fd, fd);
+		child_prepare(fd, fd, upcoming.listen, upcoming.n_listen);
+		child_next();
 		execv(bin, args);
 		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
+	memset(&upcoming, 0, sizeof(upcoming));
 	close(fd);
 	h_track(pid);
 	st = h_wait(pid, H_WAIT_MS);
@@ -564,6 +638,20 @@ h_start_args(const char *conf, const char *const *extra)
 	}
 	args[n++] = (char *)"-s";
 	args[n++] = H.sock;
+	/*
+	 * The whole suite runs sandboxed: as root, mmapd drops to nobody
+	 * (the build machines have no mmapd user); the seccomp filter kills
+	 * unless MMAPD_TEST_SECCOMP=log asks for the kernel's log instead.
+	 */
+	if (geteuid() == 0) {
+		args[n++] = (char *)"--user";
+		args[n++] = (char *)H_DAEMON_USER;
+	}
+	if (getenv("MMAPD_TEST_SECCOMP") != NULL) {
+		snprintf(seccomp_arg, sizeof(seccomp_arg), "--seccomp=%s",
+		    getenv("MMAPD_TEST_SECCOMP"));
+		args[n++] = seccomp_arg;
+	}
 	for (; extra != NULL && *extra != NULL && n < 31; extra++)
 		args[n++] = (char *)*extra;
 	args[n] = NULL;
@@ -573,7 +661,8 @@ h_start_args(const char *conf, const char *const *extra)
 	pid = fork();
 	cr_assert(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		child_prepare(fd, fd);
+		child_prepare(fd, fd, upcoming.listen, upcoming.n_listen);
+		child_next();
 		if (journal) {
 			struct stat sb;
 			char js[64];
@@ -597,6 +686,7 @@ h_start_args(const char *conf, const char *const *extra)
 	}
 	journal = 0;
 	nofile = 0;
+	memset(&upcoming, 0, sizeof(upcoming));
 	close(fd);
 	H.pid = pid;
 	H.clean = 0;
@@ -716,6 +806,7 @@ h_cleanup(void)
 	if (H.dir[0] != '\0' && getenv("MMAPD_TEST_KEEP") == NULL)
 		nftw(H.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	memset(&H, 0, sizeof(H));
+	memset(&upcoming, 0, sizeof(upcoming));
 }
 
 /* ----------------------------------------------------------------------
@@ -988,6 +1079,36 @@ raw_connect(void)
 
 	cr_assert(fd >= 0, "connect %s: %s", h_sock(), strerror(-fd));
 	return fd;
+}
+
+int
+raw_connect_as(uid_t uid, gid_t gid)
+{
+	int fd;
+
+	cr_assert_eq(geteuid(), 0, "raw_connect_as: not root");
+	/* SO_PEERCRED keeps the effective ids of connect(2). */
+	cr_assert(setegid(gid) == 0, "setegid %u: %s", (unsigned)gid,
+	    strerror(errno));
+	cr_assert(seteuid(uid) == 0, "seteuid %u: %s", (unsigned)uid,
+	    strerror(errno));
+	fd = sock_connect(h_sock());
+	cr_assert(seteuid(0) == 0 && setegid(0) == 0, "back to root: %s",
+	    strerror(errno));
+	cr_assert(fd >= 0, "connect %s as uid %u: %s", h_sock(),
+	    (unsigned)uid, strerror(-fd));
+	return fd;
+}
+
+int
+raw_connect_errno(void)
+{
+	int fd = sock_connect(h_sock());
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 void
@@ -1327,7 +1448,7 @@ ctl_fork(int who, const char *const *args, const char *out, const char *err)
 	pid = fork();
 	cr_assert(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		child_prepare(ofd, efd);
+		child_prepare(ofd, efd, NULL, 0);
 		execvp(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

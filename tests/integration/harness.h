@@ -14,7 +14,8 @@
  * fails the test on the spot.
  *
  * Environment (set by make check): MMAPD_BIN, MMAPCTL_BIN and
- * MMAPD_TEST_DATA.
+ * MMAPD_TEST_DATA.  MMAPD_TEST_SECCOMP=log starts every mmapd with
+ * --seccomp=log, to find what the allow-list lacks (dmesg, type=1326).
  */
 #ifndef MMAPD_TESTS_HARNESS_H
 #define MMAPD_TESTS_HARNESS_H
@@ -28,6 +29,13 @@
 
 #define H_WAIT_MS	5000	/* the longest any single wait may take */
 #define H_NOBODY	65534	/* the uid and gid mmapctl runs as when switched */
+/*
+ * The user mmapd drops to when the tests run as root (h_start passes
+ * --user): the build machines have no mmapd user.  Its uid is H_NOBODY,
+ * so a test that needs a user other than the daemon's uses H_OTHER.
+ */
+#define H_DAEMON_USER	"nobody"
+#define H_OTHER		65533	/* a uid no one uses: neither mmapd nor nobody */
 
 typedef Mmapd__V1__Request Request;
 typedef Mmapd__V1__Reply Reply;
@@ -73,6 +81,21 @@ void	 h_start_args(const char *conf, const char *const *extra);
 void	 h_start_journal(const char *conf);
 /* h_start with the daemon's RLIMIT_NOFILE set to nofile. */
 void	 h_start_limited(const char *conf, int nofile);
+
+/*
+ * For the next h_start* or h_run_mmapd only: NAME=VALUE in mmapd's
+ * environment (NOTIFY_SOCKET, ...; at most 8; the strings must outlive
+ * the start).  Set after LISTEN_FDS and LISTEN_PID, so it may override
+ * them.
+ */
+void	 h_next_env(const char *name, const char *value);
+/*
+ * For the next h_start* or h_run_mmapd only: pass fds as systemd passes
+ * sockets: they become mmapd's fds 3.., with LISTEN_FDS=n and LISTEN_PID
+ * mmapd's pid (or, when wrong_pid, the test's).  The test keeps its fds.
+ */
+#define H_MAX_LISTEN	4
+void	 h_next_listen_fds(const int *fds, int n, int wrong_pid);
 
 /*
  * Run mmapd with these arguments (NULL-terminated) to its end, its
@@ -154,6 +177,10 @@ int	 h_all(const void *p, size_t n, uint8_t v);
  * ---------------------------------------------------------------------- */
 
 int	 raw_connect(void);
+/* As uid and gid (root only): the daemon sees them in SO_PEERCRED. */
+int	 raw_connect_as(uid_t uid, gid_t gid);
+/* Try to connect: 0 when it does (closed again), else the -errno. */
+int	 raw_connect_errno(void);
 /* Pack and send; fails the test when the send fails. */
 void	 raw_send(int fd, const Request *req);
 /* Send bytes as one packet, with nfds fds in SCM_RIGHTS; 0 or -errno. */

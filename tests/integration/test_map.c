@@ -440,7 +440,7 @@ Test(map, lib_named_region_two_processes)
 enum { RO_HELD = 0, RO_SETUP, RO_NO_GRANT, RO_MMAP_WRITE, RO_REOPEN_RW };
 
 /*
- * As uid 65534, on the raw protocol (a hostile client keeps its fd):
+ * As uid H_OTHER, on the raw protocol (a hostile client keeps its fd):
  * attach to the named region read-only, then try to write to it, by
  * mapping the fd writable and by opening it again through /proc.
  */
@@ -458,8 +458,8 @@ ro_attacker(void)
 	Reply *r;
 	void *p;
 
-	if (setgroups(0, NULL) < 0 || setresgid(H_NOBODY, H_NOBODY,
-	    H_NOBODY) < 0 || setresuid(H_NOBODY, H_NOBODY, H_NOBODY) < 0)
+	if (setgroups(0, NULL) < 0 || setresgid(H_OTHER, H_OTHER,
+	    H_OTHER) < 0 || setresuid(H_OTHER, H_OTHER, H_OTHER) < 0)
 		return RO_SETUP;
 	/* As after an exec: a process of its own uid, dumpable. */
 	prctl(PR_SET_DUMPABLE, 1);
@@ -507,7 +507,10 @@ ro_attacker(void)
 /*
  * A read-only attach to a named region must stay read-only for another
  * user: neither its fd nor a reopen of it through /proc/self/fd may be
- * mapped writable.
+ * mapped writable.  Another user than mmapd's own too (H_OTHER, not
+ * nobody, which mmapd runs as here): the memfd is its user's, and a
+ * process of that user could reopen it read-write, or ptrace mmapd.
+ * mmapd's user must be its own.
  */
 Test(map, named_region_read_only_stays_read_only)
 {
@@ -542,10 +545,10 @@ Test(map, named_region_read_only_stays_read_only)
 	st = h_wait(pid, H_WAIT_MS);
 	cr_assert(st != -1 && WIFEXITED(st), "the child: status %#x", st);
 	code = WEXITSTATUS(st);
-	cr_expect(h_all(r->addr, r->size, 0x11), "uid 65534 wrote to a region "
-	    "it was granted read-only");
-	cr_assert_eq(code, RO_HELD, "uid 65534 attached to a named region "
-	    "read-only, and %s", code < 5 ? how[code] : "?");
+	cr_expect(h_all(r->addr, r->size, 0x11), "uid %d wrote to a region "
+	    "it was granted read-only", H_OTHER);
+	cr_assert_eq(code, RO_HELD, "uid %d attached to a named region "
+	    "read-only, and %s", H_OTHER, code < 5 ? how[code] : "?");
 	cr_assert_eq(mmapclient_release(c, r), 0);
 	mmapclient_close(c);
 	h_stop();

@@ -379,6 +379,117 @@ Test(policy, load_defaults)
 	policy_free(pol);
 }
 
+/* [limits]: each key, in decimal, hex and with a size suffix. */
+Test(policy, load_limits)
+{
+	struct policy *pol;
+
+	pol = load_ok("[zero]\nusers = *\n"
+	    "[limits] # the section may come anywhere\n"
+	    "connections = 4\n"
+	    "leases_per_uid = 0x10\n"
+	    "zero_bytes_per_uid = 64K\n"
+	    "requests_in_flight = 2\n");
+	cr_assert_eq(pol->limits.connections, 4);
+	cr_assert_eq(pol->limits.leases_per_uid, 16);
+	cr_assert_eq(pol->limits.zero_bytes_per_uid, 64 * KIB);
+	cr_assert_eq(pol->limits.requests_in_flight, 2);
+	cr_assert_eq(pol->n_entries, 1);
+	policy_free(pol);
+
+	/* The extremes. */
+	pol = load_ok("[limits]\nconnections = 65536\nleases_per_uid = 1\n"
+	    "zero_bytes_per_uid = 18446744073709551615\n"
+	    "requests_in_flight = 64\n");
+	cr_assert_eq(pol->limits.connections, POLICY_MAX_CONNECTIONS);
+	cr_assert_eq(pol->limits.leases_per_uid, 1);
+	cr_assert_eq(pol->limits.zero_bytes_per_uid, UINT64_MAX);
+	cr_assert_eq(pol->limits.requests_in_flight,
+	    POLICY_MAX_REQUESTS_IN_FLIGHT);
+	policy_free(pol);
+
+	pol = load_ok("[limits]\nleases_per_uid = 1048576\n"
+	    "zero_bytes_per_uid = 1\nconnections = 1\n"
+	    "requests_in_flight = 1\n");
+	cr_assert_eq(pol->limits.leases_per_uid, POLICY_MAX_LEASES_PER_UID);
+	cr_assert_eq(pol->limits.zero_bytes_per_uid, 1);
+	cr_assert_eq(pol->limits.connections, 1);
+	cr_assert_eq(pol->limits.requests_in_flight, 1);
+	policy_free(pol);
+}
+
+static void
+expect_default_limits(const struct policy *pol)
+{
+	cr_assert_eq(pol->limits.connections, 128);
+	cr_assert_eq(pol->limits.leases_per_uid, 256);
+	cr_assert_eq(pol->limits.zero_bytes_per_uid, 1ull << 30);
+	cr_assert_eq(pol->limits.requests_in_flight, 8);
+}
+
+/* A key or the whole section left out: the default of each. */
+Test(policy, load_limits_defaults)
+{
+	struct policy *pol;
+
+	pol = load_ok("[zero]\n");
+	expect_default_limits(pol);
+	policy_free(pol);
+
+	pol = load_ok("[limits]\n");
+	expect_default_limits(pol);
+	policy_free(pol);
+
+	pol = load_ok("[limits]\nleases_per_uid = 3\n");
+	cr_assert_eq(pol->limits.leases_per_uid, 3);
+	cr_assert_eq(pol->limits.connections, 128);
+	cr_assert_eq(pol->limits.zero_bytes_per_uid, 1ull << 30);
+	cr_assert_eq(pol->limits.requests_in_flight, 8);
+	policy_free(pol);
+}
+
+/*
+ * [daemon] user: the name mmapd runs as once set up, kept as written
+ * (mmapd looks it up at start-up, as root); absent, NULL.
+ */
+Test(policy, daemon_user)
+{
+	struct policy *pol;
+
+	pol = load_ok("[daemon]\nsocket_mode = 0660\n[zero]\n");
+	cr_assert_null(pol->user);
+	policy_free(pol);
+
+	pol = load_ok("[daemon]\nuser = mmapd\n");
+	cr_assert_str_eq(pol->user, "mmapd");
+	policy_free(pol);
+
+	/* Not looked up: a user this machine lacks is start-up's to judge. */
+	pol = load_ok("[daemon]\nuser = svc_mmapd-2.x\n");
+	cr_assert_str_eq(pol->user, "svc_mmapd-2.x");
+	policy_free(pol);
+
+	pol = load_ok("[daemon]\nuser = 65534\n");
+	cr_assert_str_eq(pol->user, "65534");
+	policy_free(pol);
+
+	expect_one_error("[daemon]\nuser = -mmapd\n", 2,
+	    "user: '-mmapd' is not a user name (letters, digits, '.', '_', "
+	    "'-'; at most 32)");
+	expect_one_error("[daemon]\nsocket_mode = 0600\nuser = a/b\n", 3,
+	    "user: 'a/b' is not a user name (letters, digits, '.', '_', "
+	    "'-'; at most 32)");
+	expect_one_error("[daemon]\nuser = "
+	    "abcdefghijklmnopqrstuvwxyz0123456\n", 2,
+	    "user: 'abcdefghijklmnopqrstuvwxyz0123456' is not a user name "
+	    "(letters, digits, '.', '_', '-'; at most 32)");
+	expect_one_error("[daemon]\nuser = a\nuser = b\n", 3,
+	    "duplicate key 'user' in [daemon] (first at line 2)");
+	/* Only in [daemon]. */
+	expect_one_error("[zero]\nuser = mmapd\n", 2,
+	    "unknown key 'user' in [zero]");
+}
+
 /* An empty file is valid and offers nothing. */
 Test(policy, load_empty_file)
 {
@@ -662,10 +773,12 @@ ParameterizedTestParameters(policy, error_kinds)
 		{ REGION("a", "") REGION("b", "") REGION("a", ""), 9,
 		  "duplicate section [region a] (first at line 1)" },
 		{ "[Zero]\nusers = root\nanything = goes\n", 1,
-		  "unknown section [Zero] (expected [daemon], [zero], [mem] "
-		  "or [region NAME])" },
-		{ "[zeros]\n", 1, "unknown section [zeros] (expected [daemon], "
+		  "unknown section [Zero] (expected [daemon], [limits], "
 		  "[zero], [mem] or [region NAME])" },
+		{ "[zeros]\n", 1, "unknown section [zeros] (expected [daemon], "
+		  "[limits], [zero], [mem] or [region NAME])" },
+		{ "[limit]\n", 1, "unknown section [limit] (expected [daemon], "
+		  "[limits], [zero], [mem] or [region NAME])" },
 		{ "[region]\ndevice = mem\n", 1,
 		  "section [region] needs a name: [region NAME]" },
 		{ REGION("a/b", ""), 1, "[region a/b]: 'a/b' is not a region "
@@ -827,6 +940,52 @@ ParameterizedTestParameters(policy, error_kinds)
 		PCI_BAD("0x12:0x11"),
 		PCI_BAD("1234:11e8:0"),
 		PCI_BAD("edu"),
+
+		/* [limits] */
+		{ "[limits]\n[limits]\n", 2,
+		  "duplicate section [limits] (first at line 1)" },
+		{ "[limits]\nconnections = 4\nconnections = 5\n", 3,
+		  "duplicate key 'connections' in [limits] (first at line 2)" },
+		{ "[limits]\nusers = root\n", 2,
+		  "unknown key 'users' in [limits]" },
+		{ "[limits]\nmax_size = 1M\n", 2,
+		  "unknown key 'max_size' in [limits]" },
+		{ "[zero]\nleases_per_uid = 4\n", 2,
+		  "unknown key 'leases_per_uid' in [zero]" },
+		{ "[daemon]\nconnections = 4\n", 2,
+		  "unknown key 'connections' in [daemon]" },
+		{ "[limits]\nconnections = 0\n", 2,
+		  "connections: '0' is not a number from 1 to 65536" },
+		{ "[limits]\nconnections = 65537\n", 2,
+		  "connections: '65537' is not a number from 1 to 65536" },
+		{ "[limits]\nconnections = -1\n", 2,
+		  "connections: '-1' is not a number from 1 to 65536" },
+		{ "[limits]\nconnections = 99999999999999999999\n", 2,
+		  "connections: '99999999999999999999' is not a number from 1 "
+		  "to 65536" },
+		{ "[limits]\nleases_per_uid = 0\n", 2,
+		  "leases_per_uid: '0' is not a number from 1 to 1048576" },
+		{ "[limits]\nleases_per_uid = 1048577\n", 2,
+		  "leases_per_uid: '1048577' is not a number from 1 to "
+		  "1048576" },
+		{ "[limits]\nleases_per_uid = 1K\n", 2,
+		  "leases_per_uid: '1K' is not a number from 1 to 1048576" },
+		{ "[limits]\nrequests_in_flight = 0\n", 2,
+		  "requests_in_flight: '0' is not a number from 1 to 64" },
+		{ "[limits]\nrequests_in_flight = 65\n", 2,
+		  "requests_in_flight: '65' is not a number from 1 to 64" },
+		{ "[limits]\nrequests_in_flight = two\n", 2,
+		  "requests_in_flight: 'two' is not a number from 1 to 64" },
+		{ "[limits]\nzero_bytes_per_uid = 0\n", 2,
+		  "zero_bytes_per_uid: 0 allows nothing: give a size of at "
+		  "least 1" },
+		{ "[limits]\nzero_bytes_per_uid = 12Q\n", 2,
+		  "zero_bytes_per_uid: '12Q' is not a size" },
+		{ "[limits]\nzero_bytes_per_uid = 16777216T\n", 2,
+		  "zero_bytes_per_uid: '16777216T' is too large (over 2^64 "
+		  "- 1)" },
+		{ "[limits]\nzero_bytes_per_uid =\n", 2,
+		  "zero_bytes_per_uid: no value" },
 	};
 
 	return cr_make_param_array(struct err_case, cases,
@@ -862,7 +1021,7 @@ Test(policy, all_errors_reported)
 	expect_error(&errs, 9, 15, "[mem]: missing required key 'max_size'");
 	expect_error(&errs, 10, 16, "protection: 'rwx' is not r or rw");
 	expect_error(&errs, 11, 17, "unknown section [bogus] (expected [daemon], "
-	    "[zero], [mem] or [region NAME])");
+	    "[limits], [zero], [mem] or [region NAME])");
 	expect_error(&errs, 12, 19, "[region edu]: a region of mem needs base "
 	    "and size");
 	expect_error(&errs, 13, 21, "unknown group 'nosuchgroup'");
@@ -971,6 +1130,7 @@ Test(policy, default_policy)
 	cr_assert_eq(e->cache, MAP_CACHE_DEFAULT);
 	cr_assert_eq(policy_find(pol, "zero"), e);
 	cr_assert_null(policy_find(pol, "mem"));
+	expect_default_limits(pol);
 
 	ALLOWED(e, &peer_user, 0, POLICY_DEFAULT_MAX, RW, MAP_CACHE_DEFAULT);
 	CHECK(e, &peer_user, 0, POLICY_DEFAULT_MAX + 1, 0, MAP_CACHE_DEFAULT,

@@ -367,6 +367,22 @@ else
 	fail "mmapd did not confirm STRICT_DEVMEM: $(grep -i 'strict' "$LOG" | tr '\n' ' ' | cut -c 1-400)"
 fi
 
+# With every device open and the socket listening, mmapd dropped to its
+# own user (mmapd, uid 999, the default) with nothing left: everything
+# below runs through the descriptors it opened as root, under seccomp.
+STATUS_OF=/proc/$MMAPD_PID/status
+sandboxed=1
+for want in 'Uid:	999	999	999	999' 'Gid:	999	999	999	999' \
+    'CapPrm:	0000000000000000' 'CapEff:	0000000000000000' \
+    'CapBnd:	0000000000000000' 'NoNewPrivs:	1' 'Seccomp:	2'; do
+	grep -q -x "$want" "$STATUS_OF" || sandboxed=0
+done
+if [ "$sandboxed" -eq 1 ]; then
+	ok "mmapd runs as user mmapd with no capabilities, no_new_privs and its seccomp filter"
+else
+	fail "mmapd is not sandboxed: $(grep -E '^(Uid|Gid|Cap|NoNewPrivs|Seccomp)' "$STATUS_OF" | tr '\n' ' ')"
+fi
+
 run mmapctl status
 expect_grep "mmapctl status offers zero, the six regions and mem" \
     ' zero (device)' ' edu (region)' ' edu-id (region)' ' edu-mem (region)' \

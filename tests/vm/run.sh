@@ -221,15 +221,19 @@ done
 
 # getpwnam("root") for the policy's users: glibc's files lookup is built
 # into libc, but it needs the files.  alice is the unprivileged client
-# (run-as alice ...), bob one the policy names nowhere but [zero].
+# (run-as alice ...), bob one the policy names nowhere but [zero].  mmapd
+# is the system user mmapd drops to once set up, as systemd-sysusers
+# would make it.
 cat >"$ROOT/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
+mmapd:x:999:999:mmapd:/nonexistent:/bin/false
 alice:x:1000:1000:alice:/tmp:/bin/sh
 bob:x:1001:1001:bob:/tmp:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
 EOF
 cat >"$ROOT/etc/group" <<'EOF'
 root:x:0:
+mmapd:x:999:
 alice:x:1000:
 bob:x:1001:
 nogroup:x:65534:

@@ -1,0 +1,317 @@
+/*
+ * The listening socket, passed by systemd or bound here: see listen.h.
+ *
+ * systemd's socket unit owns the socket it passes, mode and group
+ * included (SocketMode=, SocketGroup=), and removes the file itself; a
+ * socket mmapd binds gets [daemon] socket_mode and socket_group and is
+ * removed at exit.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+#include "policy.h"
+
+#define LISTEN_FDS_START	3	/* SD_LISTEN_FDS_START */
+
+/* A whole decimal number in [0, max], or -1. */
+static long
+env_number(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	return v;
+}
+
+static int
+sockopt_int(int fd, int opt, int *v)
+{
+	socklen_t len = sizeof(*v);
+
+	if (getsockopt(fd, SOL_SOCKET, opt, v, &len) < 0)
+		return -errno;
+	return 0;
+}
+
+/* fd is a listening AF_UNIX SOCK_SEQPACKET socket; else say what it is. */
+static int
+listen_check(int fd)
+{
+	struct stat st;
+	int domain, type, listening, err;
+
+	if (fstat(fd, &st) < 0) {
+		err = -errno;
+		log_err("LISTEN_FDS=1, but fd %d: %s", fd, strerror(errno));
+		return err;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("LISTEN_FDS=1, but fd %d is not a socket (file type "
+		    "%#o): mmapd takes the socket of mmapd.socket", fd,
+		    (unsigned int)(st.st_mode & S_IFMT));
+		return -ENOTSOCK;
+	}
+	if ((err = sockopt_int(fd, SO_DOMAIN, &domain)) ||
+	    (err = sockopt_int(fd, SO_TYPE, &type)) ||
+	    (err = sockopt_int(fd, SO_ACCEPTCONN, &listening))) {
+		log_err("LISTEN_FDS=1, but fd %d: getsockopt: %s", fd,
+		    strerror(-err));
+		return err;
+	}
+	if (domain != AF_UNIX || type != SOCK_SEQPACKET) {
+		log_err("LISTEN_FDS=1, but fd %d is a%s %s socket: mmapd "
+		    "speaks AF_UNIX SOCK_SEQPACKET (ListenSequentialPacket= "
+		    "in mmapd.socket)", fd, domain == AF_UNIX ? "n" : "",
+		    domain == AF_UNIX ? (type == SOCK_STREAM ?
+		    "AF_UNIX SOCK_STREAM" : type == SOCK_DGRAM ?
+		    "AF_UNIX SOCK_DGRAM" : "AF_UNIX") : "non-AF_UNIX");
+		return -EPROTOTYPE;
+	}
+	if (!listening) {
+		log_err("LISTEN_FDS=1, but fd %d is not listening", fd);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Where a passed socket is, and who may reach it, for the log. */
+static void
+listen_describe(struct listener *l)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	struct stat st;
+
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(l->fd, (struct sockaddr *)&sa, &len) < 0 ||
+	    len <= offsetof(struct sockaddr_un, sun_path) ||
+	    sa.sun_path[0] == '\0') {
+		snprintf(l->path, sizeof(l->path), "an unnamed socket");
+		log_info("listening on a socket passed by systemd");
+		return;
+	}
+	snprintf(l->path, sizeof(l->path), "%.*s",
+	    (int)(len - offsetof(struct sockaddr_un, sun_path)), sa.sun_path);
+	if (stat(l->path, &st) < 0) {
+		log_info("%s: passed by systemd", l->path);
+		return;
+	}
+	log_info("%s: passed by systemd, mode %04o, gid %u: set by the "
+	    "socket unit (SocketMode=, SocketGroup=), not by [daemon] "
+	    "socket_mode and socket_group", l->path,
+	    (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_gid);
+}
+
+/*
+ * The socket systemd passed: 1 when taken, 0 when there is none for us,
+ * or a negative errno.  As sd_listen_fds(3): LISTEN_PID must be ours, and
+ * the variables are removed so that nothing we start takes them too.
+ */
+static int
+listen_passed(struct listener *l)
+{
+	const char *pid_s = getenv("LISTEN_PID");
+	const char *fds_s = getenv("LISTEN_FDS");
+	long pid, n;
+	int fd = LISTEN_FDS_START, flags, err;
+
+	if (pid_s == NULL)
+		return 0;
+	pid = env_number(pid_s, INT_MAX);
+	if (pid < 0) {
+		log_err("LISTEN_PID=%s is not a process id", pid_s);
+		return -EINVAL;
+	}
+	if (pid != (long)getpid())
+		return 0;	/* meant for another process */
+	n = env_number(fds_s, INT_MAX - LISTEN_FDS_START);
+	if (n < 0) {
+		log_err("LISTEN_FDS=%s is not a number of sockets",
+		    fds_s != NULL ? fds_s : "(unset)");
+		return -EINVAL;
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (n == 0)
+		return 0;
+	if (n != 1) {
+		log_err("LISTEN_FDS=%ld: systemd passed %ld sockets, mmapd "
+		    "takes exactly one (one ListenSequentialPacket= in "
+		    "mmapd.socket)", n, n);
+		return -EINVAL;
+	}
+	err = listen_check(fd);
+	if (err)
+		return err;
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		err = -errno;
+		log_err("LISTEN_FDS=1: fd %d: fcntl: %s", fd, strerror(errno));
+		return err;
+	}
+	l->fd = fd;
+	l->passed = 1;
+	listen_describe(l);
+	return 1;
+}
+
+/* Make the socket's folder when it is missing: /run/mmapd after a boot. */
+static int
+listen_dir(const char *path)
+{
+	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *dir;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	dir = dirname(buf);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Bind path.  A socket file left by a dead daemon is replaced; one that a
+ * live daemon answers on is left alone.
+ */
+static int
+listen_bind(int fd, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	mode_t old;
+	int probe, r, err;
+
+	old = umask(0177);
+	r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	err = errno;
+	umask(old);
+	if (r == 0)
+		return 0;
+	if (err != EADDRINUSE)
+		return -err;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return -errno;
+	r = connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
+	err = errno;
+	close(probe);
+	if (r == 0)
+		return -EADDRINUSE;
+	if (err != ECONNREFUSED)
+		return -err;
+	log_info("%s: replacing a stale socket", sa->sun_path);
+	if (unlink(sa->sun_path) < 0)
+		return -errno;
+	old = umask(0177);
+	r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	err = errno;
+	umask(old);
+	return r == 0 ? 0 : -err;
+}
+
+static int
+listen_here(const char *path, const struct policy *pol, int *fdp)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, err;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	err = listen_dir(path);
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = listen_bind(fd, &sa);
+	if (err)
+		goto fail;
+	if (chmod(sa.sun_path, pol->socket_mode) < 0 ||
+	    (pol->has_socket_group &&
+	    chown(sa.sun_path, (uid_t)-1, pol->socket_group) < 0) ||
+	    listen(fd, 128) < 0) {
+		err = -errno;
+		unlink(sa.sun_path);
+		goto fail;
+	}
+	*fdp = fd;
+	return 0;
+fail:
+	close(fd);
+	return err;
+}
+
+int
+listen_open(struct listener *l, const char *path, const struct policy *pol)
+{
+	int err;
+
+	l->fd = -1;
+	l->passed = 0;
+	l->path[0] = '\0';
+	err = listen_passed(l);
+	if (err < 0)
+		return err;
+	if (err == 1)
+		return 0;
+
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	err = listen_here(path, pol, &l->fd);
+	if (err)
+		log_err("%s: %s%s", path, strerror(-err),
+		    err == -EADDRINUSE ? " (a running mmapd serves it)" :
+		    err == -EEXIST ? " (it is not a socket)" : "");
+	return err;
+}
+
+/*
+ * After the privilege drop, the socket's folder (root's /run/mmapd, say)
+ * may not let this user remove the file: it stays, and the next start
+ * replaces it as a stale socket.
+ */
+static void
+socket_remove(const char *path)
+{
+	if (unlink(path) == 0 || errno == ENOENT)
+		return;
+	log_info("%s: left in place (%s, as uid %u); the next start replaces "
+	    "it", path, strerror(errno), (unsigned)geteuid());
+}
+
+void
+listen_close(struct listener *l)
+{
+	if (l->fd < 0)
+		return;
+	if (!l->passed)
+		socket_remove(l->path);
+	close(l->fd);
+	l->fd = -1;
+}

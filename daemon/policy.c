@@ -28,9 +28,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +39,7 @@
 #include <ini.h>
 
 #include "engine.h"
+#include "nss.h"
 #include "policy.h"
 
 #define DEFAULT_SOCKET_MODE	0666
@@ -54,9 +53,6 @@
  * (/dev/zero, a log) from being read until memory runs out.
  */
 #define POLICY_FILE_MAX		(1u << 20)
-
-/* The largest buffer getpwnam_r()/getgrnam_r() may ask for: a huge group. */
-#define NSS_BUF_MAX		(1u << 24)
 
 #define WHITESPACE		" \t\r\f\v"
 
@@ -383,83 +379,6 @@ region_name_valid(const char *name)
  * Names to ids
  * --------------------------------------------------------------------- */
 
-static size_t
-nss_buf_size(int which)
-{
-	long sz;
-
-	sz = sysconf(which);
-	return sz > 0 ? (size_t)sz : 1024;
-}
-
-/*
- * A getpwnam_r()/getgrnam_r() result as 0, -ENOENT (no such name) or
- * another -errno (NSS could not be asked).  They say "not found" as 0
- * with no result, and some NSS modules as ENOENT, ESRCH, EBADF or EPERM.
- */
-static int
-nss_status(int rc, int found)
-{
-	if (rc == 0 && found)
-		return 0;
-	if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF ||
-	    rc == EPERM)
-		return -ENOENT;
-	return -rc;
-}
-
-/* 0 and *uid; -ENOENT: no such user; another -errno: the lookup failed. */
-static int
-user_lookup(const char *name, uid_t *uid)
-{
-	struct passwd pw, *res = NULL;
-	size_t sz = nss_buf_size(_SC_GETPW_R_SIZE_MAX);
-	char *buf;
-	int rc;
-
-	for (;;) {
-		buf = malloc(sz);
-		if (buf == NULL)
-			return -ENOMEM;
-		rc = getpwnam_r(name, &pw, buf, sz, &res);
-		if (rc != ERANGE || sz >= NSS_BUF_MAX)
-			break;
-		free(buf);
-		sz *= 2;
-	}
-	rc = nss_status(rc, res != NULL);
-	if (rc == 0)
-		*uid = pw.pw_uid;
-	free(buf);
-	return rc;
-}
-
-/* As user_lookup(), for groups. */
-static int
-group_lookup(const char *name, gid_t *gid)
-{
-	struct group gr, *res = NULL;
-	size_t sz = nss_buf_size(_SC_GETGR_R_SIZE_MAX);
-	char *buf;
-	int rc;
-
-	for (;;) {
-		buf = malloc(sz);
-		if (buf == NULL)
-			return -ENOMEM;
-		rc = getgrnam_r(name, &gr, buf, sz, &res);
-		if (rc != ERANGE || sz >= NSS_BUF_MAX)
-			break;
-		free(buf);
-		sz *= 2;
-	}
-	rc = nss_status(rc, res != NULL);
-	if (rc == 0)
-		*gid = gr.gr_gid;
-	free(buf);
-	return rc;
-}
-
 /*
  * One user or group of a list (or socket_group), as a number or a name,
  * into *id.  0 on success; on failure the error is recorded and -1
@@ -470,7 +389,7 @@ loader_resolve(struct loader *ld, const char *key, const char *tok,
     int is_group, uint32_t *id)
 {
 	const char *what = is_group ? "group" : "user";
-	uid_t uid = 0;
+	struct nss_user u;
 	gid_t gid = 0;
 	int rc;
 
@@ -483,11 +402,11 @@ loader_resolve(struct loader *ld, const char *key, const char *tok,
 		return 0;
 	}
 	if (is_group)
-		rc = group_lookup(tok, &gid);
+		rc = nss_group_by_name(tok, &gid);
 	else
-		rc = user_lookup(tok, &uid);
+		rc = nss_user_by_name(tok, &u);
 	if (rc == 0)
-		*id = is_group ? gid : uid;
+		*id = is_group ? gid : u.uid;
 	else if (rc == -ENOENT)
 		loader_error(ld, ld->lineno, "unknown %s '%s'", what, tok);
 	else if (rc == -ENOMEM)

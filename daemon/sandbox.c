@@ -29,10 +29,8 @@
 #include <seccomp.h>
 
 #include "log.h"
+#include "nss.h"
 #include "sandbox.h"
-
-/* The largest buffer getpwnam_r() may ask for. */
-#define PW_BUF_MAX	(1u << 20)
 
 /* Built with ASan (and LSan): see allow_sanitizer below. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -59,62 +57,33 @@ sandbox_action_parse(const char *s, enum sandbox_action *out)
  * The user
  * --------------------------------------------------------------------- */
 
-static int
-all_digits(const char *s)
-{
-	if (*s == '\0')
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
+/*
+ * By name, else, for digits only, by uid: "65534" names nobody as well.
+ * Root is refused: dropping to it would drop nothing.
+ */
 int
 sandbox_user_find(const char *name, struct sandbox_user *u)
 {
-	struct passwd pw, *res = NULL;
-	size_t len = 4096;
-	char *buf = NULL, *nb, *end;
+	struct nss_user nu;
 	unsigned long id;
+	char *end;
 	int rc;
 
 	memset(u, 0, sizeof(*u));
 	if (*name == '\0' || strlen(name) >= sizeof(u->name))
 		return -ENOENT;
-	for (;;) {
-		nb = realloc(buf, len);
-		if (nb == NULL) {
-			free(buf);
-			return -ENOMEM;
-		}
-		buf = nb;
-		rc = getpwnam_r(name, &pw, buf, len, &res);
-		if (rc == 0 && res == NULL && all_digits(name)) {
-			errno = 0;
-			id = strtoul(name, &end, 10);
-			if (errno == 0 && *end == '\0' && id < UINT32_MAX)
-				rc = getpwuid_r((uid_t)id, &pw, buf, len, &res);
-		}
-		if (rc != ERANGE || len >= PW_BUF_MAX)
-			break;
-		len *= 2;
+	rc = nss_user_by_name(name, &nu);
+	if (rc == -ENOENT && name[strspn(name, "0123456789")] == '\0') {
+		errno = 0;
+		id = strtoul(name, &end, 10);
+		if (errno == 0 && *end == '\0' && id < UINT32_MAX)
+			rc = nss_user_by_uid((uid_t)id, &nu);
 	}
-	/* getpwnam(3): these errors also mean "no such user". */
-	if (rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM)
-		rc = 0;
-	if (rc != 0) {
-		free(buf);
-		return -rc;
-	}
-	if (res == NULL) {
-		free(buf);
-		return -ENOENT;
-	}
-	snprintf(u->name, sizeof(u->name), "%s", pw.pw_name);
-	u->uid = pw.pw_uid;
-	u->gid = pw.pw_gid;
-	free(buf);
+	if (rc < 0)
+		return rc;
+	snprintf(u->name, sizeof(u->name), "%s", nu.name);
+	u->uid = nu.uid;
+	u->gid = nu.gid;
 	return u->uid == 0 ? -EPERM : 0;
 }
 

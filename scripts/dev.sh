@@ -321,22 +321,35 @@ show_failures() {
 	done
 }
 
-# What the VM tests came to: empty before they ran, else their
+# What each VM test came to: empty before it ran, else its
 # "check-vm: N passed, M failed" line, or SKIPPED and why.
 VM_RESULT=
 VM_SKIPPED=
+SYSTEMD_RESULT=
+SYSTEMD_SKIPPED=
 
-# vm_skip_banner: the VM tests did not run, on stdout and on stderr, so
-# neither a log of one nor a terminal showing the other can miss it.
-vm_skip_banner() {
+# skip_banner WHAT TARGET WHY LOST: a VM test did not run, on stdout and
+# on stderr, so neither a log of one nor a terminal showing the other can
+# miss it.
+skip_banner() {
 	for fd in 1 2; do
 		{
 			echo "dev.sh: ##################################################"
-			echo "dev.sh: check: VM tests SKIPPED: $VM_SKIPPED"
-			echo "dev.sh: make check-vm did NOT run: mmapd was not tested on a real /dev/mem"
+			echo "dev.sh: check: $1 SKIPPED: $3"
+			echo "dev.sh: make $2 did NOT run: $4"
 			echo "dev.sh: ##################################################"
 		} >&"$fd"
 	done
+}
+
+vm_skip_banner() {
+	skip_banner "VM tests" check-vm "$VM_SKIPPED" \
+	    "mmapd was not tested on a real /dev/mem"
+}
+
+systemd_skip_banner() {
+	skip_banner "systemd VM test" check-systemd "$SYSTEMD_SKIPPED" \
+	    "mmapd was not tested under systemd"
 }
 
 summary() {
@@ -375,134 +388,82 @@ make_check() {
 	fi
 }
 
-# vm_check: tests/vm/setup.sh (QEMU, busybox, a kernel; at once when
-# done before), then make check-vm in _build/; its counts go into the
-# totals.  setup.sh's 77 means QEMU cannot be installed here: SKIPPED,
-# loudly.  Any other failure fails the check.
-vm_check() {
-	say "check: VM tests: sh tests/vm/setup.sh"
-	vmerr=$(mktemp "${TMPDIR:-/tmp}/dev-check-vm.XXXXXX")
+# vm_target TARGET SETUP WHAT VAR: sh SETUP (installs and builds what the
+# VM needs, at once when done before), then make TARGET in _build/; its
+# counts go into the totals.  Sets VAR_RESULT to its "TARGET: N passed, M
+# failed" line, or VAR_SKIPPED to why it did not run: SETUP's 77 means
+# QEMU cannot be installed here (SKIPPED, loudly, by the caller).  Any
+# other failure fails the check.
+vm_target() {
+	target=$1
+	setup=$2
+	what=$3
+	var=$4
+	say "check: $what: sh $setup"
+	vmerr=$(mktemp "${TMPDIR:-/tmp}/dev-$target.XXXXXX")
 	status=0
-	sh "$SRCDIR/tests/vm/setup.sh" 2>"$vmerr" || status=$?
+	sh "$SRCDIR/$setup" 2>"$vmerr" || status=$?
 	cat "$vmerr" >&2
-	VM_SKIPPED=$(sed -n 's/^vm-setup: SKIP: //p' "$vmerr" | head -n 1)
+	T_SKIPPED=$(sed -n 's/^vm-setup: SKIP: //p' "$vmerr" | head -n 1)
 	rm -f "$vmerr"
 	if [ "$status" -eq 77 ]; then
-		VM_SKIPPED="QEMU cannot be installed here: ${VM_SKIPPED:-see the message of tests/vm/setup.sh above}"
-		vm_skip_banner
+		T_SKIPPED="QEMU cannot be installed here: ${T_SKIPPED:-see the message of $setup above}"
+		eval "${var}_SKIPPED=\$T_SKIPPED"
 		return 0
 	fi
-	VM_SKIPPED=
 	if [ "$status" -ne 0 ]; then
-		say "check: tests/vm/setup.sh failed (status $status): the VM tests could not run"
+		say "check: $setup failed (status $status): the $what could not run"
 		FAILED=$((FAILED + 1))
 		summary
 		exit 1
 	fi
-	say "check: make -C $BUILD check-vm"
-	vmlog=$(mktemp "${TMPDIR:-/tmp}/dev-check-vm.XXXXXX")
+	say "check: make -C $BUILD $target"
+	vmlog=$(mktemp "${TMPDIR:-/tmp}/dev-$target.XXXXXX")
 	status=0
 	# tee shows the run as it goes; the status comes back in a file.
-	{ make -C "$BUILD" check-vm 2>&1 || echo "$?" >"$vmlog.rc"; } | tee "$vmlog"
+	{ make -C "$BUILD" "$target" 2>&1 || echo "$?" >"$vmlog.rc"; } | tee "$vmlog"
 	[ -f "$vmlog.rc" ] && status=$(cat "$vmlog.rc")
-	VM_RESULT=$(grep -E '^check-vm: [0-9]+ passed, [0-9]+ failed$' "$vmlog" |
+	T_RESULT=$(grep -E "^$target: [0-9]+ passed, [0-9]+ failed\$" "$vmlog" |
 	    tail -n 1) || true
 	rm -f "$vmlog" "$vmlog.rc"
-	if [ -n "$VM_RESULT" ]; then
-		p=${VM_RESULT#check-vm: }
+	eval "${var}_RESULT=\$T_RESULT"
+	f=0
+	if [ -n "$T_RESULT" ]; then
+		p=${T_RESULT#"$target: "}
 		p=${p%% *}
-		f=${VM_RESULT#*, }
+		f=${T_RESULT#*, }
 		f=${f%% *}
 		PASSED=$((PASSED + p))
 		FAILED=$((FAILED + f))
 	fi
 	if [ "$status" -ne 0 ]; then
 		# A failure with nothing counted (set-up, a build error) is one.
-		if [ -z "$VM_RESULT" ] || [ "$f" -eq 0 ]; then
+		if [ -z "$T_RESULT" ] || [ "$f" -eq 0 ]; then
 			FAILED=$((FAILED + 1))
 		fi
-		say "check: make check-vm failed (status $status)"
+		say "check: make $target failed (status $status)"
 		summary
 		exit 1
 	fi
-	if [ -z "$VM_RESULT" ]; then
-		say "check: make check-vm passed but printed no 'check-vm: N passed, M failed': counted as 1 failed"
+	if [ -z "$T_RESULT" ]; then
+		say "check: make $target passed but printed no '$target: N passed, M failed': counted as 1 failed"
 		FAILED=$((FAILED + 1))
 		summary
 		exit 1
 	fi
 }
 
-# What the systemd VM test came to, as for the VM tests above.
-SYSTEMD_RESULT=
-SYSTEMD_SKIPPED=
-
-systemd_skip_banner() {
-	for fd in 1 2; do
-		{
-			echo "dev.sh: ##################################################"
-			echo "dev.sh: check: systemd VM test SKIPPED: $SYSTEMD_SKIPPED"
-			echo "dev.sh: make check-systemd did NOT run: mmapd was not tested under systemd"
-			echo "dev.sh: ##################################################"
-		} >&"$fd"
-	done
+# mmapd on a real /dev/mem and PCI devices (QEMU, busybox, a kernel).
+vm_check() {
+	vm_target check-vm tests/vm/setup.sh "VM tests" VM
+	[ -z "$VM_SKIPPED" ] || vm_skip_banner
 }
 
-# systemd_check: tests/vm-systemd/setup.sh (a root file system with
-# systemd, once), then make check-systemd in _build/; its counts go into
-# the totals.  77 from setup.sh (QEMU cannot be installed): SKIPPED,
-# loudly.  Any other failure fails the check.
+# The installed mmapd under systemd as PID 1 (a Debian root, made once).
 systemd_check() {
-	say "check: systemd VM test: sh tests/vm-systemd/setup.sh"
-	sderr=$(mktemp "${TMPDIR:-/tmp}/dev-check-systemd.XXXXXX")
-	status=0
-	sh "$SRCDIR/tests/vm-systemd/setup.sh" 2>"$sderr" || status=$?
-	cat "$sderr" >&2
-	SYSTEMD_SKIPPED=$(sed -n 's/^vm-setup: SKIP: //p' "$sderr" | head -n 1)
-	rm -f "$sderr"
-	if [ "$status" -eq 77 ]; then
-		SYSTEMD_SKIPPED="QEMU cannot be installed here: ${SYSTEMD_SKIPPED:-see the message of tests/vm-systemd/setup.sh above}"
-		systemd_skip_banner
-		return 0
-	fi
-	SYSTEMD_SKIPPED=
-	if [ "$status" -ne 0 ]; then
-		say "check: tests/vm-systemd/setup.sh failed (status $status): the systemd VM test could not run"
-		FAILED=$((FAILED + 1))
-		summary
-		exit 1
-	fi
-	say "check: make -C $BUILD check-systemd"
-	sdlog=$(mktemp "${TMPDIR:-/tmp}/dev-check-systemd.XXXXXX")
-	status=0
-	{ make -C "$BUILD" check-systemd 2>&1 || echo "$?" >"$sdlog.rc"; } | tee "$sdlog"
-	[ -f "$sdlog.rc" ] && status=$(cat "$sdlog.rc")
-	SYSTEMD_RESULT=$(grep -E '^check-systemd: [0-9]+ passed, [0-9]+ failed$' "$sdlog" |
-	    tail -n 1) || true
-	rm -f "$sdlog" "$sdlog.rc"
-	f=0
-	if [ -n "$SYSTEMD_RESULT" ]; then
-		p=${SYSTEMD_RESULT#check-systemd: }
-		p=${p%% *}
-		f=${SYSTEMD_RESULT#*, }
-		f=${f%% *}
-		PASSED=$((PASSED + p))
-		FAILED=$((FAILED + f))
-	fi
-	if [ "$status" -ne 0 ]; then
-		if [ -z "$SYSTEMD_RESULT" ] || [ "$f" -eq 0 ]; then
-			FAILED=$((FAILED + 1))
-		fi
-		say "check: make check-systemd failed (status $status)"
-		summary
-		exit 1
-	fi
-	if [ -z "$SYSTEMD_RESULT" ]; then
-		say "check: make check-systemd passed but printed no 'check-systemd: N passed, M failed': counted as 1 failed"
-		FAILED=$((FAILED + 1))
-		summary
-		exit 1
-	fi
+	vm_target check-systemd tests/vm-systemd/setup.sh "systemd VM test" \
+	    SYSTEMD
+	[ -z "$SYSTEMD_SKIPPED" ] || systemd_skip_banner
 }
 
 cmd_check() {

@@ -179,6 +179,12 @@ int	 h_all(const void *p, size_t n, uint8_t v);
 int	 raw_connect(void);
 /* As uid and gid (root only): the daemon sees them in SO_PEERCRED. */
 int	 raw_connect_as(uid_t uid, gid_t gid);
+/*
+ * After h_stop(): the socket mmapd bound itself is gone, or, where its
+ * dropped user may not remove it (the test's root-owned folder), it says
+ * so and nothing answers there.
+ */
+void	 h_own_socket_gone(void);
 /* Try to connect: 0 when it does (closed again), else the -errno. */
 int	 raw_connect_errno(void);
 /* Pack and send; fails the test when the send fails. */

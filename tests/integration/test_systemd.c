@@ -370,25 +370,6 @@ inode_of(const char *path)
 	return st.st_ino;
 }
 
-/*
- * A socket mmapd bound itself is removed at exit, or, where the dropped
- * user may not (the test's root-owned folder), said to be left, with
- * nothing answering on it.
- */
-static void
-own_socket_gone(void)
-{
-	if (geteuid() == 0) {
-		h_log_expect(h_sock(), "left in place", "Permission denied",
-		    "the next start replaces it");
-		cr_assert_eq(raw_connect_errno(), -ECONNREFUSED,
-		    "something answers on the socket mmapd left");
-	} else {
-		cr_assert(access(h_sock(), F_OK) < 0 && errno == ENOENT,
-		    "mmapd left the socket it bound itself");
-	}
-}
-
 /* mmapd's fds with NOTIFY_SOCKET set, once the harness's probe is gone. */
 static int
 daemon_fds(void)
@@ -418,7 +399,7 @@ Test(systemd, socket_activation)
 	notify_expect("READY=1", msg, sizeof(msg), H_WAIT_MS);
 	own_fds = daemon_fds();
 	h_stop();
-	own_socket_gone();
+	h_own_socket_gone();
 	notify_done();
 	unlink(h_sock());	/* what mmapd could not remove as its user */
 
@@ -475,7 +456,7 @@ Test(systemd, listen_pid_of_another_process_is_ignored)
 	h_log_expect("listening on ", h_sock(), "(mode ");
 	cr_assert_eq(h_log_count("passed by systemd"), 0);
 	h_stop();
-	own_socket_gone();
+	h_own_socket_gone();
 	inode_of(other);
 	close(lfd);
 }

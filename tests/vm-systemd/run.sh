@@ -22,6 +22,9 @@
 # uptime.  MMAPD_VM_APPEND adds kernel arguments (systemd.log_level=debug,
 # ...).  MMAPD_VM_OVERLAY=DIR copies DIR over the installed tree before
 # it is packed (to try units by hand: never set by make check-systemd).
+# The accelerator is chosen as for tests/vm/run.sh (tests/vm/accel.sh:
+# KVM only when a probe boot proves it; MMAPD_VM_ACCEL=tcg|kvm forces
+# one; a guest that dies or hangs under KVM is booted again under TCG).
 #
 # Exit status:
 #	0	every check passed
@@ -232,54 +235,10 @@ cp "$ROOTDIR/root.cpio" "$INITRD"
 # ---------------------------------------------------------------------------
 # The boot
 # ---------------------------------------------------------------------------
-# KVM when /dev/kvm can be used; QEMU falls back to the next -accel when
-# one fails to start.  tb-size=256 keeps TCG's translation cache (and so
-# QEMU's memory) small at no cost in speed here.
-ACCEL="-accel tcg,tb-size=256"
-ACCEL_NAME=tcg
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	ACCEL="-accel kvm $ACCEL"
-	ACCEL_NAME="kvm (tcg if it fails)"
-fi
-
-: >"$CONSOLE"
-: >"$STATUS"
-PREP=$(($(date +%s) - START))
-say "kernel $(cat "$CACHE/kernel-package" 2>/dev/null || echo unknown) (${KERNEL##*/}), root ${ROOTDIR##*/} ($(cat "$ROOTDIR/size" 2>/dev/null)), $ACCEL_NAME, limit ${TIMEOUT}s"
-BOOT=$(date +%s)
-QEMU_RC=0
-# rdinit: systemd itself is the first process, on the unpacked archives
-# as its root (no disk, no switch_root).  norandmaps: TCG translates
-# code per virtual address, so with the libraries and programs at the
-# same addresses in every process, each process reuses what the last one
-# had translated (a sixth less CPU time for the whole run, measured).
-# The second serial port carries the test's output and status, without
-# the console's noise.
-# shellcheck disable=SC2086
-timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
-	-machine q35 $ACCEL -m 1G -smp 2 \
-	-nodefaults -no-user-config -display none -no-reboot \
-	-serial "file:$CONSOLE" -serial "file:$STATUS" \
-	-kernel "$KERNEL" -initrd "$INITRD" \
-	-append "console=ttyS0 rdinit=/sbin/init systemd.unit=multi-user.target panic=-1 quiet systemd.show_status=error norandmaps ${MMAPD_VM_APPEND:-}" \
-	</dev/null >"$QEMU_ERR" 2>&1 || QEMU_RC=$?
-ELAPSED=$(($(date +%s) - BOOT))
-
-# ---------------------------------------------------------------------------
-# What the guest said
-# ---------------------------------------------------------------------------
-tr -d '\r' <"$STATUS" >"$STATUS.txt"
-STATUS_LINE=$(grep '^mmapd-vm: status [0-9][0-9]*$' "$STATUS.txt" | tail -n 1) || true
-# The guest's count, or when it was cut short, the checks it printed.
-SUMMARY=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$STATUS.txt" | tail -n 1) || true
-if [ -n "$SUMMARY" ]; then
-	GPASS=${SUMMARY%% *}
-	GFAIL=${SUMMARY#*, }
-	GFAIL=${GFAIL%% *}
-else
-	GPASS=$(grep -c '^ok ' "$STATUS.txt") || true
-	GFAIL=$(grep -c '^FAIL ' "$STATUS.txt") || true
-fi
+# shellcheck source=tests/vm/accel.sh
+. "$SRCDIR/tests/vm/accel.sh"
+accel_pick "$KERNEL" "$WORK"
+say "accelerator: $VM_ACCEL: $VM_ACCEL_WHY"
 
 show_console() {
 	echo "vm-systemd: ---- the console's last 40 lines ($CONSOLE) ----"
@@ -287,7 +246,47 @@ show_console() {
 	echo "vm-systemd: ---- end of console ----"
 }
 
-if [ -z "$STATUS_LINE" ]; then
+# boot ACCEL-ARGS: one boot of the guest; sets QEMU_RC, ELAPSED,
+# STATUS_LINE, SUMMARY, GPASS and GFAIL.
+boot() {
+	: >"$CONSOLE"
+	: >"$STATUS"
+	BOOT=$(date +%s)
+	QEMU_RC=0
+	# rdinit: systemd itself is the first process, on the unpacked
+	# archives as its root (no disk, no switch_root).  norandmaps: TCG
+	# translates code per virtual address, so with the libraries and
+	# programs at the same addresses in every process, each process
+	# reuses what the last one had translated (a sixth less CPU time for
+	# the whole run, measured).  The second serial port carries the
+	# test's output and status, without the console's noise.
+	# shellcheck disable=SC2086
+	timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
+		-machine q35 $1 -m 1G -smp 2 \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial "file:$CONSOLE" -serial "file:$STATUS" \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 rdinit=/sbin/init systemd.unit=multi-user.target panic=-1 quiet systemd.show_status=error norandmaps ${MMAPD_VM_APPEND:-}" \
+		</dev/null >"$QEMU_ERR" 2>&1 || QEMU_RC=$?
+	ELAPSED=$(($(date +%s) - BOOT))
+
+	tr -d '\r' <"$STATUS" >"$STATUS.txt"
+	STATUS_LINE=$(grep '^mmapd-vm: status [0-9][0-9]*$' "$STATUS.txt" | tail -n 1) || true
+	# The guest's count, or when it was cut short, the checks it
+	# printed.
+	SUMMARY=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$STATUS.txt" | tail -n 1) || true
+	if [ -n "$SUMMARY" ]; then
+		GPASS=${SUMMARY%% *}
+		GFAIL=${SUMMARY#*, }
+		GFAIL=${GFAIL%% *}
+	else
+		GPASS=$(grep -c '^ok ' "$STATUS.txt") || true
+		GFAIL=$(grep -c '^FAIL ' "$STATUS.txt") || true
+	fi
+}
+
+# boot_failed ACCEL: say how a boot with no status from the guest went.
+boot_failed() {
 	if [ "$QEMU_RC" -ne 0 ] && [ "$QEMU_RC" -ne 124 ] &&
 	    [ "$QEMU_RC" -ne 137 ] && [ ! -s "$CONSOLE" ]; then
 		cat "$QEMU_ERR" >&2
@@ -300,10 +299,24 @@ if [ -z "$STATUS_LINE" ]; then
 	show_console
 	cat "$QEMU_ERR" >&2
 	if [ "$QEMU_RC" -eq 124 ] || [ "$QEMU_RC" -eq 137 ]; then
-		say "FAILED: the VM hung: no status after ${TIMEOUT}s"
+		say "the VM hung under $1: no status after ${TIMEOUT}s"
 	else
-		say "FAILED: the VM crashed: QEMU exited $QEMU_RC after ${ELAPSED}s with no status from the guest"
+		say "the VM crashed under $1: QEMU exited $QEMU_RC after ${ELAPSED}s with no status from the guest"
 	fi
+}
+
+PREP=$(($(date +%s) - START))
+say "kernel $(cat "$CACHE/kernel-package" 2>/dev/null || echo unknown) (${KERNEL##*/}), root ${ROOTDIR##*/} ($(cat "$ROOTDIR/size" 2>/dev/null)), $VM_ACCEL, limit ${TIMEOUT}s"
+boot "$VM_ACCEL_ARGS"
+if [ -z "$STATUS_LINE" ] && [ "$VM_ACCEL" = kvm ]; then
+	boot_failed kvm
+	say "retrying once under TCG"
+	VM_ACCEL=tcg
+	boot "$VM_TCG_ARGS"
+fi
+if [ -z "$STATUS_LINE" ]; then
+	boot_failed "$VM_ACCEL"
+	say "FAILED: no status from the guest"
 	# The crash counts as one more failure.
 	echo "check-systemd: $GPASS passed, $((GFAIL + 1)) failed"
 	exit 2
@@ -318,7 +331,7 @@ if [ "$GUEST_RC" -ne 0 ] && { [ -z "$SUMMARY" ] || [ "$GFAIL" -eq 0 ]; }; then
 	GFAIL=$((GFAIL + 1))
 	[ -n "$SUMMARY" ] || show_console
 fi
-say "boot to power-off ${ELAPSED}s (set-up ${PREP}s)"
+say "boot to power-off ${ELAPSED}s under $VM_ACCEL (set-up ${PREP}s)"
 echo "check-systemd: $GPASS passed, $GFAIL failed"
 if [ "$GUEST_RC" -ne 0 ]; then
 	say "FAILED: guest test status $GUEST_RC"

@@ -14,7 +14,9 @@
 # whole boot in seconds; MMAPD_VM_KEEP=1 keeps the work folder (the
 # initramfs, the console log, the status log, the ivshmem file);
 # MMAPD_VM_TRACE=1 ends each line of the guest test with the guest's
-# uptime.
+# uptime.  The accelerator is KVM only when a probe boot proves it works
+# (tests/vm/accel.sh; MMAPD_VM_ACCEL=tcg|kvm forces one); a guest that
+# dies or hangs under KVM is booted once more under TCG.
 #
 # Exit status:
 #	0	the guest tests and the host's checks passed
@@ -292,60 +294,23 @@ pattern_file "$WORK/host.pat" "$HOST_PATTERN"
 pattern_file "$WORK/guest.pat" "$GUEST_PATTERN"
 pattern_file "$WORK/host-pci.pat" "$HOST_PATTERN_PCI"
 pattern_file "$WORK/guest-pci.pat" "$GUEST_PATTERN_PCI"
-dd if=/dev/zero of="$HOSTFILE" bs=1024 count=1024 2>/dev/null
-dd if="$WORK/host.pat" of="$HOSTFILE" conv=notrunc 2>/dev/null
-dd if="$WORK/host-pci.pat" of="$HOSTFILE" bs=4096 seek=2 conv=notrunc 2>/dev/null
-[ "$(wc -c <"$HOSTFILE")" -eq 1048576 ] || setup_fail "cannot write $HOSTFILE"
+# ivshmem_fill: the file as the guest must find it (again, before a
+# second boot).
+ivshmem_fill() {
+	dd if=/dev/zero of="$HOSTFILE" bs=1024 count=1024 2>/dev/null
+	dd if="$WORK/host.pat" of="$HOSTFILE" conv=notrunc 2>/dev/null
+	dd if="$WORK/host-pci.pat" of="$HOSTFILE" bs=4096 seek=2 conv=notrunc 2>/dev/null
+	[ "$(wc -c <"$HOSTFILE")" -eq 1048576 ] ||
+	    setup_fail "cannot write $HOSTFILE"
+}
 
 # ---------------------------------------------------------------------------
 # The boot
 # ---------------------------------------------------------------------------
-# KVM when /dev/kvm can be used; QEMU falls back to the next -accel when
-# one fails to start.  tb-size=256 keeps TCG's translation cache (and so
-# QEMU's memory) small at no cost in speed here.
-ACCEL="-accel tcg,tb-size=256"
-ACCEL_NAME=tcg
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	ACCEL="-accel kvm $ACCEL"
-	ACCEL_NAME="kvm (tcg if it fails)"
-fi
-
-: >"$CONSOLE"
-: >"$STATUS"
-PREP=$(($(date +%s) - START))
-say "kernel $(cat "$CACHE/kernel-package" 2>/dev/null || echo unknown) (${KERNEL##*/}), initramfs $(($(wc -c <"$INITRD") / 1024)) KiB, $ACCEL_NAME, limit ${TIMEOUT}s"
-BOOT=$(date +%s)
-QEMU_RC=0
-# The second serial port carries the guest test's output and status
-# without the kernel's messages; the first is the console.
-# --foreground: timeout stays in our process group, so ^C reaches QEMU
-# too instead of leaving it running after this script is gone.
-# shellcheck disable=SC2086
-timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
-	-machine q35 $ACCEL -m 512M -smp 1 \
-	-nodefaults -no-user-config -display none -no-reboot \
-	-serial "file:$CONSOLE" -serial "file:$STATUS" \
-	-kernel "$KERNEL" -initrd "$INITRD" \
-	-append "console=ttyS0 panic=-1 quiet" \
-	-device edu \
-	-object "memory-backend-file,id=hostmem,size=1M,share=on,mem-path=$HOSTFILE" \
-	-device ivshmem-plain,memdev=hostmem \
-	</dev/null >"$QEMU_ERR" 2>&1 || QEMU_RC=$?
-ELAPSED=$(($(date +%s) - BOOT))
-
-# The status port as text: \r from a port left in cooked mode goes.
-tr -d '\r' <"$STATUS" >"$STATUS.txt"
-STATUS_LINE=$(grep '^mmapd-vm: status [0-9][0-9]*$' "$STATUS.txt" | tail -n 1) || true
-
-# What the guest counted, if it got that far.
-GPASS=0
-GFAIL=0
-SUMMARY=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$STATUS.txt" | tail -n 1) || true
-if [ -n "$SUMMARY" ]; then
-	GPASS=${SUMMARY%% *}
-	GFAIL=${SUMMARY#*, }
-	GFAIL=${GFAIL%% *}
-fi
+# shellcheck source=tests/vm/accel.sh
+. "$SRCDIR/tests/vm/accel.sh"
+accel_pick "$KERNEL" "$WORK"
+say "accelerator: $VM_ACCEL: $VM_ACCEL_WHY"
 
 show_console() {
 	echo "vm: ---- the console's last 40 lines ($CONSOLE) ----"
@@ -353,7 +318,48 @@ show_console() {
 	echo "vm: ---- end of console ----"
 }
 
-if [ -z "$STATUS_LINE" ]; then
+# boot ACCEL-ARGS: one boot of the guest; sets QEMU_RC, ELAPSED,
+# STATUS_LINE, GPASS and GFAIL.
+boot() {
+	ivshmem_fill
+	: >"$CONSOLE"
+	: >"$STATUS"
+	BOOT=$(date +%s)
+	QEMU_RC=0
+	# The second serial port carries the guest test's output and status
+	# without the kernel's messages; the first is the console.
+	# --foreground: timeout stays in our process group, so ^C reaches
+	# QEMU too instead of leaving it running after this script is gone.
+	# shellcheck disable=SC2086
+	timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
+		-machine q35 $1 -m 512M -smp 1 \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-serial "file:$CONSOLE" -serial "file:$STATUS" \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 quiet" \
+		-device edu \
+		-object "memory-backend-file,id=hostmem,size=1M,share=on,mem-path=$HOSTFILE" \
+		-device ivshmem-plain,memdev=hostmem \
+		</dev/null >"$QEMU_ERR" 2>&1 || QEMU_RC=$?
+	ELAPSED=$(($(date +%s) - BOOT))
+
+	# The status port as text: \r from a port left in cooked mode goes.
+	tr -d '\r' <"$STATUS" >"$STATUS.txt"
+	STATUS_LINE=$(grep '^mmapd-vm: status [0-9][0-9]*$' "$STATUS.txt" | tail -n 1) || true
+
+	# What the guest counted, if it got that far.
+	GPASS=0
+	GFAIL=0
+	SUMMARY=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$STATUS.txt" | tail -n 1) || true
+	if [ -n "$SUMMARY" ]; then
+		GPASS=${SUMMARY%% *}
+		GFAIL=${SUMMARY#*, }
+		GFAIL=${GFAIL%% *}
+	fi
+}
+
+# boot_failed: say how a boot with no status from the guest went.
+boot_failed() {
 	if [ "$QEMU_RC" -ne 0 ] && [ "$QEMU_RC" -ne 124 ] &&
 	    [ "$QEMU_RC" -ne 137 ] && [ ! -s "$CONSOLE" ]; then
 		cat "$QEMU_ERR" >&2
@@ -366,10 +372,24 @@ if [ -z "$STATUS_LINE" ]; then
 	show_console
 	cat "$QEMU_ERR" >&2
 	if [ "$QEMU_RC" -eq 124 ] || [ "$QEMU_RC" -eq 137 ]; then
-		say "FAILED: the VM hung: no status after ${TIMEOUT}s"
+		say "the VM hung under $1: no status after ${TIMEOUT}s"
 	else
-		say "FAILED: the VM crashed: QEMU exited $QEMU_RC after ${ELAPSED}s with no status from the guest"
+		say "the VM crashed under $1: QEMU exited $QEMU_RC after ${ELAPSED}s with no status from the guest"
 	fi
+}
+
+PREP=$(($(date +%s) - START))
+say "kernel $(cat "$CACHE/kernel-package" 2>/dev/null || echo unknown) (${KERNEL##*/}), initramfs $(($(wc -c <"$INITRD") / 1024)) KiB, $VM_ACCEL, limit ${TIMEOUT}s"
+boot "$VM_ACCEL_ARGS"
+if [ -z "$STATUS_LINE" ] && [ "$VM_ACCEL" = kvm ]; then
+	boot_failed kvm
+	say "retrying once under TCG"
+	VM_ACCEL=tcg
+	boot "$VM_TCG_ARGS"
+fi
+if [ -z "$STATUS_LINE" ]; then
+	boot_failed "$VM_ACCEL"
+	say "FAILED: no status from the guest"
 	# The crash counts as one more failure.
 	echo "check-vm: $GPASS passed, $((GFAIL + 1)) failed"
 	exit 2
@@ -418,7 +438,7 @@ fi
 if [ "$GUEST_RC" -ne 0 ] && [ "$GFAIL" -eq 0 ]; then
 	GFAIL=1
 fi
-say "boot to power-off ${ELAPSED}s (set-up ${PREP}s)"
+say "boot to power-off ${ELAPSED}s under $VM_ACCEL (set-up ${PREP}s)"
 echo "check-vm: $((GPASS + HPASS)) passed, $((GFAIL + HFAIL)) failed"
 if [ "$GUEST_RC" -ne 0 ] || [ "$HFAIL" -ne 0 ]; then
 	say "FAILED: guest test status $GUEST_RC, $HFAIL host check(s) failed"

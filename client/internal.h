@@ -65,6 +65,15 @@ int conn_break(struct mmapclient *c, int err, const char *fmt, ...)
 int conn_call(struct mmapclient *c, Mmapd__V1__Request *req,
     Mmapd__V1__Reply__BodyCase expect, Mmapd__V1__Reply **out, int *fd);
 
+/*
+ * Whether Grant g and its fd may be mapped as g says (grant.c): g's
+ * values within the protocol, and fd of the kind g names (a sealed memfd,
+ * /dev/zero, a character device or sysfs file), open for the access g
+ * maps, reaching every byte of the map.  0, or -EPROTO with c broken and
+ * its message saying what came and what was due.  Nothing is mapped.
+ */
+int grant_check(struct mmapclient *c, const Mmapd__V1__Grant *g, int fd);
+
 /* Link reg into c's list of regions. */
 void conn_add_region(struct mmapclient *c, struct region *reg);
 

@@ -131,7 +131,7 @@ conn_call(struct mmapclient *c, Mmapd__V1__Request *req,
 	const char *what = request_name(req->body_case);
 	uint8_t buf[WIRE_MAX];
 	int fds[WIRE_MAX_FDS];
-	size_t nfds = 0, len, i;
+	size_t nfds = 0, len;
 	Mmapd__V1__Reply *rep;
 	ssize_t n;
 	int err;
@@ -245,9 +245,13 @@ conn_call(struct mmapclient *c, Mmapd__V1__Request *req,
 			    "its file descriptor");
 			goto fail;
 		}
+		/* Which of several would be the memory is anyone's guess. */
+		if (nfds > 1) {
+			err = conn_break(c, -EPROTO, "the Grant came with %zu "
+			    "file descriptors, not 1", nfds);
+			goto fail;
+		}
 		*fdp = fds[0];
-		for (i = 1; i < nfds; i++)
-			close(fds[i]);
 	} else if (nfds > 0) {
 		err = conn_break(c, -EPROTO, "the reply to %s came with a file "
 		    "descriptor", what);

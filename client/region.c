@@ -1,6 +1,7 @@
 /*
- * libmmapclient: regions.  Map asks for a grant and maps its fd exactly
- * as the grant says; Release unmaps and ends the lease.
+ * libmmapclient: regions.  Map asks for a grant, has grant.c check it
+ * and its fd, and maps the fd exactly as the grant says; Release unmaps
+ * and ends the lease.
  */
 #include "config.h"
 
@@ -33,43 +34,6 @@ lease_release(struct mmapclient *c, uint64_t lease)
 	return 0;
 }
 
-/* The largest value an off_t holds. */
-static uint64_t
-off_max(void)
-{
-	return sizeof(off_t) >= sizeof(int64_t) ? (uint64_t)INT64_MAX :
-	    (uint64_t)INT32_MAX;
-}
-
-/*
- * A Grant we can map as it stands, or the reason it is not: anything else
- * is the daemon breaking the protocol, and never reaches mmap(2) (no
- * MAP_FIXED, no PROT_EXEC).
- */
-static const char *
-grant_check(const Mmapd__V1__Grant *g)
-{
-	if (g->lease_id == 0)
-		return "lease id 0";
-	if (g->size == 0 || g->size > SIZE_MAX)
-		return "a size of 0 or beyond the address space";
-	if (g->mmap_offset > off_max())
-		return "an offset beyond off_t";
-	if (g->prot != PROT_READ && g->prot != (PROT_READ | PROT_WRITE))
-		return "a protection other than PROT_READ, PROT_READ|PROT_WRITE";
-	if (g->mmap_flags != MAP_SHARED && g->mmap_flags != MAP_PRIVATE)
-		return "mmap flags other than MAP_SHARED, MAP_PRIVATE";
-	if (g->fd_kind != MMAPD__V1__FD_KIND__FD_KIND_ANON &&
-	    g->fd_kind != MMAPD__V1__FD_KIND__FD_KIND_SHMEM &&
-	    g->fd_kind != MMAPD__V1__FD_KIND__FD_KIND_DEVICE)
-		return "an unknown fd kind";
-	if (g->cache != MMAPD__V1__CACHE_MODE__CACHE_CACHED &&
-	    g->cache != MMAPD__V1__CACHE_MODE__CACHE_UNCACHED &&
-	    g->cache != MMAPD__V1__CACHE_MODE__CACHE_WC)
-		return "an unknown cache mode, or CACHE_DEFAULT";
-	return NULL;
-}
-
 int
 mmapclient_map(struct mmapclient *c, const struct mmapclient_request *req,
     struct mmapclient_region **out)
@@ -79,7 +43,6 @@ mmapclient_map(struct mmapclient *c, const struct mmapclient_request *req,
 	Mmapd__V1__Reply *rep;
 	const Mmapd__V1__Grant *g;
 	struct region *reg;
-	const char *bad;
 	uint64_t lease;
 	void *p;
 	int fd, err;
@@ -124,12 +87,10 @@ mmapclient_map(struct mmapclient *c, const struct mmapclient_request *req,
 		return err;
 	}
 	g = rep->grant;
-	bad = grant_check(g);
-	if (bad) {
-		/* Breaking the connection ends the lease too. */
-		err = conn_break(c, -EPROTO, "the Grant has %s", bad);
+	/* On a mismatch the connection breaks, which ends the lease too. */
+	err = grant_check(c, g, fd);
+	if (err)
 		goto out;
-	}
 
 	p = mmap(NULL, (size_t)g->size, (int)g->prot, (int)g->mmap_flags, fd,
 	    (off_t)g->mmap_offset);

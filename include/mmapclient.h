@@ -28,9 +28,11 @@
  *   ...), and when the daemon breaks the protocol (-EPROTO): a reply that
  *   does not decode, that answers another request, that is larger than
  *   one 4096-byte packet or whose body does not match the request; a
- *   Grant without its fd, or another reply with one; a Grant with values
- *   outside the protocol, such as mmap flags other than MAP_SHARED or
- *   MAP_PRIVATE; a ReadReply whose value is wider than the width asked.
+ *   Grant without its fd or with more than one, or another reply with
+ *   one; a Grant with values outside the protocol, such as mmap flags
+ *   other than MAP_SHARED or MAP_PRIVATE, or whose fd is not what it says
+ *   (see mmapclient_map()); a ReadReply whose value is wider than the
+ *   width asked.
  *   From then on every call on that connection fails at once with the
  *   same error and the same message, without talking to the daemon.  A
  *   broken connection is shut down at once, so the daemon ends its
@@ -233,9 +235,22 @@ int mmapclient_connect_named(const char *path, const char *name,
  * Grant says (length, protection, MAP_SHARED or MAP_PRIVATE, offset),
  * closes the fd and sets *out to the new region.  Its memory stays mapped
  * until mmapclient_release() or mmapclient_region_free().  The caller
- * owns *out.  Extra fds on the reply are closed.  On failure *out is
- * NULL and nothing is mapped; a lease granted but not mapped has been
- * released (or ended with the broken connection).
+ * owns *out.  On failure *out is NULL and nothing is mapped; a lease
+ * granted but not mapped has been released (or ended with the broken
+ * connection).
+ *
+ * Before mapping, the fd is held against the Grant, so that whatever
+ * answers on the socket cannot hand out memory that faults (SIGBUS) or
+ * is not what the Grant says: MMAPCLIENT_KIND_SHMEM needs a memfd sealed
+ * with F_SEAL_GROW and F_SEAL_SHRINK, and for a writable shared map with
+ * neither F_SEAL_WRITE nor F_SEAL_FUTURE_WRITE; MMAPCLIENT_KIND_ANON
+ * needs /dev/zero; MMAPCLIENT_KIND_DEVICE a character device, a sysfs
+ * file or a regular file only root may resize (a stand-in for /dev/mem).
+ * The fd must be open for the access mapped, and a memfd or file must
+ * reach mmap_offset + size bytes.  A mismatch is -EPROTO, the connection
+ * broken, with a message naming what came and what was due, e.g. "the
+ * daemon granted a 4096-byte memfd for a 65536-byte shared map at offset
+ * 0 (lease 7)".
  *
  * Errors: -EINVAL (c, req, req->device or out NULL, unknown flags or cache
  * mode; nothing sent), -ENOMEM, -EMSGSIZE (the request does not fit one
@@ -245,7 +260,7 @@ int mmapclient_connect_named(const char *path, const char *name,
  * as [limits] allow; -EAGAIN: too many replies of this connection
  * unread, ...), mmap(2)'s errno when the grant cannot be mapped (the
  * lease is then released with the daemon before returning), and those of
- * a broken connection.
+ * a broken connection (-EPROTO: a Grant or fd not as above).
  */
 int mmapclient_map(struct mmapclient *c, const struct mmapclient_request *req,
     struct mmapclient_region **out);

@@ -34,11 +34,11 @@
 
 TestSuite(socket, .fini = h_cleanup, .timeout = 90);
 
-#define RACE_MS		6000	/* how long each race runs, at most */
-#define RACE_TRIES	1000	/* starts of mmapd a race makes, at most */
-#define RACE_MIN	10	/* starts it must make to count */
-#define SOCK_CONF	"[daemon]\nsocket_mode = 0666\nsocket_group = nogroup\n" \
-			"\n[zero]\nusers = *\n"
+#define RACE_MS		6000	/* how long a race runs, at most */
+#define RACE_TRIES	1000	/* starts of mmapd in a race, at most */
+#define RACE_MIN	10	/* starts a race must make to count */
+#define SOCK_CONF	"[daemon]\nsocket_mode = 0666\n" \
+			"socket_group = nogroup\n\n[zero]\nusers = *\n"
 
 static void
 need_root(void)
@@ -228,7 +228,7 @@ Test(socket, mode_owner_and_group)
 
 	need_root();	/* only root gives a file to nogroup */
 	for (i = 0; i < 2; i++) {
-		/* The second start replaces what the first left (root's folder). */
+		/* The second replaces what the first left (root's folder). */
 		h_start("[daemon]\nsocket_mode = 0660\nsocket_group = nogroup\n"
 		    "\n[zero]\nusers = *\n");
 		cr_assert_eq(lstat(h_sock(), &st), 0);

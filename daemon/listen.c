@@ -4,7 +4,8 @@
  * systemd's socket unit owns the socket it passes, mode and group
  * included (SocketMode=, SocketGroup=), and removes the file itself; a
  * socket mmapd binds gets [daemon] socket_mode and socket_group and is
- * removed at exit.
+ * removed at exit.  mmapd binds only in a folder no one but root (or
+ * its own user) may write in, and never follows a link there.
  */
 #include "config.h"
 
@@ -177,32 +178,100 @@ listen_passed(struct listener *l)
 	return 1;
 }
 
-/* Make the socket's folder when it is missing: /run/mmapd after a boot. */
+/*
+ * The socket's folder, opened, after making it when missing (/run/mmapd
+ * after a boot).
+ *
+ * Whoever may write in the folder can put a name of their own where the
+ * socket goes: a link to a file of root's between bind() and a chmod()
+ * or chown() by path, which then change that file; a socket of their
+ * own that clients take for mmapd's.  So the folder must belong to root
+ * (or to the user mmapd runs as, who owns the socket anyway) and be
+ * writable by no one else.  The sticky bit does not help: others may
+ * still make the name first.  The folders above it are not checked:
+ * mmapd works in this one through its fd (see listen_here), so renaming
+ * a folder above it moves nothing mmapd touches; which folder clients
+ * find under the path is the administrator's choice of path.
+ */
 static int
-listen_dir(const char *path)
+listen_dir(const char *path, char *name, size_t len, int *dfdp)
 {
 	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *dir;
+	const char *base, *dir, *who;
+	struct stat st;
+	uid_t me = geteuid();
+	int dfd, err;
 
 	snprintf(buf, sizeof(buf), "%s", path);
+	base = strrchr(path, '/');
+	base = base != NULL ? base + 1 : path;
+	if (*base == '\0' || strcmp(base, ".") == 0 ||
+	    strcmp(base, "..") == 0) {
+		log_err("%s: names a folder, not a socket", path);
+		return -EISDIR;
+	}
+	snprintf(name, len, "%s", base);
 	dir = dirname(buf);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		err = -errno;
+		log_err("%s: cannot make the socket's folder: %s", dir,
+		    strerror(errno));
+		return err;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fstat(dfd, &st) < 0) {
+		err = -errno;
+		log_err("%s: the socket's folder: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if (st.st_uid != 0 && st.st_uid != me) {
+		log_err("%s: the socket's folder belongs to uid %u, not to "
+		    "root%s: its owner could swap the socket for a link while "
+		    "mmapd sets it up, or put a socket of their own there; "
+		    "use a folder of root's, such as /run/mmapd", dir,
+		    (unsigned int)st.st_uid, me == 0 ? "" :
+		    " nor to the user mmapd runs as");
+		err = -EPERM;
+		goto fail;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		who = (st.st_mode & S_IWGRP) == 0 ? "others" :
+		    (st.st_mode & S_IWOTH) == 0 ? "its group" :
+		    "its group and others";
+		log_err("%s: the socket's folder is mode %04o, writable by "
+		    "%s: they could swap the socket for a link while mmapd "
+		    "sets it up, or put a socket of their own there%s; use a "
+		    "folder only its owner writes, such as /run/mmapd", dir,
+		    (unsigned int)(st.st_mode & 07777), who,
+		    st.st_mode & S_ISVTX ? " (the sticky bit does not stop "
+		    "them making the name first)" : "");
+		err = -EPERM;
+		goto fail;
+	}
+	*dfdp = dfd;
 	return 0;
+fail:
+	if (dfd >= 0)
+		close(dfd);
+	return err;
 }
 
 /*
- * Bind path.  A socket file left by a dead daemon is replaced; one that a
- * live daemon answers on is left alone.
+ * Bind name, in the current folder (the socket's: see listen_here), with
+ * mode from the start: the umask leaves only its bits, so the file never
+ * has another mode and nothing changes it by name afterwards.  A socket
+ * file left by a dead daemon is replaced; one that a live daemon answers
+ * on is left alone.
  */
 static int
-listen_bind(int fd, const struct sockaddr_un *sa)
+listen_bind(int fd, int dfd, const struct sockaddr_un *sa, mode_t mode,
+    const char *path)
 {
 	struct stat st;
 	mode_t old;
 	int probe, r, err;
 
-	old = umask(0177);
+	old = umask(~mode & 0777);
 	r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
 	err = errno;
 	umask(old);
@@ -211,7 +280,7 @@ listen_bind(int fd, const struct sockaddr_un *sa)
 	if (err != EADDRINUSE)
 		return -err;
 
-	if (lstat(sa->sun_path, &st) < 0)
+	if (fstatat(dfd, sa->sun_path, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -EEXIST;
@@ -225,46 +294,119 @@ listen_bind(int fd, const struct sockaddr_un *sa)
 		return -EADDRINUSE;
 	if (err != ECONNREFUSED)
 		return -err;
-	log_info("%s: replacing a stale socket", sa->sun_path);
-	if (unlink(sa->sun_path) < 0)
+	log_info("%s: replacing a stale socket", path);
+	if (unlinkat(dfd, sa->sun_path, 0) < 0)
 		return -errno;
-	old = umask(0177);
+	old = umask(~mode & 0777);
 	r = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
 	err = errno;
 	umask(old);
 	return r == 0 ? 0 : -err;
 }
 
+/*
+ * The group, and a check of what bind() made.  By name in the folder's
+ * fd, never following a link: only root (or mmapd's user) writes in the
+ * folder, so the name is still the socket bound; the check says so
+ * before the socket listens.  Until then a client that finds it
+ * (through the group bind() gave it, say) is refused by the kernel.
+ */
+static int
+listen_own(int dfd, const char *path, const char *name,
+    const struct policy *pol)
+{
+	struct stat st;
+	mode_t mode = pol->socket_mode;
+	int err;
+
+	if (pol->has_socket_group &&
+	    fchownat(dfd, name, (uid_t)-1, pol->socket_group,
+	    AT_SYMLINK_NOFOLLOW) < 0) {
+		err = -errno;
+		log_err("%s: cannot give the socket group %u: %s", path,
+		    (unsigned int)pol->socket_group, strerror(-err));
+		return err;
+	}
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		err = -errno;
+		log_err("%s: %s", path, strerror(-err));
+		return err;
+	}
+	if (!S_ISSOCK(st.st_mode) || (st.st_mode & 07777) != mode ||
+	    (pol->has_socket_group && st.st_gid != pol->socket_group)) {
+		/* A default ACL on the folder, say, overrides the umask. */
+		log_err("%s: bound, but it is file type %#o, mode %04o, gid "
+		    "%u instead of a socket, mode %04o%s", path,
+		    (unsigned int)(st.st_mode & S_IFMT),
+		    (unsigned int)(st.st_mode & 07777),
+		    (unsigned int)st.st_gid, (unsigned int)mode,
+		    pol->has_socket_group ? ", the group of socket_group" :
+		    "");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/*
+ * Bind path.  bind() has no *at() form, so mmapd steps into the folder it
+ * checked and binds the bare name there, then steps back: every step
+ * happens in that folder, whatever is renamed above it meanwhile.
+ */
 static int
 listen_here(const char *path, const struct policy *pol, int *fdp)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, err;
+	int fd = -1, dfd = -1, cwd = -1, err;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_err("%s: %s", path, strerror(ENAMETOOLONG));
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	err = listen_dir(path);
+	}
+	err = listen_dir(path, sa.sun_path, sizeof(sa.sun_path), &dfd);
 	if (err)
 		return err;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	err = listen_bind(fd, &sa);
-	if (err)
-		goto fail;
-	if (chmod(sa.sun_path, pol->socket_mode) < 0 ||
-	    (pol->has_socket_group &&
-	    chown(sa.sun_path, (uid_t)-1, pol->socket_group) < 0) ||
-	    listen(fd, 128) < 0) {
+	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || fchdir(dfd) < 0) {
 		err = -errno;
-		unlink(sa.sun_path);
-		goto fail;
+		log_err("%s: cannot step into the socket's folder: %s", path,
+		    strerror(errno));
+		goto out;
 	}
-	*fdp = fd;
-	return 0;
-fail:
-	close(fd);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		log_err("%s: socket: %s", path, strerror(errno));
+		goto back;
+	}
+	err = listen_bind(fd, dfd, &sa, pol->socket_mode, path);
+	if (err) {
+		log_err("%s: %s%s", path, strerror(-err),
+		    err == -EADDRINUSE ? " (a running mmapd serves it)" :
+		    err == -EEXIST ? " (it is not a socket)" : "");
+		goto back;
+	}
+	err = listen_own(dfd, path, sa.sun_path, pol);
+	if (err == 0 && listen(fd, 128) < 0) {
+		err = -errno;
+		log_err("%s: listen: %s", path, strerror(errno));
+	}
+	if (err)
+		unlinkat(dfd, sa.sun_path, 0);
+back:
+	if (fchdir(cwd) < 0 && err == 0) {
+		err = -errno;
+		log_err("cannot step back into the working folder: %s",
+		    strerror(errno));
+		unlinkat(dfd, sa.sun_path, 0);
+	}
+out:
+	if (err == 0)
+		*fdp = fd;
+	else if (fd >= 0)
+		close(fd);
+	if (cwd >= 0)
+		close(cwd);
+	close(dfd);
 	return err;
 }
 
@@ -283,12 +425,8 @@ listen_open(struct listener *l, const char *path, const struct policy *pol)
 		return 0;
 
 	snprintf(l->path, sizeof(l->path), "%s", path);
-	err = listen_here(path, pol, &l->fd);
-	if (err)
-		log_err("%s: %s%s", path, strerror(-err),
-		    err == -EADDRINUSE ? " (a running mmapd serves it)" :
-		    err == -EEXIST ? " (it is not a socket)" : "");
-	return err;
+	/* listen_here says why when it fails. */
+	return listen_here(path, pol, &l->fd);
 }
 
 /*

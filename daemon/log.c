@@ -3,10 +3,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
+
+#define LOG_CUT	" ...(line cut)"
 
 static int log_journal;
 
@@ -39,6 +42,13 @@ log_msg(int pri, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
+	/*
+	 * Never for an audit line, whose client strings are cut to fit
+	 * (log_quote); but a line cut here says so at its end.
+	 */
+	if ((size_t)n >= sizeof(line))
+		memcpy(line + sizeof(line) - sizeof(LOG_CUT), LOG_CUT,
+		    sizeof(LOG_CUT));
 	/* One write a line, so lines from a dying process are whole. */
 	if (log_journal)
 		fprintf(stderr, "<%d>%s\n", pri, line);
@@ -47,39 +57,79 @@ log_msg(int pri, const char *fmt, ...)
 	fflush(stderr);
 }
 
+/* Bytes c takes once escaped: \" \\ \xNN, or itself. */
+static unsigned int
+quote_width(unsigned char c)
+{
+	if (c == '"' || c == '\\')
+		return 2;
+	if (c < ' ' || c >= 0x7f)
+		return 4;
+	return 1;
+}
+
+static unsigned int
+quote_digits(size_t n)
+{
+	unsigned int d = 1;
+
+	while (n >= 10) {
+		n /= 10;
+		d++;
+	}
+	return d;
+}
+
 /*
- * Client-chosen strings (names) go into audit lines: quote them and
- * escape anything that could forge a field or a line.
+ * Client-chosen strings (names) go into audit lines: quote them, escape
+ * anything that could forge a field or a line, and cut them to fit len,
+ * so that the fields after them stay on the line (log_msg's lines are
+ * 1024 bytes).  A cut value is its quoted start and then +N, the bytes
+ * of the string left out: device="aaa...a"+3937.  A client cannot write
+ * that itself: its own quotes come out escaped.
  */
 const char *
 log_quote(const char *s, char *buf, unsigned int len)
 {
-	unsigned int i = 0;
-	int plain = *s != '\0';
+	size_t n = strlen(s), done;
+	unsigned int i = 0, need = 2, room, w;
+	int plain = n > 0;
 	const char *p;
+	unsigned char c;
 
-	for (p = s; *p; p++)
-		if (*p <= ' ' || *p == '"' || *p == '\\' || *p == '=' ||
-		    (unsigned char)*p >= 0x7f)
+	for (p = s; *p; p++) {
+		w = quote_width((unsigned char)*p);
+		if (w > 1 || *p == ' ' || *p == '=')
 			plain = 0;
-	if (plain)
+		if (need < len)
+			need += w;
+	}
+	if (plain && n < len)
 		return s;
-	if (len < 3)
-		return "\"\"";
+	/* The quotes, +N at most, the NUL. */
+	if (len < 4 + quote_digits(n))
+		return "\"\"+?";
+	room = need + 1 <= len ? len - 1 : len - 2 - quote_digits(n);
 	buf[i++] = '"';
-	for (p = s; *p && i + 5 < len; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '"' || c == '\\') {
-			buf[i++] = '\\';
-			buf[i++] = (char)c;
-		} else if (c < ' ' || c >= 0x7f) {
-			i += (unsigned int)snprintf(buf + i, len - i, "\\x%02x", c);
+	for (p = s; *p; p++) {
+		c = (unsigned char)*p;
+		w = quote_width(c);
+		if (i + w + 1 > room)
+			break;	/* an escape is never split */
+		if (w == 4) {
+			snprintf(buf + i, 5, "\\x%02x", c);
+		} else if (w == 2) {
+			buf[i] = '\\';
+			buf[i + 1] = (char)c;
 		} else {
-			buf[i++] = (char)c;
+			buf[i] = (char)c;
 		}
+		i += w;
 	}
 	buf[i++] = '"';
+	done = (size_t)(p - s);
+	if (done < n)
+		i += (unsigned int)snprintf(buf + i, len - i, "+%zu", n - done);
 	buf[i] = '\0';
 	return buf;
 }

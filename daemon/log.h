@@ -20,7 +20,12 @@ void log_msg(int pri, const char *fmt, ...)
 #define log_notice(...)	log_msg(LOG_PRI_NOTICE, __VA_ARGS__)
 #define log_info(...)	log_msg(LOG_PRI_INFO, __VA_ARGS__)
 
-/* A value safe inside a key=value line: quoted when it needs to be. */
+/*
+ * A value safe inside a key=value line: quoted when it needs to be,
+ * control bytes and quotes escaped, and cut to fit buf (len bytes, at
+ * least 24) with the bytes left out counted: "abc"+3997.  Returns s
+ * when it is plain and fits, else buf.
+ */
 const char *log_quote(const char *s, char *buf, unsigned int len);
 
 #endif /* MMAPD_LOG_H */

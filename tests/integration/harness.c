@@ -555,15 +555,15 @@ h_default_conf_path(void)
 	return path;
 }
 
-int
-h_run_mmapd(const char *name, const char *const *argv, char **output)
+pid_t
+h_spawn_mmapd(const char *name, const char *const *argv)
 {
 	const char *bin = mmapd_bin();
 	const char *out = h_path(name);
 	char *args[32];
 	size_t n = 0;
 	pid_t pid;
-	int fd, st;
+	int fd;
 
 	args[n++] = (char *)bin;
 	/* As h_start: a later --user in argv wins. */
@@ -588,6 +588,17 @@ h_run_mmapd(const char *name, const char *const *argv, char **output)
 	memset(&upcoming, 0, sizeof(upcoming));
 	close(fd);
 	h_track(pid);
+	return pid;
+}
+
+int
+h_run_mmapd(const char *name, const char *const *argv, char **output)
+{
+	const char *out = h_path(name);
+	pid_t pid;
+	int st;
+
+	pid = h_spawn_mmapd(name, argv);
 	st = h_wait(pid, H_WAIT_MS);
 	if (st == -1) {
 		kill(pid, SIGKILL);
@@ -595,7 +606,7 @@ h_run_mmapd(const char *name, const char *const *argv, char **output)
 	}
 	if (output != NULL)
 		*output = slurp(out);
-	cr_assert(st != -1, "%s %s did not end within %d ms", bin,
+	cr_assert(st != -1, "%s %s did not end within %d ms", mmapd_bin(),
 	    argv[0] ? argv[0] : "", H_WAIT_MS);
 	return st;
 }

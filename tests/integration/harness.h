@@ -103,6 +103,8 @@ void	 h_next_listen_fds(const int *fds, int n, int wrong_pid);
  * --check-config and start-up failures.
  */
 int	 h_run_mmapd(const char *name, const char *const *argv, char **output);
+/* The same, but returns at once: the child's pid, tracked (h_track). */
+pid_t	 h_spawn_mmapd(const char *name, const char *const *argv);
 
 const char *h_sock(void);
 pid_t	 h_pid(void);

@@ -191,6 +191,14 @@ conns_admit(struct session *s)
 		    lim->connections);
 		return -EMFILE;
 	}
+	/* The caller's own limit first: the one it can do something about. */
+	if (s->peer.uid != 0 && u != NULL &&
+	    u->conns >= lim->connections_per_uid) {
+		snprintf(s->why, sizeof(s->why), "uid %u has %u connection%s "
+		    "(limit %u per uid)", (unsigned)s->peer.uid, u->conns,
+		    u->conns == 1 ? "" : "s", lim->connections_per_uid);
+		return -EMFILE;
+	}
 	if (n >= open && !conns_admin(s)) {
 		if (lim->has_admin_group)
 			snprintf(who, sizeof(who), "root and group %u",
@@ -201,13 +209,6 @@ conns_admit(struct session *s)
 		    "connection%s (limit %u, of which the last %u are kept "
 		    "for %s)", n, n == 1 ? "" : "s", lim->connections,
 		    lim->connections - open, who);
-		return -EMFILE;
-	}
-	if (s->peer.uid != 0 && u != NULL &&
-	    u->conns >= lim->connections_per_uid) {
-		snprintf(s->why, sizeof(s->why), "uid %u has %u connection%s "
-		    "(limit %u per uid)", (unsigned)s->peer.uid, u->conns,
-		    u->conns == 1 ? "" : "s", lim->connections_per_uid);
 		return -EMFILE;
 	}
 	if (u == NULL) {

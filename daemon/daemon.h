@@ -7,6 +7,7 @@
  *	session.c	one client: decode, check, dispatch, encode
  *	lease.c		grants held by clients, and named shared regions
  *	regs.c		register access with a SIGBUS guard
+ *	conns.c		connections per uid, fds in flight, idle connections
  *	pcis.c		the pci regions the policy names, opened
  *	main.c		options, policy, devices, start-up
  */
@@ -28,6 +29,8 @@
 #define NAME_MAX_LEN	63	/* device, region and shared-memory names */
 
 struct session;
+struct conns_uid;
+struct conns_linger;
 
 /* A memfd shared by name: lives while a lease holds it. */
 struct shm_name {
@@ -93,6 +96,24 @@ struct mmapd {
 	struct uid_usage *usage;	/* uids holding leases */
 	unsigned int n_clients;
 	time_t started;
+	/* conns.c: uids with connections, and their grants in flight */
+	struct conns_uid *conn_uids;
+	struct conns_linger *lingering; /* closed, their grants unread */
+	unsigned int grants;		/* all connections' grants in flight */
+	unsigned int grants_cap;	/* at most that many: half fd_limit */
+	unsigned long fd_limit;		/* RLIMIT_NOFILE, raised at start */
+};
+
+/*
+ * A grant on its way out: what its audit line says once its fd went,
+ * and what undoes it if it cannot go.  Made by session_map(), carried
+ * with the reply in the server's queue, handed to session_sent().
+ */
+struct grant_note {
+	uint64_t request_id;
+	uint64_t lease;
+	int raw;			/* a raw /dev/mem fd */
+	char fields[];			/* "lease=... cache=..." */
 };
 
 struct peer {
@@ -118,8 +139,17 @@ struct session {
 	uint8_t out[WIRE_MAX];
 	size_t out_len;			/* a reply waiting to be sent, or 0 */
 	int out_fd;			/* its fd, or -1 */
+	struct grant_note *out_note;	/* its grant's, or NULL */
 	int closing;			/* drop it once the replies are out */
 	int stalled;			/* unread until the replies are out */
+	int grant_wait;			/* unread until its grants are read */
+	unsigned int n_leases;		/* held by this connection */
+	/* conns.c */
+	struct conns_uid *uid_rec;	/* its uid's connections */
+	struct session *uid_next;	/* in uid_rec's list */
+	unsigned int grants_queued;	/* grant fds not yet sent */
+	unsigned int grants_sent;	/* sent, not yet seen read */
+	int64_t active_ms;		/* the last request, monotonic */
 	char why[160];			/* a formatted reason for the reply */
 	void *priv;			/* the server's handle */
 };
@@ -143,6 +173,20 @@ int session_input(struct session *s, const uint8_t *buf, ssize_t len,
  */
 int session_admit(struct session *s);
 void session_end(struct session *s);
+/*
+ * A grant's reply went out (err 0) or could not (-errno; -ECANCELED when
+ * the connection ended first).  Logs its audit line and takes the note.
+ * When buf is not NULL and the grant failed, its lease is undone and an
+ * error reply to the request packed into buf (WIRE_MAX bytes), its
+ * length in *len: 1 then, else 0.
+ */
+int session_sent(struct session *s, struct grant_note *n, int err,
+    uint8_t *buf, size_t *len);
+/*
+ * Idle past [limits] idle_seconds without a lease: logged, and told in
+ * one error reply (ETIMEDOUT, request id 0) left in s->out.
+ */
+void session_idle(struct session *s);
 
 struct lease *lease_add(struct mmapd *d, struct session *owner,
     const char *device, uint64_t offset, uint64_t size, int prot,

@@ -151,6 +151,7 @@ lease_add(struct mmapd *d, struct session *owner, const char *device,
 		;
 	*pp = l;
 	d->n_leases++;
+	owner->n_leases++;
 	return l;
 }
 
@@ -177,6 +178,7 @@ lease_drop(struct mmapd *d, struct lease *l)
 		}
 	}
 	d->n_leases--;
+	l->owner->n_leases--;
 	usage_put(d, l);
 	if (l->shm != NULL) {
 		l->shm->refs--;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conns.h"
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
@@ -429,8 +430,11 @@ main(int argc, char **argv)
 	 */
 	if (setenv("UV_USE_IO_URING", "0", 1) < 0)
 		log_warn("UV_USE_IO_URING: %s", strerror(errno));
+	/* Every fd mmapd sends counts against it till read: see conns.c. */
+	conns_nofile(&d);
 	if (server_run(&d, &cfg) == 0)
 		status = 0;
+	conns_end(&d);
 	/* server_run() closed every client, and their leases went too. */
 	if (d.shms != NULL || d.leases != NULL)
 		log_warn("leases left at exit");

@@ -16,6 +16,7 @@
 struct outq_reply {
 	struct outq_reply *next;
 	int fd;
+	void *note;
 	size_t len;
 	uint8_t buf[];
 };
@@ -26,10 +27,34 @@ outq_init(struct outq *q)
 	q->head = NULL;
 	q->tail = &q->head;
 	q->n = 0;
+	q->done = NULL;
+	q->arg = NULL;
+}
+
+void
+outq_set_done(struct outq *q, outq_done_fn *done, void *arg)
+{
+	q->done = done;
+	q->arg = arg;
+}
+
+/* The note's end when the reply never goes. */
+static void
+note_drop(struct outq *q, void *note, int err)
+{
+	if (note != NULL && q->done != NULL)
+		(void)q->done(q->arg, note, err, NULL, NULL);
 }
 
 int
 outq_push(struct outq *q, const uint8_t *buf, size_t len, int fd)
+{
+	return outq_push_note(q, buf, len, fd, NULL);
+}
+
+int
+outq_push_note(struct outq *q, const uint8_t *buf, size_t len, int fd,
+    void *note)
 {
 	struct outq_reply *r;
 
@@ -37,10 +62,12 @@ outq_push(struct outq *q, const uint8_t *buf, size_t len, int fd)
 	if (r == NULL) {
 		if (fd >= 0)
 			close(fd);
+		note_drop(q, note, -ENOMEM);
 		return -ENOMEM;
 	}
 	r->next = NULL;
 	r->fd = fd;
+	r->note = note;
 	r->len = len;
 	memcpy(r->buf, buf, len);
 	*q->tail = r;
@@ -60,18 +87,60 @@ outq_pop(struct outq *q)
 	q->n--;
 	if (r->fd >= 0)
 		close(r->fd);
+	note_drop(q, r->note, -ECANCELED);
 	free(r);
+}
+
+/*
+ * The head could not go: its note's owner may give a reply to send
+ * instead (a grant whose fd could not be passed becomes its refusal).
+ * 0: replaced; else the send's error stands.
+ */
+static int
+outq_replace(struct outq *q, int err)
+{
+	struct outq_reply *r = q->head, *nr;
+	uint8_t buf[WIRE_MAX];
+	size_t len = 0;
+	void *note = r->note;
+
+	r->note = NULL;
+	if (q->done(q->arg, note, err, buf, &len) != 1 || len > WIRE_MAX)
+		return err;
+	nr = realloc(r, sizeof(*r) + len);
+	if (nr == NULL)
+		return -ENOMEM;
+	if (nr->fd >= 0)
+		close(nr->fd);
+	nr->fd = -1;
+	nr->len = len;
+	memcpy(nr->buf, buf, len);
+	q->head = nr;
+	if (nr->next == NULL)
+		q->tail = &nr->next;
+	return 0;
 }
 
 int
 outq_flush(struct outq *q, int sock)
 {
+	struct outq_reply *r;
 	int err;
 
-	while (q->head != NULL) {
-		err = wire_send(sock, q->head->buf, q->head->len, q->head->fd);
-		if (err)
+	while ((r = q->head) != NULL) {
+		err = wire_send(sock, r->buf, r->len, r->fd);
+		if (err == -EAGAIN || (err && (r->note == NULL ||
+		    q->done == NULL)))
 			return err;
+		if (err) {
+			err = outq_replace(q, err);
+			if (err)
+				return err;
+			continue;
+		}
+		if (r->note != NULL && q->done != NULL)
+			(void)q->done(q->arg, r->note, 0, NULL, NULL);
+		r->note = NULL;
 		outq_pop(q);
 	}
 	return 0;

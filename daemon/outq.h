@@ -11,28 +11,50 @@
 
 struct outq_reply;
 
+/*
+ * What becomes of a reply pushed with a note: err 0, it went out; else
+ * it could not go (the send's -errno; buf NULL: the queue was cleared
+ * first).  The callee takes the note.  Given buf (WIRE_MAX bytes), it
+ * may pack a reply to go instead, its length in *len, and return 1: the
+ * queue then sends that, without the fd.  0: the failure stands.
+ */
+typedef int outq_done_fn(void *arg, void *note, int err, uint8_t *buf,
+    size_t *len);
+
 struct outq {
 	struct outq_reply *head;
 	struct outq_reply **tail;
 	unsigned int n;
+	outq_done_fn *done;		/* for replies with a note */
+	void *arg;
 };
 
+/* done may be NULL when no reply will carry a note. */
 void outq_init(struct outq *q);
+void outq_set_done(struct outq *q, outq_done_fn *done, void *arg);
 
 /*
  * Append a copy of the len bytes at buf, with fd (or -1), which the
  * queue takes in every case: on -ENOMEM it is closed.
  */
 int outq_push(struct outq *q, const uint8_t *buf, size_t len, int fd);
+/*
+ * The same with a note, which the queue hands to done once the reply
+ * went out or failed; on -ENOMEM done has had it already.
+ */
+int outq_push_note(struct outq *q, const uint8_t *buf, size_t len, int fd,
+    void *note);
 
 /*
  * Send from the head while the socket takes them.  0: the queue is
  * empty; -EAGAIN: the socket is full, the rest waits; another -errno:
- * the connection failed (what is left stays queued).
+ * the connection failed (what is left stays queued).  A reply with a
+ * note that fails is told to done first, and what done packs instead
+ * is sent in its place.
  */
 int outq_flush(struct outq *q, int sock);
 
-/* Drop every reply unsent, closing their fds. */
+/* Drop every reply unsent, closing their fds; notes go to done. */
 void outq_clear(struct outq *q);
 
 static inline unsigned int

@@ -89,6 +89,12 @@ enum key_id {
 	KEY_LEASES_PER_UID,
 	KEY_ZERO_BYTES_PER_UID,
 	KEY_REQUESTS_IN_FLIGHT,
+	KEY_CONNECTIONS_PER_UID,
+	KEY_CONNECTIONS_RESERVED,
+	KEY_ADMIN_GROUP,
+	KEY_IDLE_SECONDS,
+	KEY_GRANTS_IN_FLIGHT,
+	KEY_GRANTS_IN_FLIGHT_PER_UID,
 	KEY_NR
 };
 
@@ -119,6 +125,7 @@ struct loader {
 	unsigned int key_line[KEY_NR];	/* where each key was set; 0: not */
 	unsigned int daemon_line;	/* the first [daemon]; 0: none yet */
 	unsigned int limits_line;	/* the first [limits]; 0: none yet */
+	unsigned int reserved_line;	/* connections_reserved; 0: not given */
 };
 
 struct key {
@@ -147,6 +154,7 @@ static void key_pci(struct loader *, const char *, const char *);
 static void key_index(struct loader *, const char *, const char *);
 static void key_bar(struct loader *, const char *, const char *);
 static void key_limit(struct loader *, const char *, const char *);
+static void key_admin_group(struct loader *, const char *, const char *);
 
 static const struct key keys[KEY_NR] = {
 	[KEY_SOCKET_MODE] =	{ "socket_mode", IN_DAEMON, 0, key_socket_mode },
@@ -179,6 +187,16 @@ static const struct key keys[KEY_NR] = {
 				  key_limit },
 	[KEY_REQUESTS_IN_FLIGHT] = { "requests_in_flight", IN_LIMITS, 0,
 				  key_limit },
+	[KEY_CONNECTIONS_PER_UID] = { "connections_per_uid", IN_LIMITS, 0,
+				  key_limit },
+	[KEY_CONNECTIONS_RESERVED] = { "connections_reserved", IN_LIMITS, 0,
+				  key_limit },
+	[KEY_ADMIN_GROUP] =	{ "admin_group", IN_LIMITS, 0, key_admin_group },
+	[KEY_IDLE_SECONDS] =	{ "idle_seconds", IN_LIMITS, 0, key_limit },
+	[KEY_GRANTS_IN_FLIGHT] = { "grants_in_flight", IN_LIMITS, 0,
+				  key_limit },
+	[KEY_GRANTS_IN_FLIGHT_PER_UID] = { "grants_in_flight_per_uid",
+				  IN_LIMITS, 0, key_limit },
 };
 
 static const char *const cache_names[MAP_CACHE_NR] = {
@@ -449,6 +467,12 @@ policy_alloc(void)
 	pol->limits.leases_per_uid = POLICY_DEFAULT_LEASES_PER_UID;
 	pol->limits.zero_bytes_per_uid = POLICY_DEFAULT_ZERO_BYTES_PER_UID;
 	pol->limits.requests_in_flight = POLICY_DEFAULT_REQUESTS_IN_FLIGHT;
+	pol->limits.connections_per_uid = POLICY_DEFAULT_CONNECTIONS_PER_UID;
+	pol->limits.connections_reserved = POLICY_DEFAULT_CONNECTIONS_RESERVED;
+	pol->limits.idle_seconds = POLICY_DEFAULT_IDLE_SECONDS;
+	pol->limits.grants_in_flight = POLICY_DEFAULT_GRANTS_IN_FLIGHT;
+	pol->limits.grants_in_flight_per_uid =
+	    POLICY_DEFAULT_GRANTS_IN_FLIGHT_PER_UID;
 	return pol;
 }
 
@@ -877,7 +901,7 @@ key_limit(struct loader *ld, const char *key, const char *value)
 {
 	struct policy_limits *lim = &ld->pol->limits;
 	unsigned int *field;
-	uint64_t v, max;
+	uint64_t v, min, max;
 	int rc;
 
 	if (strcmp(key, "zero_bytes_per_uid") == 0) {
@@ -894,22 +918,78 @@ key_limit(struct loader *ld, const char *key, const char *value)
 		lim->zero_bytes_per_uid = v;
 		return;
 	}
+	min = 1;
 	if (strcmp(key, "connections") == 0) {
 		field = &lim->connections;
 		max = POLICY_MAX_CONNECTIONS;
+	} else if (strcmp(key, "connections_per_uid") == 0) {
+		field = &lim->connections_per_uid;
+		max = POLICY_MAX_CONNECTIONS;
+	} else if (strcmp(key, "connections_reserved") == 0) {
+		/* Checked against connections once the section is read. */
+		field = &lim->connections_reserved;
+		min = 0;
+		max = POLICY_MAX_CONNECTIONS - 1;
+		ld->reserved_line = ld->lineno;
+	} else if (strcmp(key, "idle_seconds") == 0) {
+		/* 0: connections are never closed for being idle. */
+		field = &lim->idle_seconds;
+		min = 0;
+		max = POLICY_MAX_IDLE_SECONDS;
 	} else if (strcmp(key, "leases_per_uid") == 0) {
 		field = &lim->leases_per_uid;
 		max = POLICY_MAX_LEASES_PER_UID;
+	} else if (strcmp(key, "grants_in_flight") == 0) {
+		field = &lim->grants_in_flight;
+		max = POLICY_MAX_GRANTS_IN_FLIGHT;
+	} else if (strcmp(key, "grants_in_flight_per_uid") == 0) {
+		field = &lim->grants_in_flight_per_uid;
+		max = POLICY_MAX_GRANTS_IN_FLIGHT_PER_UID;
 	} else {
 		field = &lim->requests_in_flight;
 		max = POLICY_MAX_REQUESTS_IN_FLIGHT;
 	}
-	if (parse_number(value, &v) < 0 || v < 1 || v > max) {
-		loader_error(ld, ld->lineno, "%s: '%s' is not a number from 1 "
-		    "to %" PRIu64, key, value, max);
+	if (parse_number(value, &v) < 0 || v < min || v > max) {
+		loader_error(ld, ld->lineno, "%s: '%s' is not a number from %"
+		    PRIu64 " to %" PRIu64, key, value, min, max);
 		return;
 	}
 	*field = (unsigned int)v;
+}
+
+/* admin_group: a group whose members may use connections_reserved. */
+static void
+key_admin_group(struct loader *ld, const char *key, const char *value)
+{
+	uint32_t gid;
+
+	if (loader_resolve(ld, key, value, 1, &gid) < 0)
+		return;
+	ld->pol->limits.admin_gid = gid;
+	ld->pol->limits.has_admin_group = 1;
+}
+
+/*
+ * The reserve comes out of connections: given, it must leave at least
+ * one connection to everyone else; not given, it is the default or a
+ * quarter of connections, whichever is less, so that a small
+ * connections still serves others.
+ */
+static void
+limits_close(struct loader *ld)
+{
+	struct policy_limits *lim = &ld->pol->limits;
+
+	if (ld->reserved_line == 0) {
+		if (lim->connections_reserved > lim->connections / 4)
+			lim->connections_reserved = lim->connections / 4;
+		return;
+	}
+	if (lim->connections_reserved >= lim->connections)
+		loader_error(ld, ld->reserved_line, "connections_reserved: %u "
+		    "leaves no connection to anyone but root and admin_group "
+		    "(connections = %u)", lim->connections_reserved,
+		    lim->connections);
 }
 
 static void
@@ -1412,6 +1492,7 @@ policy_load(const char *path, struct policy **out,
 
 	rc = ini_parse_stream(loader_read, &ld, loader_handle, &ld);
 	loader_close_section(&ld);
+	limits_close(&ld);
 	if (ld.err < 0) {
 		rc = ld.err;
 		goto out;

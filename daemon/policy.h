@@ -68,16 +68,34 @@ struct policy_entry {
  */
 struct policy_limits {
 	unsigned int connections;	/* connections at once, all clients */
+	unsigned int connections_per_uid; /* of one uid at once, root aside */
+	unsigned int connections_reserved; /* of connections, the last ones
+					   kept for root and admin_group */
+	gid_t admin_gid;		/* admin_group, when has_admin_group */
+	int has_admin_group;
+	unsigned int idle_seconds;	/* a connection without leases that
+					   sends nothing so long is closed;
+					   0: never */
 	unsigned int leases_per_uid;	/* leases one uid holds, all devices */
 	uint64_t zero_bytes_per_uid;	/* bytes of zero leases one uid holds */
 	unsigned int requests_in_flight; /* replies one connection leaves
 					   unread before it is refused */
+	unsigned int grants_in_flight;	/* fds of grants one connection has
+					   not yet read */
+	unsigned int grants_in_flight_per_uid; /* the same, for all of one
+					   uid's connections */
 };
 
 #define POLICY_DEFAULT_CONNECTIONS		128
+#define POLICY_DEFAULT_CONNECTIONS_PER_UID	32
+/* 4, or a quarter of connections when that is less. */
+#define POLICY_DEFAULT_CONNECTIONS_RESERVED	4
+#define POLICY_DEFAULT_IDLE_SECONDS		60
 #define POLICY_DEFAULT_LEASES_PER_UID		256
 #define POLICY_DEFAULT_ZERO_BYTES_PER_UID	(1ull << 30)
 #define POLICY_DEFAULT_REQUESTS_IN_FLIGHT	8
+#define POLICY_DEFAULT_GRANTS_IN_FLIGHT		8
+#define POLICY_DEFAULT_GRANTS_IN_FLIGHT_PER_UID	32
 
 /*
  * The largest values the file may give: every connection holds an fd,
@@ -86,6 +104,9 @@ struct policy_limits {
 #define POLICY_MAX_CONNECTIONS			65536
 #define POLICY_MAX_LEASES_PER_UID		(1u << 20)
 #define POLICY_MAX_REQUESTS_IN_FLIGHT		64
+#define POLICY_MAX_IDLE_SECONDS			86400
+#define POLICY_MAX_GRANTS_IN_FLIGHT		1024
+#define POLICY_MAX_GRANTS_IN_FLIGHT_PER_UID	65536
 
 struct policy {
 	struct policy_entry *entries;	/* in file order */

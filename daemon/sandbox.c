@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <sys/mman.h>
@@ -341,6 +342,8 @@ static const int allow_plain[] = {
 	SCMP_SYS(recvmsg),
 	SCMP_SYS(sendmsg),
 	SCMP_SYS(close),
+	/* A closed client's unread grants are watched on a copy, shut down. */
+	SCMP_SYS(shutdown),
 
 	/*
 	 * Unix sockets of our own (socket below: AF_UNIX only): sd_notify's
@@ -484,8 +487,11 @@ rule_args(scmp_filter_ctx ctx)
 		F_DUPFD_CLOEXEC, F_ADD_SEALS, F_GETFL, F_SETFL, F_GETFD,
 		F_SETFD,
 	};
-	/* ioctl: libuv's non-blocking and close-on-exec switches only. */
-	static const unsigned long ioctls[] = { FIONBIO, FIOCLEX };
+	/*
+	 * ioctl: libuv's non-blocking and close-on-exec switches, and
+	 * SIOCOUTQ: what a client has not read yet (conns.c).
+	 */
+	static const unsigned long ioctls[] = { FIONBIO, FIOCLEX, SIOCOUTQ };
 	struct scmp_arg_cmp a, b[2];
 	size_t i;
 	int rc;

@@ -8,7 +8,9 @@
  * request is refused (EAGAIN) and the client is not read again until
  * its queue is empty, so one that never reads its replies only stalls
  * itself, and holds at most requests_in_flight + 1 replies of one packet
- * and one fd each.
+ * and one fd each.  What it has been sent and not read is conns.c's:
+ * the watch timer asks it about connections waiting on their grants and
+ * about idle ones.
  */
 #include "config.h"
 
@@ -22,6 +24,7 @@
 
 #include <uv.h>
 
+#include "conns.h"
 #include "daemon.h"
 #include "listen.h"
 #include "log.h"
@@ -49,6 +52,7 @@ struct server {
 	uv_timer_t accept_pause;	/* out of fds with no spare: wait */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t status_timer;	/* STATUS= for the service manager */
+	uv_timer_t watch;		/* grants unread, idle connections */
 	unsigned int status_clients, status_leases;	/* as last sent */
 	struct client *clients;
 	int stopping;
@@ -56,8 +60,11 @@ struct server {
 
 /* How often the STATUS= line is looked at, and sent if it changed. */
 #define STATUS_PERIOD_MS	5000
+/* How often a connection waiting for its grants to be read is asked. */
+#define GRANT_POLL_MS		20
 
 static void client_close(struct client *c);
+static void watch_arm(struct server *srv, const struct client *c);
 
 static void
 client_closed(uv_handle_t *h)
@@ -86,6 +93,8 @@ client_close(struct client *c)
 	session_end(&c->s);
 	uv_poll_stop(&c->poll);
 	uv_close((uv_handle_t *)&c->poll, client_closed);
+	/* Its grants may be left unread in flight: conns.c watches them. */
+	watch_arm(srv, NULL);
 }
 
 static void client_event(uv_poll_t *h, int status, int events);
@@ -107,7 +116,7 @@ client_watch(struct client *c, int events)
 static int
 client_reading(const struct client *c)
 {
-	return !c->s.closing && !c->s.stalled;
+	return !c->s.closing && !c->s.stalled && !c->s.grant_wait;
 }
 
 /*
@@ -143,8 +152,10 @@ client_queue(struct client *c)
 
 	if (s->out_len == 0)
 		return 0;
-	err = outq_push(&c->out, s->out, s->out_len, s->out_fd);
+	err = outq_push_note(&c->out, s->out, s->out_len, s->out_fd,
+	    s->out_note);
 	s->out_fd = -1;
+	s->out_note = NULL;
 	s->out_len = 0;
 	if (err)
 		log_warn("uid %u pid %d: out of memory for a reply, dropping "
@@ -169,6 +180,85 @@ client_read(struct client *c)
 	if (session_input(&c->s, buf, len, had, outq_len(&c->out)) < 0 ||
 	    client_queue(c) < 0 || client_flush(c) < 0)
 		client_close(c);
+	else
+		watch_arm(c->srv, c);
+}
+
+/* outq's word on a grant: session.c audits it, or undoes it. */
+static int
+client_sent(void *arg, void *note, int err, uint8_t *buf, size_t *len)
+{
+	struct client *c = arg;
+
+	return session_sent(&c->s, note, err, buf, len);
+}
+
+/* Idle too long: one reply says why, if the socket takes it, and out. */
+static void
+client_idle(struct client *c)
+{
+	session_idle(&c->s);
+	if (outq_len(&c->out) == 0)
+		(void)wire_send(c->s.fd, c->s.out, c->s.out_len, -1);
+	c->s.out_len = 0;
+	client_close(c);
+}
+
+/*
+ * Connections waiting for their grants to be read are asked every
+ * GRANT_POLL_MS (a peer reading its socket wakes nothing here), and so
+ * are closed ones whose grants are unread; idle ones are closed when
+ * their time is up.  The timer runs only while one of these is due.
+ */
+static void
+watch_event(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	struct client *c, *next;
+	int64_t now = conns_now_ms(), left, due = -1;
+
+	for (c = srv->clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->s.grant_wait) {
+			if (!conns_grants_read(&c->s))
+				due = GRANT_POLL_MS;
+			else if (client_flush(c) < 0) {
+				client_close(c);
+				continue;
+			}
+		}
+		left = conns_idle_left(&c->s, now);
+		if (left == 0) {
+			client_idle(c);
+			continue;
+		}
+		if (left > 0 && (due < 0 || left < due))
+			due = left;
+	}
+	if (conns_linger_poll(srv->d) > 0 && (due < 0 || due > GRANT_POLL_MS))
+		due = GRANT_POLL_MS;
+	if (due >= 0 && !srv->stopping)
+		uv_timer_start(t, watch_event, (uint64_t)due, 0);
+}
+
+/* Something changed for c (or, NULL, a client went): run watch in time. */
+static void
+watch_arm(struct server *srv, const struct client *c)
+{
+	unsigned int idle = srv->d->policy->limits.idle_seconds;
+	uint64_t want = UINT64_MAX;
+
+	if (srv->stopping)
+		return;
+	if ((c != NULL && c->s.grant_wait) || srv->d->lingering != NULL)
+		want = GRANT_POLL_MS;
+	else if (c != NULL && idle > 0)
+		want = (uint64_t)idle * 1000;
+	if (want == UINT64_MAX)
+		return;
+	if (!uv_is_active((uv_handle_t *)&srv->watch) ||
+	    uv_timer_get_due_in(&srv->watch) > want)
+		uv_timer_start(&srv->watch, watch_event, want, 0);
 }
 
 static void
@@ -207,6 +297,7 @@ client_accept(struct server *srv, int fd)
 	c->s.fd = fd;
 	c->s.out_fd = -1;
 	outq_init(&c->out);
+	outq_set_done(&c->out, client_sent, c);
 	err = peer_read(fd, &c->s.peer);
 	if (err) {
 		log_warn("accept: uid %u pid %d: cannot read credentials: %s; "
@@ -233,9 +324,12 @@ client_accept(struct server *srv, int fd)
 	srv->d->n_clients++;
 	if (client_watch(c, UV_READABLE) < 0)
 		client_close(c);
+	else
+		watch_arm(srv, c);
 	return;
 
 fail:
+	session_end(&c->s);
 	peer_free(&c->s.peer);
 	close(fd);
 	free(c);
@@ -358,6 +452,8 @@ server_stop(struct server *srv, const char *why)
 	uv_close((uv_handle_t *)&srv->accept_pause, NULL);
 	uv_timer_stop(&srv->status_timer);
 	uv_close((uv_handle_t *)&srv->status_timer, NULL);
+	uv_timer_stop(&srv->watch);
+	uv_close((uv_handle_t *)&srv->watch, NULL);
 	while ((c = srv->clients) != NULL) {
 		/* Replies made still go out if the socket takes them. */
 		(void)outq_flush(&c->out, c->s.fd);
@@ -399,6 +495,7 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	if ((err = uv_poll_init(srv.loop, &srv.listen_poll, srv.listen_fd)) ||
 	    (err = uv_timer_init(srv.loop, &srv.accept_pause)) ||
 	    (err = uv_timer_init(srv.loop, &srv.status_timer)) ||
+	    (err = uv_timer_init(srv.loop, &srv.watch)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_term)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_int)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_hup))) {
@@ -406,7 +503,8 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 		goto out;
 	}
 	srv.listen_poll.data = srv.accept_pause.data = srv.sig_term.data =
-	    srv.sig_int.data = srv.sig_hup.data = srv.status_timer.data = &srv;
+	    srv.sig_int.data = srv.sig_hup.data = srv.status_timer.data =
+	    srv.watch.data = &srv;
 	if ((err = uv_poll_start(&srv.listen_poll, UV_READABLE, listen_event)) ||
 	    (notify_enabled() && (err = uv_timer_start(&srv.status_timer,
 	    status_event, STATUS_PERIOD_MS, STATUS_PERIOD_MS))) ||

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "conns.h"
 #include "daemon.h"
 #include "log.h"
 #include "mmapd.pb-c.h"
@@ -145,15 +146,22 @@ audit_deny(struct session *s, const Mmapd__V1__Map *m, int err,
 	    log_quote(why, qw, sizeof(qw)));
 }
 
-static void
-audit_grant(struct session *s, const struct lease *l, const char *kind,
-    enum map_cache cache)
+/*
+ * The grant's audit fields, kept with its reply: the line is written
+ * once its fd has gone out (session_sent()), not before.  NULL when out
+ * of memory.
+ */
+static struct grant_note *
+grant_note(struct session *s, uint64_t id, const struct lease *l,
+    const char *kind, enum map_cache cache, int raw)
 {
-	char qd[QUOTE_LEN], qr[QUOTE_LEN];
+	char qd[QUOTE_LEN], qr[QUOTE_LEN], fields[768];
+	struct grant_note *n;
+	int len;
 
-	log_info("audit: event=grant lease=%llu uid=%u gid=%u pid=%d "
-	    "device=%s region=%s offset=%llu size=%llu prot=%s shared=%d "
-	    "kind=%s cache=%s result=ok errno=0",
+	len = snprintf(fields, sizeof(fields), "lease=%llu uid=%u gid=%u "
+	    "pid=%d device=%s region=%s offset=%llu size=%llu prot=%s "
+	    "shared=%d kind=%s cache=%s",
 	    (unsigned long long)l->id, (unsigned)s->peer.uid,
 	    (unsigned)s->peer.gid, (int)s->peer.pid,
 	    log_quote(l->device, qd, sizeof(qd)),
@@ -161,6 +169,19 @@ audit_grant(struct session *s, const struct lease *l, const char *kind,
 	    (unsigned long long)l->offset, (unsigned long long)l->size,
 	    l->prot & PROT_WRITE ? "rw" : "r", l->shared, kind,
 	    map_cache_name(cache));
+	if (len < 0)
+		return NULL;
+	if ((size_t)len >= sizeof(fields))
+		len = sizeof(fields) - 1;
+	n = malloc(sizeof(*n) + (size_t)len + 1);
+	if (n == NULL)
+		return NULL;
+	n->request_id = id;
+	n->lease = l->id;
+	n->raw = raw;
+	memcpy(n->fields, fields, (size_t)len);
+	n->fields[len] = '\0';
+	return n;
 }
 
 static void
@@ -428,6 +449,7 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	Mmapd__V1__Grant g = MMAPD__V1__GRANT__INIT;
 	Reply r = MMAPD__V1__REPLY__INIT;
 	const char *why = NULL;
+	struct grant_note *note;
 	struct lease *l;
 	uint64_t base;
 	int err, raw;
@@ -476,6 +498,12 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	err = quota_map(s, e, m->size, &why);
 	if (err)
 		goto deny;
+	/* Fds this connection, its uid, everyone have not read yet. */
+	err = conns_grant_check(s);
+	if (err) {
+		why = s->why;
+		goto deny;
+	}
 	/* policy_check() has kept offset + size inside a region. */
 	req.offset = base + m->offset;
 	req.size = m->size;
@@ -513,15 +541,27 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	r.request_id = id;
 	r.body_case = MMAPD__V1__REPLY__BODY_GRANT;
 	r.grant = &g;
-	audit_grant(s, l, map_kind_name(res.kind), res.cache);
-	if (raw)
-		log_warn("audit: event=raw-fd lease=%llu uid=%u pid=%d: a raw "
-		    "/dev/mem fd went out; its holder can map any non-RAM "
-		    "physical memory (root-equivalent)",
-		    (unsigned long long)l->id, (unsigned)s->peer.uid,
-		    (int)s->peer.pid);
-	/* The fd goes out with the reply; the server closes it then. */
+	note = grant_note(s, id, l, map_kind_name(res.kind), res.cache, raw);
+	if (note == NULL) {
+		lease_drop(d, l);
+		engine_result_close(&res);
+		err = -ENOMEM;
+		why = "out of memory";
+		goto deny;
+	}
+	/*
+	 * The fd goes out with the reply, and the audit line once it has
+	 * (session_sent()); the server closes the fd then.
+	 */
 	reply_send(s, &r, res.fd);
+	if (s->out_len == 0) {
+		/* reply_send() refused it and closed the fd. */
+		lease_drop(d, l);
+		free(note);
+		return;
+	}
+	s->out_note = note;
+	conns_grant_queued(s);
 	return;
 
 deny:
@@ -872,16 +912,15 @@ audit_limit(struct session *s, const char *op, int err, const char *why)
 int
 session_admit(struct session *s)
 {
-	unsigned int limit = s->d->policy->limits.connections;
+	int err;
 
-	if (s->d->n_clients < limit)
+	/* [limits] connections, connections_per_uid, the reserve: conns.c */
+	err = conns_admit(s);
+	if (err == 0)
 		return 0;
-	snprintf(s->why, sizeof(s->why), "mmapd serves %u connection%s "
-	    "(limit %u)", s->d->n_clients, s->d->n_clients == 1 ? "" : "s",
-	    limit);
-	audit_limit(s, "connect", -EMFILE, s->why);
-	reply_error(s, 0, -EMFILE, s->why);
-	return -EMFILE;
+	audit_limit(s, "connect", err, s->why);
+	reply_error(s, 0, err, s->why);
+	return err;
 }
 
 /*
@@ -909,6 +948,7 @@ session_input(struct session *s, const uint8_t *buf, ssize_t len,
 
 	if (len == 0)
 		return -1;		/* end of stream */
+	conns_touch(s);
 	if (len < 0) {
 		if (len != -EMSGSIZE && len != -EBADMSG)
 			return -1;	/* the socket itself failed */
@@ -988,8 +1028,67 @@ void
 session_end(struct session *s)
 {
 	lease_drop_owner(s->d, s);
+	conns_leave(s);
 	if (s->out_fd >= 0)
 		close(s->out_fd);
 	s->out_fd = -1;
 	s->out_len = 0;
+	free(s->out_note);
+	s->out_note = NULL;
+}
+
+int
+session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
+    size_t *len)
+{
+	Reply r = MMAPD__V1__REPLY__INIT;
+	struct lease *l;
+	char msg[160], qm[200];
+
+	conns_grant_done(s, err == 0);
+	if (err == 0) {
+		log_info("audit: event=grant %s result=ok errno=0", n->fields);
+		if (n->raw)
+			log_warn("audit: event=raw-fd lease=%llu uid=%u pid=%d: "
+			    "a raw /dev/mem fd went out; its holder can map any "
+			    "non-RAM physical memory (root-equivalent)",
+			    (unsigned long long)n->lease,
+			    (unsigned)s->peer.uid, (int)s->peer.pid);
+		free(n);
+		return 0;
+	}
+	if (buf == NULL)
+		snprintf(msg, sizeof(msg), "the connection ended before the "
+		    "grant went out");
+	else
+		snprintf(msg, sizeof(msg), "mmapd could not send the grant's "
+		    "fd: %s", strerror(-err));
+	log_notice("audit: event=grant %s result=failed errno=%s msg=%s",
+	    n->fields, errno_name(err), log_quote(msg, qm, sizeof(qm)));
+	/* A lease released meanwhile (pipelined) is gone already. */
+	l = lease_find(s->d, n->lease);
+	if (l != NULL && l->owner == s)
+		lease_drop(s->d, l);
+	if (buf != NULL) {
+		r.request_id = n->request_id;
+		r.error = -err;
+		r.message = msg;
+		*len = mmapd__v1__reply__pack(&r, buf);
+	}
+	free(n);
+	return buf != NULL;
+}
+
+void
+session_idle(struct session *s)
+{
+	unsigned int idle = s->d->policy->limits.idle_seconds;
+
+	log_notice("audit: event=close uid=%u gid=%u pid=%d reason=idle "
+	    "msg=\"no request for %u s and no lease held (idle_seconds = "
+	    "%u)\"", (unsigned)s->peer.uid, (unsigned)s->peer.gid,
+	    (int)s->peer.pid, idle, idle);
+	snprintf(s->why, sizeof(s->why), "closed: no request for %u s and "
+	    "no lease held (limit idle_seconds = %u)", idle, idle);
+	reply_error(s, 0, -ETIMEDOUT, s->why);
 }

@@ -741,6 +741,13 @@ h_start_limited(const char *conf, int n)
 }
 
 void
+h_start_limited_args(const char *conf, int n, const char *const *extra)
+{
+	nofile = n;
+	h_start_args(conf, extra);
+}
+
+void
 h_start_journal(const char *conf)
 {
 	journal = 1;

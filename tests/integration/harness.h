@@ -81,6 +81,9 @@ void	 h_start_args(const char *conf, const char *const *extra);
 void	 h_start_journal(const char *conf);
 /* h_start with the daemon's RLIMIT_NOFILE set to nofile. */
 void	 h_start_limited(const char *conf, int nofile);
+/* Both (a --user among extra wins over the harness's). */
+void	 h_start_limited_args(const char *conf, int nofile,
+	    const char *const *extra);
 
 /*
  * For the next h_start* or h_run_mmapd only: NAME=VALUE in mmapd's

@@ -518,8 +518,10 @@ Test(quota, requests_in_flight_bounds_fds)
 	int fd, fds;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Grants in flight are bounded too (test_grants.c): not here. */
 	h_start(CONF_HEAD "[limits]\nrequests_in_flight = 2\n"
-	    "leases_per_uid = 100000\n");
+	    "leases_per_uid = 100000\ngrants_in_flight = 1024\n"
+	    "grants_in_flight_per_uid = 65536\n");
 	k = h_connect();
 	cr_assert_eq(h_clients_wait_on(k, 1), 1);
 	fds = h_fds();

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -138,5 +139,97 @@ Test(outq, peer_gone)
 	cr_assert_eq(outq_push(&q, pkt, sizeof(pkt), -1), 0);
 	cr_assert_eq(outq_len(&q), 1);
 	outq_clear(&q);
+	close(sv[0]);
+}
+
+/* What done was told, in order: the note (an int) and the error. */
+static struct {
+	int notes[8];
+	int errs[8];
+	int n;
+	int replace;		/* pack a replacement on failure */
+} told;
+
+static int
+done_record(void *arg, void *note, int err, uint8_t *buf, size_t *len)
+{
+	(void)arg;
+	cr_assert_lt(told.n, 8);
+	told.notes[told.n] = *(int *)note;
+	told.errs[told.n] = err;
+	told.n++;
+	free(note);
+	if (buf == NULL || !told.replace)
+		return 0;
+	buf[0] = 0xee;
+	*len = 1;
+	return 1;
+}
+
+static int *
+note_new(int v)
+{
+	int *p = malloc(sizeof(*p));
+
+	cr_assert_not_null(p);
+	*p = v;
+	return p;
+}
+
+/*
+ * Notes: done hears of each reply once, after its send; one whose fd
+ * cannot go (here a closed fd number: EBADF) is replaced by what done
+ * packs, sent without the fd, in its place; one still queued when the
+ * queue is cleared is told -ECANCELED.
+ */
+Test(outq, notes_told_after_send)
+{
+	struct outq q;
+	uint8_t pkt[4];
+	int sv[2], bad, had, before;
+
+	pair(sv);
+	outq_init(&q);
+	outq_set_done(&q, done_record, NULL);
+	memset(&told, 0, sizeof(told));
+	told.replace = 1;
+	bad = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(bad, 0);
+	close(bad);
+	before = fd_count();
+
+	pkt[0] = 1;
+	cr_assert_eq(outq_push_note(&q, pkt, 1, open("/dev/null",
+	    O_RDONLY | O_CLOEXEC), note_new(1)), 0);
+	pkt[0] = 2;
+	cr_assert_eq(outq_push_note(&q, pkt, 1, bad, note_new(2)), 0);
+	pkt[0] = 3;
+	cr_assert_eq(outq_push(&q, pkt, 1, -1), 0);
+	cr_assert_eq(told.n, 0, "told before anything was sent");
+	cr_assert_eq(outq_flush(&q, sv[0]), 0);
+	cr_assert_eq(told.n, 2);
+	cr_assert_eq(told.notes[0], 1);
+	cr_assert_eq(told.errs[0], 0);
+	cr_assert_eq(told.notes[1], 2);
+	cr_assert_eq(told.errs[1], -EBADF);
+
+	cr_assert_eq(recv_one(sv[1], &had), 1);
+	cr_assert(had);
+	cr_assert_eq(recv_one(sv[1], &had), 0xee, "not the replacement");
+	cr_assert(!had);
+	cr_assert_eq(recv_one(sv[1], &had), 3);
+	cr_assert_eq(fd_count(), before);
+
+	/* Unsent at a clear: told so, and its fd closed. */
+	close(sv[1]);
+	cr_assert_eq(outq_push_note(&q, pkt, 1, open("/dev/null",
+	    O_RDONLY | O_CLOEXEC), note_new(4)), 0);
+	told.replace = 0;
+	cr_assert_eq(outq_flush(&q, sv[0]), -EPIPE);
+	cr_assert_eq(told.n, 3);
+	cr_assert_eq(told.errs[2], -EPIPE, "a failure done did not replace");
+	outq_clear(&q);
+	cr_assert_eq(told.n, 3, "a note told twice");
+	cr_assert_eq(fd_count(), before - 1);
 	close(sv[0]);
 }

@@ -448,6 +448,58 @@ Test(policy, load_limits_defaults)
 	policy_free(pol);
 }
 
+/* [limits] against one client hurting another: connections, fds, time. */
+Test(policy, load_limits_fairness)
+{
+	struct policy *pol;
+
+	pol = load_ok("[limits]\n");
+	cr_assert_eq(pol->limits.connections_per_uid, 32);
+	cr_assert_eq(pol->limits.connections_reserved, 4);
+	cr_assert_eq(pol->limits.has_admin_group, 0);
+	cr_assert_eq(pol->limits.idle_seconds, 60);
+	cr_assert_eq(pol->limits.grants_in_flight, 8);
+	cr_assert_eq(pol->limits.grants_in_flight_per_uid, 32);
+	policy_free(pol);
+
+	pol = load_ok("[limits]\nconnections = 16\nconnections_per_uid = 2\n"
+	    "connections_reserved = 15\nadmin_group = 4242\n"
+	    "idle_seconds = 0\ngrants_in_flight = 1024\n"
+	    "grants_in_flight_per_uid = 65536\n");
+	cr_assert_eq(pol->limits.connections_per_uid, 2);
+	cr_assert_eq(pol->limits.connections_reserved, 15);
+	cr_assert_eq(pol->limits.has_admin_group, 1);
+	cr_assert_eq(pol->limits.admin_gid, 4242);
+	cr_assert_eq(pol->limits.idle_seconds, 0);
+	cr_assert_eq(pol->limits.grants_in_flight, POLICY_MAX_GRANTS_IN_FLIGHT);
+	cr_assert_eq(pol->limits.grants_in_flight_per_uid,
+	    POLICY_MAX_GRANTS_IN_FLIGHT_PER_UID);
+	policy_free(pol);
+
+	/* The reserve by default: 4, at most a quarter of connections. */
+	pol = load_ok("[limits]\nconnections = 8\n");
+	cr_assert_eq(pol->limits.connections_reserved, 2);
+	policy_free(pol);
+	pol = load_ok("[limits]\nconnections = 3\n");
+	cr_assert_eq(pol->limits.connections_reserved, 0);
+	policy_free(pol);
+
+	/* Given, it must leave someone else a connection, wherever it is. */
+	expect_one_error("[limits]\nconnections_reserved = 4\n"
+	    "connections = 4\n", 2, "connections_reserved: 4 leaves no "
+	    "connection to anyone but root and admin_group (connections = 4)");
+	expect_one_error("[limits]\nidle_seconds = 86401\n", 2,
+	    "idle_seconds: '86401' is not a number from 0 to 86400");
+	expect_one_error("[limits]\ngrants_in_flight = 0\n", 2,
+	    "grants_in_flight: '0' is not a number from 1 to 1024");
+	expect_one_error("[limits]\nconnections_per_uid = -1\n", 2,
+	    "connections_per_uid: '-1' is not a number from 1 to 65536");
+	expect_one_error("[limits]\nadmin_group = no-such-group-here\n", 2,
+	    "unknown group 'no-such-group-here'");
+	expect_one_error("[zero]\nidle_seconds = 5\n", 2,
+	    "unknown key 'idle_seconds' in [zero]");
+}
+
 /*
  * [daemon] user: the name mmapd runs as once set up, kept as written
  * (mmapd looks it up at start-up, as root); absent, NULL.

@@ -39,7 +39,8 @@ int	inbox_accept(int fd, int refuse);
  * left unread, and the client must be dropped.  clean: inbox_accept()'s
  * answer.
  */
-ssize_t	inbox_recv(int fd, void *buf, size_t cap, int clean, size_t *nfds);
+ssize_t	inbox_recv(int fd, void *buf, size_t cap, int clean,
+	    size_t *nfds);
 /*
  * Close a client's socket: here when nothing of the client's can be in
  * it, else on the reaper.  0, or -ENOSPC when the reaper's queue is

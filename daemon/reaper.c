@@ -98,17 +98,6 @@ reaper_start(void)
 	return 0;
 }
 
-int
-reaper_running(void)
-{
-	int v;
-
-	pthread_mutex_lock(&r.lock);
-	v = r.running;
-	pthread_mutex_unlock(&r.lock);
-	return v;
-}
-
 size_t
 reaper_room(void)
 {

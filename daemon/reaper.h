@@ -24,8 +24,6 @@
  * both threads (TSYNC); it returns once the thread runs.  0 or -errno.
  */
 int	reaper_start(void);
-/* Whether it runs. */
-int	reaper_running(void);
 /* Free places in the queue now (it only grows between two calls). */
 size_t	reaper_room(void);
 /* Queue fds to be closed: all of them, or none and -ENOSPC. */

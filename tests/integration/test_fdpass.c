@@ -48,7 +48,7 @@ suite_init(void)
 TestSuite(fdpass, .init = suite_init, .fini = h_cleanup, .timeout = 90);
 
 #define SEAM		"MMAPD_TEST_NO_PASSRIGHTS"
-#define MAX_FDS		253	/* SCM_MAX_FD: the most one packet carries */
+#define MAX_FDS		253	/* SCM_MAX_FD: most fds in one packet */
 #define LINGER_S	10	/* what the attack would cost everyone */
 #define SERVED_MS	1000	/* what the other client may wait at most */
 #define REAPER_MAX	1024	/* daemon/reaper.h */

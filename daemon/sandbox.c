@@ -623,7 +623,7 @@ sandbox_filter(enum sandbox_action act)
 		    strerror(-rc));
 	if (rc == 0)
 		rc = rule_list(ctx, allow_plain,
-	    sizeof(allow_plain) / sizeof(allow_plain[0]));
+		    sizeof(allow_plain) / sizeof(allow_plain[0]));
 	if (rc == 0)
 		rc = rule_args(ctx);
 #ifdef SANDBOX_SANITIZERS

@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -35,6 +36,7 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <criterion/logging.h>
 
 #include "harness.h"
 
@@ -515,4 +517,73 @@ Test(fdpass, listen_fds_socket_stays_pipe_goes)
 	close(p[1]);
 	h_stop();
 	close(lfd);
+}
+
+/* ----------------------------------------------------------------------
+ * The reaper thread is sandboxed like the loop
+ * ---------------------------------------------------------------------- */
+
+/* The value of a "Key:\t..." line of a status file, or "" (static). */
+static const char *
+status_field(const char *text, const char *key)
+{
+	static char v[128];
+	const char *p = strstr(text, key);
+	size_t n;
+
+	v[0] = '\0';
+	if (p == NULL)
+		return v;
+	p += strlen(key);
+	while (*p == '\t' || *p == ' ')
+		p++;
+	n = strcspn(p, "\n");
+	if (n >= sizeof(v))
+		n = sizeof(v) - 1;
+	memcpy(v, p, n);
+	v[n] = '\0';
+	return v;
+}
+
+/*
+ * Every thread of mmapd, the reaper's included, runs filtered (seccomp
+ * mode 2, by TSYNC), with no_new_privs and no capability, as the
+ * dropped user.
+ */
+Test(fdpass, every_thread_is_sandboxed)
+{
+	char path[320], *text;
+	struct dirent *e;
+	DIR *dir;
+	int threads = 0;
+
+	h_start(NULL);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)h_pid());
+	dir = opendir(path);
+	cr_assert_not_null(dir, "%s: %s", path, strerror(errno));
+	while ((e = readdir(dir)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/status",
+		    (int)h_pid(), e->d_name);
+		text = h_read(path);
+		cr_assert_str_eq(status_field(text, "Seccomp:"), "2",
+		    "thread %s: Seccomp %s", e->d_name,
+		    status_field(text, "Seccomp:"));
+		cr_assert_str_eq(status_field(text, "NoNewPrivs:"), "1",
+		    "thread %s: no_new_privs not set", e->d_name);
+		cr_assert_str_eq(status_field(text, "CapEff:"),
+		    "0000000000000000", "thread %s: CapEff %s", e->d_name,
+		    status_field(text, "CapEff:"));
+		cr_assert_str_eq(status_field(text, "CapBnd:"),
+		    "0000000000000000", "thread %s: CapBnd %s", e->d_name,
+		    status_field(text, "CapBnd:"));
+		free(text);
+		threads++;
+	}
+	closedir(dir);
+	/* The loop and the reaper (a sanitizer may add its own). */
+	cr_assert_geq(threads, 2, "mmapd runs %d thread(s): no reaper",
+	    threads);
+	h_stop();
 }

@@ -166,6 +166,52 @@ send_with_fds(int sock, const int *fds, size_t n)
 	return 0;
 }
 
+/* Wait (H_WAIT_MS) until mmapd's state in /proc/PID/stat is want. */
+static void
+daemon_state_wait(char want)
+{
+	int64_t end = h_now_ms() + H_WAIT_MS;
+	char path[64], *text, *p;
+	char state = '?';
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)h_pid());
+	for (;;) {
+		text = h_read(path);
+		p = strrchr(text, ')');
+		state = p != NULL && p[1] == ' ' ? p[2] : '?';
+		free(text);
+		if (state == want || h_now_ms() >= end)
+			break;
+		h_sleep_ms(5);
+	}
+	cr_assert_eq(state, want, "mmapd's state is %c, not %c", state,
+	    want);
+}
+
+/*
+ * Send the slow fd with a Status and let go of ours, so that mmapd's is
+ * the last reference: an attacker's own close could otherwise come
+ * after mmapd's and take the linger itself.  mmapd is stopped
+ * (SIGSTOP) meanwhile, so the order is sure.  0 or the send's -errno.
+ */
+static int
+send_slow(int sock, struct slow *s)
+{
+	int err;
+
+	cr_assert_eq(kill(h_pid(), SIGSTOP), 0);
+	daemon_state_wait('T');
+	err = send_with_fds(sock, &s->fd, 1);
+	if (err == 0) {
+		/* In flight: the packet holds the socket, ours is not last. */
+		close(s->fd);
+		s->fd = -1;
+	}
+	cr_assert_eq(kill(h_pid(), SIGCONT), 0);
+	daemon_state_wait('S');
+	return err;
+}
+
 /*
  * The bystander: a client of another uid asks for Status and the time
  * to its answer is returned.  Waits up to 3 * LINGER_S, so that with the
@@ -210,13 +256,36 @@ pipe_read_end_open(int wfd)
 	return !(write(wfd, "x", 1) < 0 && errno == EPIPE);
 }
 
-/* The daemon's fd count once the start-up probe is gone. */
+/*
+ * The daemon's fd count with one connection of the test's open, *keep,
+ * once Status on it says it is the only one: no connection of the
+ * harness's is left in the count.  *keep stays open until the end.
+ */
 static int
-baseline_fds(void)
+baseline_fds(int *keep)
 {
-	cr_assert_eq(h_clients_wait(1), 1, "connections left at start");
-	/* h_clients_wait's own connection goes too. */
-	h_sleep_ms(100);
+	int64_t end = h_now_ms() + H_WAIT_MS;
+	uint32_t clients = 0;
+	Reply *r;
+
+	*keep = raw_connect();
+	for (;;) {
+		r = raw_status(*keep, 1);
+		cr_assert_eq(r->error, 0);
+		clients = r->status->clients;
+		reply_free(r);
+		if (clients == 1 || h_now_ms() >= end)
+			break;
+		h_sleep_ms(10);
+	}
+	cr_assert_eq(clients, 1, "%u connections, not the test's alone",
+	    clients);
+	/*
+	 * A connection counted out may keep its fd to the end of the loop's
+	 * turn (libuv closes handles last): one more turn, and it is gone.
+	 */
+	r = raw_status(*keep, 2);
+	reply_free(r);
 	return h_fds();
 }
 
@@ -244,7 +313,7 @@ Test(fdpass, slow_fd_refused_by_the_kernel)
 	struct slow s;
 	int64_t ms;
 	Reply *r;
-	int base, fd, err;
+	int base, keep, fd, err;
 
 	h_start(NULL);
 	if (h_log_count("clients' fds: the kernel cannot refuse them") > 0)
@@ -252,19 +321,14 @@ Test(fdpass, slow_fd_refused_by_the_kernel)
 		    "only the reaper is tested (slow_fd_goes_to_the_reaper)");
 	h_log_expect("clients' fds: refused by the kernel (SO_PASSRIGHTS "
 	    "off)");
-	base = baseline_fds();
+	base = baseline_fds(&keep);
 
 	slow_make(&s, LINGER_S);
 	fd = raw_connect_as(H_NOBODY, H_NOBODY);
 	raw_hello(fd);
-	err = send_with_fds(fd, &s.fd, 1);
-	if (err == 0) {
-		/* Taken after all: mmapd's copy is the last from here on. */
-		close(s.fd);
-		s.fd = -1;
-	} else {
+	err = send_slow(fd, &s);
+	if (err != 0)
 		slow_drop_own(&s);
-	}
 	h_sleep_ms(200);
 
 	ms = other_status_ms();
@@ -280,6 +344,7 @@ Test(fdpass, slow_fd_refused_by_the_kernel)
 	close(fd);
 	slow_end(&s);
 	fds_back_to(base, "after the attack");
+	close(keep);
 	h_stop();
 }
 
@@ -295,22 +360,19 @@ Test(fdpass, slow_fd_goes_to_the_reaper)
 	struct slow s;
 	int64_t ms, end;
 	Reply *r;
-	int base, fd, err, p[2];
+	int base, keep, fd, err, p[2];
 
 	h_next_env(SEAM, "1");
 	h_start(NULL);
 	h_log_expect(SEAM "=1 (a test seam)");
-	base = baseline_fds();
+	base = baseline_fds(&keep);
 
 	slow_make(&s, LINGER_S);
 	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
 	fd = raw_connect_as(H_NOBODY, H_NOBODY);
 	raw_hello(fd);
-	err = send_with_fds(fd, &s.fd, 1);
+	err = send_slow(fd, &s);
 	cr_assert_eq(err, 0, "sendmsg with the slow fd: %s", strerror(-err));
-	/* mmapd's copy is the last from here on. */
-	close(s.fd);
-	s.fd = -1;
 	/* Queued behind the slow close. */
 	cr_assert_eq(send_with_fds(fd, &p[0], 1), 0);
 	close(p[0]);
@@ -348,6 +410,7 @@ Test(fdpass, slow_fd_goes_to_the_reaper)
 	    "%d ms after the slow peer went", H_WAIT_MS);
 	close(p[1]);
 	fds_back_to(base, "after the attack");
+	close(keep);
 	h_stop();
 }
 
@@ -363,19 +426,17 @@ Test(fdpass, reaper_full_drops_the_client)
 	struct slow s;
 	int64_t ms;
 	Reply *r;
-	int base, fd, err, i, null, fds[MAX_FDS], held, rerr;
+	int base, keep, fd, err, i, null, fds[MAX_FDS], held, rerr;
 
 	h_next_env(SEAM, "1");
 	/* Room for the queue: the default 1024 fds would run out first. */
 	h_start_limited(NULL, 4 * REAPER_MAX);
-	base = baseline_fds();
+	base = baseline_fds(&keep);
 
 	slow_make(&s, 3 * LINGER_S);
 	fd = raw_connect();
 	raw_hello(fd);
-	cr_assert_eq(send_with_fds(fd, &s.fd, 1), 0);
-	close(s.fd);
-	s.fd = -1;
+	cr_assert_eq(send_slow(fd, &s), 0);
 	r = raw_recv(fd, NULL, NULL);
 	cr_assert_not_null(r);
 	cr_assert_eq(r->error, EINVAL);
@@ -413,6 +474,7 @@ Test(fdpass, reaper_full_drops_the_client)
 
 	slow_end(&s);
 	fds_back_to(base, "once the slow peer went");
+	close(keep);
 	h_stop();
 }
 
@@ -558,6 +620,9 @@ Test(fdpass, every_thread_is_sandboxed)
 	int threads = 0;
 
 	h_start(NULL);
+	/* The socket listens before the drop: wait for the filter. */
+	cr_assert_geq(h_log_wait(1, "seccomp allow-list in force"), 1,
+	    "mmapd did not say its filter is in force");
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)h_pid());
 	dir = opendir(path);
 	cr_assert_not_null(dir, "%s: %s", path, strerror(errno));

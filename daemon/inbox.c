@@ -6,8 +6,8 @@
  * (MSG_PEEK) that returns fds returns copies: the packet still holds
  * its own reference, so closing a peeked copy is never the last close,
  * and an fd a peek could not install is dropped the same way.  And a
- * socket shut down (SHUT_RDWR) takes no more packets, so what
- * is queued can be walked to its end.
+ * socket shut down (SHUT_RDWR) takes no more packets, so what is queued
+ * can be walked to its end.
  */
 #include "config.h"
 

@@ -50,6 +50,7 @@
 
 #include "conns.h"
 #include "daemon.h"
+#include "inbox.h"
 #include "log.h"
 
 /* One uid with connections, or with grants of closed ones in flight. */
@@ -66,6 +67,7 @@ struct conns_uid {
 struct conns_linger {
 	struct conns_linger *next;
 	int fd;				/* a copy of the socket, shut down */
+	int clean;			/* no fd can have come: inbox_accept() */
 	unsigned int grants;
 	struct conns_uid *u;
 };
@@ -275,6 +277,7 @@ linger_add(struct session *s)
 	/* The peer sees the end once it has read what is queued. */
 	(void)shutdown(fd, SHUT_RDWR);
 	l->fd = fd;
+	l->clean = s->clean;
 	l->grants = s->grants_sent;
 	l->u = s->uid_rec;
 	l->u->lingering++;
@@ -322,13 +325,18 @@ conns_linger_poll(struct mmapd *d)
 	int left = 0;
 
 	while ((l = *pp) != NULL) {
-		if (unread_bytes(l->fd) > 0) {
+		/*
+		 * The copy may be the socket's last reference, and its queue
+		 * may hold fds the client sent: inbox_close() never closes
+		 * such a socket here (reaper.c does); with the reaper full it
+		 * is tried again at the next poll.
+		 */
+		if (unread_bytes(l->fd) > 0 || inbox_close(l->fd, l->clean)) {
 			pp = &l->next;
 			left++;
 			continue;
 		}
 		*pp = l->next;
-		close(l->fd);
 		l->u->grants -= l->grants;
 		d->grants -= l->grants;
 		l->u->lingering--;

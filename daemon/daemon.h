@@ -3,6 +3,8 @@
  *
  *	server.c	the libuv loop, sockets, signals (the only libuv user)
  *	listen.c	the listening socket: systemd's (LISTEN_FDS) or bound here
+ *	inbox.c		client packets in; no client fd closes on the loop
+ *	reaper.c	the thread that closes the fds clients send
  *	notify.c	READY=1, RELOADING=1, STOPPING=1, STATUS= (sd_notify)
  *	session.c	one client: decode, check, dispatch, encode
  *	lease.c		grants held by clients, and named shared regions
@@ -134,6 +136,7 @@ struct peer {
 struct session {
 	struct mmapd *d;
 	int fd;
+	int clean;			/* no fd can have come: inbox_accept() */
 	struct peer peer;
 	char name[NAME_MAX_LEN + 1];	/* from Hello, for logs */
 	uint8_t out[WIRE_MAX];
@@ -158,7 +161,7 @@ int peer_read(int fd, struct peer *peer);
 void peer_free(struct peer *peer);
 
 /*
- * Handle one packet (or the error wire_recv() gave for it) and leave the
+ * Handle one packet (or the error inbox_recv() gave for it) and leave the
  * reply in s->out.  unsent: replies of this connection not yet sent; at
  * [limits] requests_in_flight the request is refused with EAGAIN and
  * s->stalled set.  Returns 0, or -1 when the connection must be closed

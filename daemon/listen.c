@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -176,6 +178,57 @@ listen_passed(struct listener *l)
 	l->passed = 1;
 	listen_describe(l);
 	return 1;
+}
+
+/*
+ * How many sockets systemd passed us at fds 3.., or 0: LISTEN_FDS when
+ * LISTEN_PID is ours.  Read, not taken: listen_passed() checks them.
+ */
+static long
+listen_inherited(void)
+{
+	long pid, n;
+
+	pid = env_number(getenv("LISTEN_PID"), INT_MAX);
+	if (pid < 0 || pid != (long)getpid())
+		return 0;
+	n = env_number(getenv("LISTEN_FDS"), INT_MAX - LISTEN_FDS_START);
+	return n < 0 ? 0 : n;
+}
+
+/* close_range(2) by hand: every fd of /proc/self/fd from first on. */
+static void
+fds_close_from_proc(int first)
+{
+	struct dirent *e;
+	DIR *dir;
+	long fd;
+	char *end;
+
+	dir = opendir("/proc/self/fd");
+	if (dir == NULL)
+		return;
+	while ((e = readdir(dir)) != NULL) {
+		errno = 0;
+		fd = strtol(e->d_name, &end, 10);
+		if (errno != 0 || *end != '\0' || end == e->d_name ||
+		    fd < first || fd > INT_MAX || fd == dirfd(dir))
+			continue;
+		close((int)fd);
+	}
+	closedir(dir);
+}
+
+void
+listen_close_inherited(void)
+{
+	int first = LISTEN_FDS_START + (int)listen_inherited();
+
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned int)first, ~0U, 0U) == 0)
+		return;
+#endif
+	fds_close_from_proc(first);
 }
 
 /*

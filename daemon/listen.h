@@ -22,6 +22,12 @@ struct listener {
  * AF_UNIX SOCK_SEQPACKET socket is an error, never silently replaced.
  */
 int listen_open(struct listener *l, const char *path, const struct policy *pol);
+/*
+ * At the very start: close every fd the process inherited but the
+ * standard streams and, when LISTEN_PID is ours, the LISTEN_FDS sockets
+ * systemd passed (fds 3..).  Nothing is logged: log_init() comes after.
+ */
+void listen_close_inherited(void);
 /* Close it; the file goes too unless systemd passed the socket. */
 void listen_close(struct listener *l);
 

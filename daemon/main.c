@@ -20,8 +20,10 @@
 
 #include "conns.h"
 #include "daemon.h"
+#include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "reaper.h"
 #include "regs.h"
 #include "sandbox.h"
 #include "server.h"
@@ -321,6 +323,9 @@ ready(struct mmapd *d)
 
 	(void)d;
 	err = sandbox_drop(geteuid() == 0 ? &run_user : NULL);
+	/* Its thread is made dropped, then filtered with the loop's. */
+	if (err == 0)
+		err = reaper_start();
 	if (err == 0)
 		err = sandbox_filter(seccomp_action);
 	if (err)
@@ -351,6 +356,11 @@ main(int argc, char **argv)
 	struct mmapd d = { 0 };
 	int c, err, status = 1;
 
+	/*
+	 * First, before anything opens a file: whatever the parent left
+	 * open (a pipe, a log, a socket) must not reach the sandbox.
+	 */
+	listen_close_inherited();
 	while ((c = getopt_long(argc, argv, "c:s:u:fVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

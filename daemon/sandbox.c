@@ -33,6 +33,11 @@
 #include "nss.h"
 #include "sandbox.h"
 
+/* asm-generic/socket.h, Linux 6.16; glibc's headers may not have it. */
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS	83
+#endif
+
 /* Built with ASan (and LSan): see allow_sanitizer below. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SANDBOX_SANITIZERS	1
@@ -342,8 +347,8 @@ static const int allow_plain[] = {
 	SCMP_SYS(recvmsg),
 	SCMP_SYS(sendmsg),
 	SCMP_SYS(close),
-	/* A closed client's unread grants are watched on a copy, shut down. */
-	SCMP_SYS(shutdown),
+	/* The reaper thread (reaper.c) waits on a condition variable. */
+	SCMP_SYS(futex),
 
 	/*
 	 * Unix sockets of our own (socket below: AF_UNIX only): sd_notify's
@@ -540,6 +545,22 @@ rule_args(scmp_filter_ctx ctx)
 	b[1] = ARG_IS(2, SO_SNDBUFFORCE);
 	if ((rc = rule(ctx, SCMP_SYS(setsockopt), 2, b)) < 0)
 		return rc;
+	/*
+	 * inbox.c: a client socket accepted still taking fds is switched to
+	 * refuse them (SO_PASSRIGHTS); one to be closed is shut down (both
+	 * ways) and its queue walked with credentials on (SO_PASSCRED); a
+	 * closed client's unread grants are watched on a copy, shut down
+	 * both ways too (conns.c).
+	 */
+	b[1] = ARG_IS(2, SO_PASSRIGHTS);
+	if ((rc = rule(ctx, SCMP_SYS(setsockopt), 2, b)) < 0)
+		return rc;
+	b[1] = ARG_IS(2, SO_PASSCRED);
+	if ((rc = rule(ctx, SCMP_SYS(setsockopt), 2, b)) < 0)
+		return rc;
+	a = ARG_IS(1, SHUT_RDWR);
+	if ((rc = rule(ctx, SCMP_SYS(shutdown), 1, &a)) < 0)
+		return rc;
 
 	for (i = 0; i < sizeof(fcntl_cmds) / sizeof(fcntl_cmds[0]); i++) {
 		a = ARG_IS(1, (uint64_t)fcntl_cmds[i]);
@@ -598,9 +619,17 @@ sandbox_filter(enum sandbox_action act)
 		log_err("sandbox: seccomp_init failed");
 		return -ENOMEM;
 	}
-	/* sandbox_drop() set no_new_privs already. */
-	rc = rule_list(ctx, allow_plain,
-	    sizeof(allow_plain) / sizeof(allow_plain[0]));
+	/*
+	 * sandbox_drop() set no_new_privs already.  Every thread gets the
+	 * filter (the reaper's too), or none does and the load fails.
+	 */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (rc < 0)
+		log_err("sandbox: cannot filter every thread (TSYNC): %s",
+		    strerror(-rc));
+	if (rc == 0)
+		rc = rule_list(ctx, allow_plain,
+		    sizeof(allow_plain) / sizeof(allow_plain[0]));
 	if (rc == 0)
 		rc = rule_args(ctx);
 #ifdef SANDBOX_SANITIZERS

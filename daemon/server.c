@@ -11,6 +11,11 @@
  * and one fd each.  What it has been sent and not read is conns.c's:
  * the watch timer asks it about connections waiting on their grants and
  * about idle ones.
+ *
+ * No fd a client sent is ever closed here, nor a client socket that may
+ * still hold some: inbox.c takes them, reaper.c closes them.  A socket
+ * the reaper has no room for yet is parked: it stays open, unread, and
+ * counts as a connection until the reaper takes it.
  */
 #include "config.h"
 
@@ -26,10 +31,12 @@
 
 #include "conns.h"
 #include "daemon.h"
+#include "inbox.h"
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
 #include "outq.h"
+#include "reaper.h"
 #include "server.h"
 
 struct client {
@@ -55,6 +62,10 @@ struct server {
 	uv_timer_t watch;		/* grants unread, idle connections */
 	unsigned int status_clients, status_leases;	/* as last sent */
 	struct client *clients;
+	int refuse;		/* the kernel refuses clients' fds */
+	int *parked;		/* client sockets the reaper has no room for */
+	size_t n_parked, cap_parked;
+	uv_timer_t park_timer;	/* offers them again while there are any */
 	int stopping;
 };
 
@@ -62,16 +73,68 @@ struct server {
 #define STATUS_PERIOD_MS	5000
 /* How often a connection waiting for its grants to be read is asked. */
 #define GRANT_POLL_MS		20
+/* How often parked sockets are offered to the reaper again. */
+#define PARK_PERIOD_MS		100
 
 static void client_close(struct client *c);
 static void watch_arm(struct server *srv, const struct client *c);
+
+static void
+park_event(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	size_t i = 0;
+
+	while (i < srv->n_parked) {
+		if (reaper_give(&srv->parked[i], 1) < 0) {
+			i++;
+			continue;
+		}
+		srv->parked[i] = srv->parked[--srv->n_parked];
+		srv->d->n_clients--;
+	}
+	if (srv->n_parked == 0)
+		uv_timer_stop(&srv->park_timer);
+}
+
+/*
+ * A client socket is done with: closed here, or by the reaper when it
+ * may hold fds the client sent, or parked while the reaper is full.
+ */
+static void
+client_sock_close(struct server *srv, int fd, int clean)
+{
+	int *v;
+	size_t cap;
+
+	if (inbox_close(fd, clean) == 0)
+		return;
+	if (srv->n_parked == srv->cap_parked) {
+		cap = srv->cap_parked ? 2 * srv->cap_parked : 16;
+		v = realloc(srv->parked, cap * sizeof(*v));
+		if (v == NULL) {
+			/* Open for good, rather than closed on the loop. */
+			log_err("out of memory parking a client socket: it "
+			    "stays open");
+			return;
+		}
+		srv->parked = v;
+		srv->cap_parked = cap;
+	}
+	srv->parked[srv->n_parked++] = fd;
+	/* Counted as a connection, so [limits] connections bounds them. */
+	srv->d->n_clients++;
+	if (!srv->stopping && !uv_is_active((uv_handle_t *)&srv->park_timer))
+		uv_timer_start(&srv->park_timer, park_event, PARK_PERIOD_MS,
+		    PARK_PERIOD_MS);
+}
 
 static void
 client_closed(uv_handle_t *h)
 {
 	struct client *c = h->data;
 
-	close(c->s.fd);
+	client_sock_close(c->srv, c->s.fd, c->s.clean);
 	outq_clear(&c->out);
 	peer_free(&c->s.peer);
 	free(c);
@@ -167,17 +230,22 @@ static void
 client_read(struct client *c)
 {
 	uint8_t buf[WIRE_MAX];
-	int fds[WIRE_MAX_FDS];
-	size_t nfds = 0, had;
+	size_t nfds = 0;
 	ssize_t len;
 
-	len = wire_recv(c->s.fd, buf, sizeof(buf), fds, &nfds);
+	/* Nothing a client sends is kept: its fds went to the reaper. */
+	len = inbox_recv(c->s.fd, buf, sizeof(buf), c->s.clean, &nfds);
 	if (len == -EAGAIN)
 		return;
-	/* Nothing a client sends is kept: its fds are closed unread. */
-	had = nfds;
-	wire_close_fds(fds, &nfds);
-	if (session_input(&c->s, buf, len, had, outq_len(&c->out)) < 0 ||
+	if (len == -ENOBUFS) {
+		log_warn("uid %u pid %d: sent fds with a request, and the "
+		    "reaper has room for %zu more of the %u: dropping the "
+		    "client", (unsigned)c->s.peer.uid, (int)c->s.peer.pid,
+		    reaper_room(), REAPER_MAX);
+		client_close(c);
+		return;
+	}
+	if (session_input(&c->s, buf, len, nfds, outq_len(&c->out)) < 0 ||
 	    client_queue(c) < 0 || client_flush(c) < 0)
 		client_close(c);
 	else
@@ -284,14 +352,16 @@ static void
 client_accept(struct server *srv, int fd)
 {
 	struct client *c;
-	int err;
+	int clean, err;
 
+	clean = inbox_accept(fd, srv->refuse);
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		log_warn("accept: out of memory, dropping a client");
-		close(fd);
+		client_sock_close(srv, fd, clean);
 		return;
 	}
+	c->s.clean = clean;
 	c->srv = srv;
 	c->s.d = srv->d;
 	c->s.fd = fd;
@@ -331,7 +401,7 @@ client_accept(struct server *srv, int fd)
 fail:
 	session_end(&c->s);
 	peer_free(&c->s.peer);
-	close(fd);
+	client_sock_close(srv, fd, clean);
 	free(c);
 }
 
@@ -360,7 +430,8 @@ accept_starved(struct server *srv)
 		close(srv->spare_fd);
 		fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd >= 0)
-			close(fd);
+			client_sock_close(srv, fd,
+			    inbox_accept(fd, srv->refuse));
 		/*
 		 * Any fd holds the slot; after the sandbox nothing can be
 		 * opened, so it is a copy of the listening socket.
@@ -454,6 +525,9 @@ server_stop(struct server *srv, const char *why)
 	uv_close((uv_handle_t *)&srv->status_timer, NULL);
 	uv_timer_stop(&srv->watch);
 	uv_close((uv_handle_t *)&srv->watch, NULL);
+	/* Sockets still parked are left to the process's exit. */
+	uv_timer_stop(&srv->park_timer);
+	uv_close((uv_handle_t *)&srv->park_timer, NULL);
 	while ((c = srv->clients) != NULL) {
 		/* Replies made still go out if the socket takes them. */
 		(void)outq_flush(&c->out, c->s.fd);
@@ -491,11 +565,13 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	if (err)
 		return err;
 	srv.listen_fd = srv.listener.fd;
+	srv.refuse = inbox_listen(srv.listen_fd);
 	srv.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((err = uv_poll_init(srv.loop, &srv.listen_poll, srv.listen_fd)) ||
 	    (err = uv_timer_init(srv.loop, &srv.accept_pause)) ||
 	    (err = uv_timer_init(srv.loop, &srv.status_timer)) ||
 	    (err = uv_timer_init(srv.loop, &srv.watch)) ||
+	    (err = uv_timer_init(srv.loop, &srv.park_timer)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_term)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_int)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_hup))) {
@@ -505,6 +581,7 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	srv.listen_poll.data = srv.accept_pause.data = srv.sig_term.data =
 	    srv.sig_int.data = srv.sig_hup.data = srv.status_timer.data =
 	    srv.watch.data = &srv;
+	    srv.park_timer.data = &srv;
 	if ((err = uv_poll_start(&srv.listen_poll, UV_READABLE, listen_event)) ||
 	    (notify_enabled() && (err = uv_timer_start(&srv.status_timer,
 	    status_event, STATUS_PERIOD_MS, STATUS_PERIOD_MS))) ||
@@ -542,6 +619,7 @@ out:
 	listen_close(&srv.listener);
 	if (srv.spare_fd >= 0)
 		close(srv.spare_fd);
+	free(srv.parked);
 	(void)uv_loop_close(srv.loop);
 	return err;
 }

@@ -969,7 +969,7 @@ session_input(struct session *s, const uint8_t *buf, ssize_t len,
 		return 0;
 	}
 	if (nfds > 0) {
-		/* The server closed them already; the request is refused. */
+		/* The reaper closes them (inbox.c); the request is refused. */
 		reply_error(s, req->request_id, -EINVAL,
 		    "file descriptors are not accepted from clients");
 		mmapd__v1__request__free_unpacked(req, NULL);

@@ -10,7 +10,8 @@
 #include <sys/types.h>
 
 #define WIRE_MAX	4096	/* bytes in one packet, checked before decoding */
-#define WIRE_MAX_FDS	8	/* fds taken off one packet, so extras get closed */
+/* fds the client takes off one packet (mmapd: daemon/inbox.c) */
+#define WIRE_MAX_FDS	8
 
 int wire_send(int sock, const void *buf, size_t len, int fd);
 ssize_t wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds);

@@ -10,8 +10,9 @@
 #      table (.Fl); every errno a request can be refused with, as
 #      session.c, policy_check(), the engine and the drivers set it (an
 #      .It Bq Er item);
-#    - mmapd.conf(5): every key of policy.c's tables (an .It Ic item, and
-#      a line of daemon/mmapd.conf.example) and every section;
+#    - mmapd.conf(5): every key of policy-keys.c's tables (an .It Ic
+#      item, and a line of daemon/mmapd.conf.example) and every section
+#      (policy-read.c);
 #    - mmapctl(1): every command (.It Cm) and option (.Fl) of mmapctl's
 #      --help and of its sources;
 #    - libmmapclient(3): every function of <mmapclient.h> and of the
@@ -149,7 +150,7 @@ check_options "$page" "$srcdir/daemon/main.c"
 	grep -hoE 'reply_error\([^;]*-E[A-Z]+' "$srcdir"/daemon/*.c |
 	    grep -oE -- '-E[A-Z]+'
 	# The policy's verdicts.
-	sed -n '/^policy_check(/,/^}/p' "$srcdir/daemon/policy.c" |
+	sed -n '/^policy_check(/,/^}/p' "$srcdir/daemon/policy-check.c" |
 	    grep -oE -- '-E[A-Z]+'
 	# The engine and the drivers: an errno returned with its reason, and
 	# the error filters of the actions.
@@ -175,7 +176,7 @@ done
 # ---------------------------------------------------------------------------
 page=$MAN/mmapd.conf.5
 example=$srcdir/daemon/mmapd.conf.example
-policy=$srcdir/daemon/policy.c
+policy=$srcdir/daemon/policy-keys.c
 {
 	# Key tables: [KEY_X] = { "name", ... } or { "name", ... }.
 	sed -n 's/^[[:space:]]*\(\[[A-Z_]*\][[:space:]]*=[[:space:]]*\)\{0,1\}{[[:space:]]*"\([a-z_][a-z_0-9]*\)",.*/\2/p' "$policy"
@@ -194,7 +195,8 @@ for k in $(cat "$tmp/keys"); do
 	check "$example" "^#?[[:space:]]*$q[[:space:]]*=" \
 	    "mmapd.conf.example: key '$k' is not named"
 done
-for s in $(sed -n 's/.*strcmp(inner, "\([a-z_]*\)").*/\1/p' "$policy" | sort -u); do
+for s in $(sed -n 's/.*strcmp(inner, "\([a-z_]*\)").*/\1/p' \
+    "$srcdir/daemon/policy-read.c" | sort -u); do
 	check "$page" "Ic .*\\[$s\\]" \
 	    "mmapd.conf.5: section [$s] is not documented"
 	check "$example" "^\\[$s\\]" \

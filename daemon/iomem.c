@@ -188,12 +188,12 @@ check_text(const char *text, size_t len, uint64_t start, uint64_t size,
 			nl = end;
 		err = entry_parse(p, nl, &e);
 		if (err < 0)
-			return err;
+			goto garbage;
 		if (err == 0)
 			continue;
 		/* A child is at most one level below the entry before it. */
 		if (e.depth >= MAX_DEPTH || e.depth > depth)
-			return -EIO;
+			goto garbage;
 		stack[e.depth] = e;
 		depth = e.depth + 1;
 		entries++;
@@ -217,12 +217,17 @@ check_text(const char *text, size_t len, uint64_t start, uint64_t size,
 	}
 
 	if (entries == 0)
-		return -EIO;
+		goto garbage;
 	if (hidden == entries) {
 		memset(why, 0, sizeof(*why));
 		return -EACCES;
 	}
 	return why->reason == IOMEM_OK ? 0 : -EPERM;
+
+garbage:
+	/* A line refused before the garbage is no reason to give. */
+	memset(why, 0, sizeof(*why));
+	return -EIO;
 }
 
 /* The whole table, afresh: it changes as drivers come and go. */

@@ -26,7 +26,10 @@ struct iomem_conflict {
 /*
  * Judge [start, start + size) against a table.  0: allowed; -EPERM: not
  * allowed, *why says which entry refused; -EIO: the table does not parse;
- * -EACCES: the table hides its addresses (read without CAP_SYS_ADMIN).
+ * -EACCES: the table hides its addresses (read without CAP_SYS_ADMIN);
+ * -EINVAL: the range is empty or wraps.  *why names a line on -EPERM
+ * alone: on every other return it is all zero (reason IOMEM_OK, no name),
+ * whatever the table held before the line that failed.
  */
 int iomem_check_text(const char *text, size_t len, uint64_t start,
     uint64_t size, struct iomem_conflict *why);

@@ -338,6 +338,50 @@ Test(iomem, unparsable_line)
 	}
 }
 
+/*
+ * Found by tests/fuzz/fuzz-iomem: a line that refuses the range, then
+ * one that does not parse.  The table is garbage (-EIO), and *why must
+ * not still name the line before it: the contract in iomem.h.
+ */
+Test(iomem, garbage_after_refusal_leaves_no_reason)
+{
+	static const char *tables[] = {
+	    /* a line that does not parse */
+	    "00100000-1fffffff : System RAM\n"
+	    "garbage\n",
+	    /* a child two levels below its parent */
+	    "c0000000-febfffff : PCI Bus 0000:00\n"
+	    "  fea01000-fea01fff : 0000:00:1f.2\n"
+	    "    fea01000-fea01fff : ahci\n"
+	    "        fea01000-fea01fff : deeper\n",
+	};
+	static const uint64_t at[] = { 0x100000, 0xfea01000 };
+	static const struct iomem_conflict zero;
+	struct iomem_conflict why;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		cr_assert_eq(check(tables[i], at[i], PG, &why), -EIO);
+		cr_assert(memcmp(&why, &zero, sizeof(why)) == 0,
+		    "table %zu: -EIO, yet *why names '%.64s' (reason %d)",
+		    i, why.name, (int)why.reason);
+		memset(&why, 0x5a, sizeof(why));
+		cr_assert_eq(iomem_check_bytes_text(tables[i],
+		    strlen(tables[i]), at[i], PG, &why), -EIO);
+		cr_assert(memcmp(&why, &zero, sizeof(why)) == 0);
+		/* The same through a file, as mem.c reads /proc/iomem. */
+		fd = memfd_create("iomem", MFD_CLOEXEC);
+		cr_assert_geq(fd, 0);
+		cr_assert_eq(write(fd, tables[i], strlen(tables[i])),
+		    (ssize_t)strlen(tables[i]));
+		memset(&why, 0x5a, sizeof(why));
+		cr_assert_eq(iomem_check_fd(fd, at[i], PG, &why), -EIO);
+		cr_assert(memcmp(&why, &zero, sizeof(why)) == 0);
+		close(fd);
+	}
+}
+
 Test(iomem, blank_lines_and_no_final_newline)
 {
 	static const char text[] =

@@ -235,24 +235,47 @@ entry_device(struct mmapd *d, const struct policy_entry *e,
 }
 
 /*
- * A second open of a named region for a read-only grant, so that its
+ * A second open of shared memory for a read-only grant, so that its
  * holder cannot map it writable.
  */
 static int
-shm_open_for(const struct shm_name *n, int write, int *fdp)
+shm_open_for(int shm_fd, int write, int *fdp)
 {
 	char path[64];
 	int fd;
 
 	if (write)
-		fd = fcntl(n->fd, F_DUPFD_CLOEXEC, 0);
+		fd = fcntl(shm_fd, F_DUPFD_CLOEXEC, 0);
 	else {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", n->fd);
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", shm_fd);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	}
 	if (fd < 0)
 		return -errno;
 	*fdp = fd;
+	return 0;
+}
+
+/*
+ * The engine's memfd for a shared grant is open for writing; a grant
+ * without write gets a read-only open of it instead (found by
+ * tests/fuzz/fuzz-request: a read-only Grant whose fd mapped writable).
+ */
+static int
+result_read_only(struct map_result *res, const char **why)
+{
+	int fd = -1, err;
+
+	if (res->kind != MAP_KIND_SHMEM || (res->prot & PROT_WRITE))
+		return 0;
+	err = shm_open_for(res->fd, 0, &fd);
+	if (err) {
+		engine_result_close(res);
+		*why = "cannot reopen the shared memory read-only";
+		return err;
+	}
+	close(res->fd);
+	res->fd = fd;
 	return 0;
 }
 
@@ -288,7 +311,7 @@ map_named(struct session *s, const Mmapd__V1__Map *m,
 		if (!m->write) {
 			/* The creator's own fd must be read-only too. */
 			engine_result_close(res);
-			err = shm_open_for(n, 0, &res->fd);
+			err = shm_open_for(n->fd, 0, &res->fd);
 			if (err) {
 				shm_put(d, n);
 				*why = "cannot reopen the shared memory read-only";
@@ -308,7 +331,7 @@ map_named(struct session *s, const Mmapd__V1__Map *m,
 		return -EINVAL;
 	}
 	memset(res, 0, sizeof(*res));
-	err = shm_open_for(n, m->write, &res->fd);
+	err = shm_open_for(n->fd, m->write, &res->fd);
 	if (err) {
 		res->fd = -1;
 		*why = "cannot open the shared memory";
@@ -488,6 +511,8 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	else {
 		err = engine_map(&d->engine, &req, &res);
 		why = res.msg;
+		if (err == 0)
+			err = result_read_only(&res, &why);
 	}
 	if (err)
 		goto deny;

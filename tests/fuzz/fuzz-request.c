@@ -7,7 +7,8 @@
  *
  * The daemon is set up as main.c does it, with a policy loaded by the
  * real loader from a file: zero for everyone (private, shared and named)
- * and mem, with two regions of it, on a sparse memfd standing in for
+ * and mem, with four regions of it (one with no raw fd for anyone, one
+ * another user's), on a sparse memfd standing in for
  * /dev/mem, judged against tests/unit/data/iomem-q35.txt.
  *
  * Each input gets a session of its own, so that a crash replays from the
@@ -90,7 +91,20 @@ static const char policy_fmt[] =
 	"size = 4K\n"
 	"protection = r\n"
 	"shared = yes\n"
-	"users = *\n";
+	"users = *\n"
+	"\n"
+	"[region ivshmem]\n"		/* Read and Write only: no raw fd */
+	"device = mem\n"
+	"base = 0xfe800000\n"
+	"size = 1M\n"
+	"protection = rw\n"
+	"users = *\n"
+	"\n"
+	"[region theirs]\n"		/* another user's */
+	"device = mem\n"
+	"base = 0xfe800000\n"
+	"size = 64K\n"
+	"users = 4242\n";
 
 static int
 fd_count(void)
@@ -317,7 +331,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Mmapd__V1__Request *req;
 	struct outq q;
 	int64_t want_id = -1;
-	int sv[2], err, open = 1, n, bad, fds_before = fd_count();
+	int sv[2], err, alive = 1, n, bad, fds_before = fd_count();
 
 	FUZZ_ASSERT(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0, sv) == 0, "socketpair: %s", strerror(errno));
@@ -357,12 +371,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mmapd__v1__request__free_unpacked(req, NULL);
 	}
 	if (daemon_read(&s, &q) < 0)
-		open = 0;
+		alive = 0;
 	n = client_drain(sv[1], want_id, bad && size > 0);
 	FUZZ_ASSERT(n == (size > 0), "%d replies to a packet of %zu bytes", n,
 	    size);
-	FUZZ_ASSERT(open == (size > 0), "connection %s after %zu bytes",
-	    open ? "open" : "closed", size);
+	FUZZ_ASSERT(alive == (size > 0), "connection %s after %zu bytes",
+	    alive ? "open" : "closed", size);
 
 out:
 	fuzz_quiet_begin();

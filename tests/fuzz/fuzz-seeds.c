@@ -178,6 +178,8 @@ seeds_request(void)
 	seed_map("map-edu-outside", "edu", 0xff000, 8192, 1, 0, 0, NULL);
 	seed_map("map-ahci-busy", "ahci", 0, 4096, 1, 0, 0, NULL);
 	seed_map("map-no-device", "nosuch", 0, 4096, 0, 0, 0, NULL);
+	seed_map("map-ivshmem-no-raw", "ivshmem", 0, 4096, 1, 1, 0, NULL);
+	seed_map("map-theirs", "theirs", 0, 4096, 1, 0, 0, NULL);
 
 	seed_reg("read-edu", "edu", 0x0, 32, 0, 0);
 	seed_reg("read-edu-64", "edu", 0x8, 64, 0, 0);
@@ -188,6 +190,8 @@ seeds_request(void)
 	seed_reg("write-edu-8", "edu", 0x7, 8, 1, 0xff);
 	seed_reg("write-too-wide", "edu", 0x4, 16, 1, 0x10000);
 	seed_reg("write-ahci-ro", "ahci", 0x0, 32, 1, 1);
+	seed_reg("write-ivshmem", "ivshmem", 0x10, 64, 1, 1);
+	seed_reg("read-theirs", "theirs", 0x0, 32, 0, 0);
 
 	r.request_id = 5;
 	r.body_case = MMAPD__V1__REQUEST__BODY_RELEASE;

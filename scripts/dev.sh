@@ -115,9 +115,13 @@ fuzz_deps() {
 		return 1
 	fi
 	say "deps: apt-get install -y --no-install-recommends$missing"
+	# The package lists may be stale: once more after an update.
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
 	    install -y --no-install-recommends $missing ||
+	{ apt-get -o DPkg::Lock::Timeout=600 update &&
+	  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
+	    install -y --no-install-recommends $missing; } ||
 	    { say "deps: could not install$missing"; return 1; }
 }
 

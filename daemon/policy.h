@@ -47,6 +47,14 @@ struct policy_entry {
 	 */
 	struct policy_who raw_who;
 
+	/*
+	 * map = no ([mem] and regions): Read and Write only, no Map.
+	 * whole_bar = yes (regions of pci): a Map of a region narrower than
+	 * its BAR is granted all the same, as the BAR's fd reaches all of it.
+	 */
+	int regs_only;
+	int whole_bar;
+
 	/* [region NAME]: a range of a device. */
 	char *device;		/* "mem" or "pci" */
 	int is_pci;

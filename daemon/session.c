@@ -507,6 +507,33 @@ reach_check(struct session *s, const struct policy_entry *e,
 	return 0;
 }
 
+/* A range outside e, which has limit bytes: the numbers to fix it. */
+static const char *
+range_why(const struct policy_entry *e, uint64_t limit, uint64_t offset,
+    uint64_t size, char *msg, size_t len)
+{
+	snprintf(msg, len, "offset %#llx size %#llx is outside %s "
+	    "(%#llx bytes from base %#llx)", (unsigned long long)offset,
+	    (unsigned long long)size, e->name, (unsigned long long)limit,
+	    (unsigned long long)e->base);
+	return msg;
+}
+
+/*
+ * policy_check() refused a range outside a region with a size: say
+ * which numbers, when that was the reason.
+ */
+static void
+range_explain(const struct policy_entry *e, int err, uint64_t offset,
+    uint64_t size, char *msg, size_t len, const char **why)
+{
+	uint64_t at;
+
+	if (err == -EINVAL && e->kind == POLICY_REGION && e->size != 0 &&
+	    reach_locate(e->base, e->size, offset, size, &at) < 0)
+		*why = range_why(e, e->size, offset, size, msg, len);
+}
+
 /*
  * A region's offset into its device, every sum checked: a pci region
  * without a size passed policy_check() whatever the offset.
@@ -520,11 +547,7 @@ region_locate(const struct policy_entry *e, const struct pci_device *bar,
 
 	if (reach_locate(base, limit, offset, size, at) == 0)
 		return 0;
-	snprintf(msg, len, "offset %#llx size %#llx is outside %s "
-	    "(%#llx bytes from base %#llx)", (unsigned long long)offset,
-	    (unsigned long long)size, e->name, (unsigned long long)limit,
-	    (unsigned long long)base);
-	*why = msg;
+	*why = range_why(e, limit, offset, size, msg, len);
 	return -EINVAL;
 }
 
@@ -568,8 +591,11 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	}
 	err = policy_check(e, &pp, m->offset, m->size, req.flags, req.cache,
 	    &why);
-	if (err)
+	if (err) {
+		range_explain(e, err, m->offset, m->size, msg, sizeof(msg),
+		    &why);
 		goto deny;
+	}
 	if (req.cache == MAP_CACHE_DEFAULT)
 		req.cache = e->cache;
 	if (m->region[0] != '\0' &&
@@ -812,8 +838,11 @@ session_reg(struct session *s, uint64_t id, struct reg_op *op)
 	}
 	err = policy_check(e, &pp, op->offset, bytes,
 	    op->write ? MAP_DESC_WRITE : 0, MAP_CACHE_DEFAULT, &why);
-	if (err)
+	if (err) {
+		range_explain(e, err, op->offset, bytes, msg, sizeof(msg),
+		    &why);
 		goto deny;
+	}
 	err = entry_device(d, e, &dev, &base, &bar, &why);
 	if (err)
 		goto deny;

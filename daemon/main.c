@@ -136,8 +136,9 @@ check_reach(const char *path, const struct policy *pol)
 		    e->raw_who.n_uids > 0 || e->raw_who.n_gids > 0))
 			fprintf(stderr, "%s:%u: warning: [region %s]: a Map "
 			    "hands raw_fd_users and raw_fd_groups /dev/mem "
-			    "itself, which reaches all non-RAM physical memory, "
-			    "not only %s\n", path, e->line, e->name, span);
+			    "itself, which reaches all non-RAM physical "
+			    "memory, not only %s\n", path, e->line, e->name,
+			    span);
 		if (!e->is_pci || (e->base == 0 && e->size == 0))
 			continue;
 		if (e->whole_bar)

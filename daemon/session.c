@@ -27,7 +27,8 @@
 
 #define LIST_PAGE	24	/* leases a reply; 24 of the largest fit 4 KiB */
 #define QUOTE_LEN	(4 * NAME_MAX_LEN + 3)
-#define REACH_LEN	384	/* a refusal with a region's and a BAR's numbers */
+/* A refusal with a region's and a BAR's numbers. */
+#define REACH_LEN	384
 
 typedef Mmapd__V1__Reply Reply;
 

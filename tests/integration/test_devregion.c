@@ -408,6 +408,32 @@ Test(devregion, map_no_is_registers_only)
 	h_stop();
 }
 
+/* map = no in [mem]: even raw_fd_users' root gets registers only. */
+Test(devregion, mem_map_no)
+{
+	char buf[1024], msg[512];
+	uint64_t v = 1;
+	int fd, rfd;
+
+	snprintf(buf, sizeof(buf), "[daemon]\nsocket_mode = 0666\n\n"
+	    "[mem]\npath = %s\niomem = %s\nusers = root\nmax_size = 1M\n"
+	    "shared = yes\nprotection = rw\nmap = no\n",
+	    h_sparse("devmem", 8ull << 30), h_data("iomem-q35.txt"));
+	h_start(buf);
+	fd = raw_connect();
+	raw_hello(fd);
+	cr_assert_eq(map_as(fd, "mem", EDU_BAR0, PAGE, msg, sizeof(msg), NULL,
+	    &rfd), EPERM, "%s", msg);
+	cr_assert_eq(rfd, -1);
+	expect_in(msg, "mem serves Read and Write only (map = no)");
+	cr_assert_eq(read_as(fd, "mem", EDU_BAR0, &v, msg, sizeof(msg)), 0,
+	    "%s", msg);
+	cr_assert_eq(v, 0);
+	close(fd);
+	cr_assert_eq(h_log_count("event=grant"), 0);
+	h_stop();
+}
+
 /*
  * A mem region's Map hands out /dev/mem itself (kind device, the raw
  * fd), which reaches every page of it: only raw_fd_users get it, the

@@ -110,6 +110,52 @@ policy_read(struct policy **out)
 	return err;
 }
 
+/*
+ * Regions whose Map would hand out more than the region: the file is
+ * right, but its author should know what goes out (see daemon/reach.h).
+ */
+static void
+check_reach(const char *path, const struct policy *pol)
+{
+	const struct policy_entry *e;
+	char span[96];
+	size_t i;
+
+	for (i = 0; i < pol->n_entries; i++) {
+		e = &pol->entries[i];
+		if (e->kind != POLICY_REGION || e->regs_only)
+			continue;
+		if (e->size != 0)
+			snprintf(span, sizeof(span), "base %#llx size %#llx",
+			    (unsigned long long)e->base,
+			    (unsigned long long)e->size);
+		else
+			snprintf(span, sizeof(span), "base %#llx to the end "
+			    "of the BAR", (unsigned long long)e->base);
+		if (!e->is_pci && (e->raw_who.everyone ||
+		    e->raw_who.n_uids > 0 || e->raw_who.n_gids > 0))
+			fprintf(stderr, "%s:%u: warning: [region %s]: a Map "
+			    "hands raw_fd_users and raw_fd_groups /dev/mem "
+			    "itself, which reaches all non-RAM physical "
+			    "memory, not only %s\n", path, e->line, e->name,
+			    span);
+		if (!e->is_pci || (e->base == 0 && e->size == 0))
+			continue;
+		if (e->whole_bar)
+			fprintf(stderr, "%s:%u: warning: [region %s]: "
+			    "whole_bar = yes: a Map hands out all of BAR %u, "
+			    "not only %s\n", path, e->line, e->name, e->bar,
+			    span);
+		else
+			fprintf(stderr, "%s:%u: warning: [region %s]: %s is "
+			    "part of BAR %u: its Maps are refused unless that "
+			    "is the whole BAR (a Map hands out the whole BAR); "
+			    "Read and Write serve it.  Say map = no, or "
+			    "whole_bar = yes to map it\n", path, e->line,
+			    e->name, span, e->bar);
+	}
+}
+
 static int
 check_config(const char *path)
 {
@@ -131,6 +177,7 @@ check_config(const char *path)
 	policy_errors_free(&errs);
 	if (err)
 		return 1;
+	check_reach(path, pol);
 	printf("%s: ok, %zu entries\n", path, pol->n_entries);
 	policy_free(pol);
 	return 0;

@@ -3,8 +3,8 @@
  * connection.  Named shared regions are counted by the leases that hold
  * them and closed with the last one, unless their [shm] section says
  * persist; a name no section declares is its uid's alone.  Each uid's
- * leases and bytes of
- * zero memory are counted here, where leases come and go, for [limits].
+ * leases and bytes of zero memory are counted here, where leases come
+ * and go, for [limits].
  * Lists are short and walked linearly; ids only grow, so the lease list
  * stays sorted by appending.
  */

@@ -162,6 +162,35 @@ Test(policy_shm, camera_check)
 	policy_free(pol);
 }
 
+/* The fixture with every key of every section holds [shm] too. */
+Test(policy_shm, full_fixture)
+{
+	struct policy_errors errs;
+	const struct policy_shm *s;
+	struct policy *pol;
+	char path[4096];
+	int rc;
+
+	data_path(path, sizeof(path), "policy-full.conf");
+	rc = policy_load(path, &pol, &errs);
+	cr_assert_eq(rc, 0, "policy_load: %d, first error: %s", rc,
+	    errs.n ? errs.v[0].msg : "none");
+	policy_errors_free(&errs);
+	cr_assert_eq(pol->n_shms, 2);
+	s = policy_shm_find(pol, "cam0");
+	cr_assert_not_null(s);
+	cr_expect_eq(s->size, MIB);
+	cr_expect_eq(s->has_creators, 1);
+	cr_expect_eq(s->creators.n_uids, 1);
+	cr_expect_eq(s->creators.n_gids, 1);
+	cr_expect_eq(s->persist, 0);
+	s = policy_shm_find(pol, "log-kernel");
+	cr_assert_not_null(s);
+	cr_expect(s->readers.everyone);
+	cr_expect_eq(s->persist, 1);
+	policy_free(pol);
+}
+
 Test(policy_shm, errors)
 {
 	load_bad("[shm cam0]\nwriters = 1\n", 1, "missing required key 'size'");

@@ -597,3 +597,60 @@ Test(shm, ctl_create_attach)
 	ctl_free(&r);
 	h_stop();
 }
+
+/*
+ * libmmapclient: MMAPCLIENT_CREATE and MMAPCLIENT_ATTACH, refused
+ * locally when both or without a name; mmapclient_list() names the
+ * region of each lease, "" for none.
+ */
+Test(shm, lib_create_attach_list)
+{
+	struct mmapclient_request req = {
+		.device = "zero", .size = 8 * KIB, .region = "lib",
+		.flags = MMAPCLIENT_SHARED | MMAPCLIENT_WRITE |
+		    MMAPCLIENT_ATTACH,
+	};
+	struct mmapclient_region *a = NULL, *b = NULL, *p = NULL;
+	struct mmapclient_lease *l = NULL;
+	struct mmapclient *c;
+	size_t n = 0;
+
+	h_start(NULL);
+	c = h_connect();
+	cr_expect_eq(mmapclient_map(c, &req, &a), -ENOENT, "%s",
+	    mmapclient_error(c));
+	req.flags ^= MMAPCLIENT_ATTACH | MMAPCLIENT_CREATE;
+	cr_assert_eq(mmapclient_map(c, &req, &a), 0, "%s",
+	    mmapclient_error(c));
+	memset(a->addr, 0x21, a->size);
+	cr_expect_eq(mmapclient_map(c, &req, &b), -EEXIST);
+	cr_expect(strstr(mmapclient_error(c), "exists (8 KiB"), "%s",
+	    mmapclient_error(c));
+	req.flags ^= MMAPCLIENT_ATTACH | MMAPCLIENT_CREATE;
+	cr_assert_eq(mmapclient_map(c, &req, &b), 0, "%s",
+	    mmapclient_error(c));
+	cr_expect(h_all(b->addr, b->size, 0x21));
+
+	/* Refused before anything is sent. */
+	req.flags |= MMAPCLIENT_CREATE;
+	cr_expect_eq(mmapclient_map(c, &req, &p), -EINVAL);
+	req.flags &= ~MMAPCLIENT_CREATE;
+	req.region = NULL;
+	cr_expect_eq(mmapclient_map(c, &req, &p), -EINVAL);
+	req.flags &= ~MMAPCLIENT_ATTACH;
+	cr_assert_eq(mmapclient_map(c, &req, &p), 0, "%s",
+	    mmapclient_error(c));
+
+	cr_assert_eq(mmapclient_list(c, &l, &n), 0, "%s", mmapclient_error(c));
+	cr_assert_eq(n, 3);
+	cr_expect_str_eq(l[0].region, "lib");
+	cr_expect_str_eq(l[1].region, "lib");
+	cr_expect_str_eq(l[2].region, "");
+	cr_expect_str_eq(l[2].device, "zero");
+	mmapclient_leases_free(l);
+	cr_expect_eq(mmapclient_release(c, a), 0);
+	cr_expect_eq(mmapclient_release(c, b), 0);
+	cr_expect_eq(mmapclient_release(c, p), 0);
+	mmapclient_close(c);
+	h_stop();
+}

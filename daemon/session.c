@@ -416,6 +416,11 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 		    "zero mapping only";
 		goto deny;
 	}
+	if (m->region[0] == '\0' && m->open != 0) {
+		err = -EINVAL;
+		why = "create or attach goes with a shared-memory name only";
+		goto deny;
+	}
 	err = entry_device(d, e, &req.dev, &base, &why);
 	if (err)
 		goto deny;

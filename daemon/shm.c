@@ -17,6 +17,9 @@
 #include "daemon.h"
 #include "mmapd.pb-c.h"
 
+#define OPEN_CREATE	MMAPD__V1__REGION_OPEN__OPEN_CREATE
+#define OPEN_ATTACH	MMAPD__V1__REGION_OPEN__OPEN_ATTACH
+
 int
 shm_open_for(int shm_fd, int write, int *fdp)
 {
@@ -119,7 +122,7 @@ shm_map(struct session *s, const Mmapd__V1__Map *m,
 	uint64_t size;
 	int err;
 
-	if ((unsigned int)m->open > MMAPD__V1__REGION_OPEN__OPEN_ATTACH) {
+	if ((unsigned int)m->open > OPEN_ATTACH) {
 		snprintf(s->why, sizeof(s->why), "unknown open mode %d (0 "
 		    "either, 1 create, 2 attach)", (int)m->open);
 		*why = s->why;
@@ -154,7 +157,7 @@ shm_map(struct session *s, const Mmapd__V1__Map *m,
 	}
 	n = shm_find(d, m->region, decl != NULL, s->peer.uid);
 	if (n == NULL) {
-		if (m->open == MMAPD__V1__REGION_OPEN__OPEN_ATTACH) {
+		if (m->open == OPEN_ATTACH) {
 			snprintf(s->why, sizeof(s->why), "no shared memory "
 			    "named %s exists%s", m->region, decl != NULL ?
 			    "" : " for this uid (an undeclared name is its "
@@ -165,7 +168,7 @@ shm_map(struct session *s, const Mmapd__V1__Map *m,
 		if (decl != NULL) {
 			err = policy_shm_check(decl, &pp, m->write, 1, why);
 			/* Either: a reader waits for its creator. */
-			if (err && m->open == MMAPD__V1__REGION_OPEN__OPEN_EITHER) {
+			if (err && m->open != OPEN_CREATE) {
 				snprintf(s->why, sizeof(s->why), "no shared "
 				    "memory named %s exists, and this user may "
 				    "not create it ([shm %s], line %u)",
@@ -179,7 +182,7 @@ shm_map(struct session *s, const Mmapd__V1__Map *m,
 		return shm_create(s, m, decl, req, res, shmp, why);
 	}
 
-	if (m->open == MMAPD__V1__REGION_OPEN__OPEN_CREATE) {
+	if (m->open == OPEN_CREATE) {
 		snprintf(s->why, sizeof(s->why), "shared memory %s exists "
 		    "(%s, %u lease%s)", m->region, shm_size_text(n->size, t1,
 		    sizeof(t1)), n->refs, n->refs == 1 ? "" : "s");

@@ -275,8 +275,8 @@ int mmapclient_connect_named(const char *path, const char *name,
  * packet: names too long; nothing sent), whatever errno the daemon
  * refuses the request with (-EINVAL, -EPERM, -EACCES, -ENODEV, -ENOMEM,
  * -EDQUOT: the caller's uid holds as many leases or as much zero memory
- * as [limits] allow; -EEXIST, -ENOENT: see MMAPCLIENT_CREATE; -EAGAIN: too many replies of this connection
- * unread, ...), mmap(2)'s errno when the grant cannot be mapped (the
+ * as [limits] allow; -EEXIST, -ENOENT: see MMAPCLIENT_CREATE;
+ * -EAGAIN: too many replies of this connection unread, ...), mmap(2)'s errno when the grant cannot be mapped (the
  * lease is then released with the daemon before returning), and those of
  * a broken connection (-EPROTO: a Grant or fd not as above).
  */

@@ -341,6 +341,8 @@ Test(shm, create_attach_either)
 	close(fd2);
 	expect_refused(c, "uid 65531", "x", 8 * KIB, 1, 3, EINVAL,
 	    "unknown open mode 3", NULL);
+	expect_refused(c, "uid 65531", "", 8 * KIB, 1, OPEN_ATTACH, EINVAL,
+	    "goes with a shared-memory name", NULL);
 	close(fd);
 	close(c);
 	cr_assert_eq(h_leases_wait(0), 0);

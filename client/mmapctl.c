@@ -36,7 +36,8 @@ usage_text(FILE *f)
 "\n"
 "Commands:\n"
 "  map --dev NAME --size N [--offset N] [--shared] [--name REGION]\n"
-"      [--read-only] [--cache default|cached|uncached|wc] [--hold]\n"
+"      [--create|--attach] [--read-only]\n"
+"      [--cache default|cached|uncached|wc] [--hold]\n"
 "      [--fill BYTE] [--expect BYTE]\n"
 "        ask for a mapping, map it and print the grant.  Memory that is\n"
 "        not a device is read (fresh memory must read zero; a named\n"
@@ -45,7 +46,9 @@ usage_text(FILE *f)
 "        that every byte equals BYTE; --fill writes BYTE everywhere and\n"
 "        reads it back, in place of the pattern (a named region never\n"
 "        gets the pattern).  --hold keeps the mapping until SIGINT or\n"
-"        SIGTERM.  Device memory is neither read nor written.\n"
+"        SIGTERM.  Device memory is neither read nor written.  With\n"
+"        --name, --create fails when the region exists (EEXIST) and\n"
+"        --attach when it does not (ENOENT); neither does either.\n"
 "  map --dev NAME [--size N] [--offset N] [...] --read OFF[:WIDTH]\n"
 "      --write OFF=VALUE[:WIDTH]\n"
 "        the same, but in place of the checks above (and of --fill and\n"
@@ -176,6 +179,8 @@ cmd_list(struct mmapclient *c)
 			    "\"device\":", i ? "," : "", l[i].id,
 			    (unsigned long)l[i].uid, (long)l[i].pid);
 			json_str(l[i].device);
+			printf(",\"region\":");
+			json_str(l[i].region[0] ? l[i].region : NULL);
 			printf(",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
 			    ",\"prot\":\"%s\",\"shared\":%s,"
 			    "\"created_unix_sec\":%" PRId64 "}", l[i].offset,
@@ -185,9 +190,9 @@ cmd_list(struct mmapclient *c)
 		}
 		printf("]}\n");
 	} else {
-		printf("%-6s %-6s %-8s %-12s %-12s %-12s %-4s %-7s %s\n",
-		    "ID", "UID", "PID", "DEVICE", "OFFSET", "SIZE", "PROT",
-		    "SHARING", "CREATED");
+		printf("%-6s %-6s %-8s %-12s %-12s %-12s %-4s %-7s %-20s "
+		    "%s\n", "ID", "UID", "PID", "DEVICE", "OFFSET", "SIZE",
+		    "PROT", "SHARING", "CREATED", "REGION");
 		for (i = 0; i < n; i++) {
 			t = (time_t)l[i].created_unix_sec;
 			if (gmtime_r(&t, &tm) == NULL ||
@@ -197,12 +202,14 @@ cmd_list(struct mmapclient *c)
 				    l[i].created_unix_sec);
 			snprintf(off, sizeof(off), "0x%" PRIx64, l[i].offset);
 			printf("%-6" PRIu64 " %-6lu %-8ld %-12s %-12s %-12"
-			    PRIu64 " %-4s %-7s %s\n", l[i].id,
+			    PRIu64 " %-4s %-7s %-20s ", l[i].id,
 			    (unsigned long)l[i].uid, (long)l[i].pid,
 			    text_str(l[i].device, name, sizeof(name)), off,
 			    l[i].size,
 			    prot_name(l[i].prot),
 			    l[i].shared ? "shared" : "private", when);
+			printf("%s\n", l[i].region[0] ? text_str(l[i].region,
+			    name, sizeof(name)) : "-");
 		}
 		if (n == 0)
 			printf("(no leases)\n");
@@ -273,6 +280,8 @@ enum {
 	OPT_EXPECT,
 	OPT_READ,
 	OPT_WRITE,
+	OPT_CREATE,
+	OPT_ATTACH,
 };
 
 /* The options every command takes too, after its name. */
@@ -301,6 +310,8 @@ static const struct option map_opts[] = {
 	{ "expect", required_argument, NULL, OPT_EXPECT },
 	{ "read", required_argument, NULL, OPT_READ },
 	{ "write", required_argument, NULL, OPT_WRITE },
+	{ "create", no_argument, NULL, OPT_CREATE },
+	{ "attach", no_argument, NULL, OPT_ATTACH },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -414,6 +425,12 @@ parse_map(int argc, char **argv, struct map_opts *o)
 		case OPT_READ_ONLY:
 			read_only = 1;
 			break;
+		case OPT_CREATE:
+			o->req.flags |= MMAPCLIENT_CREATE;
+			break;
+		case OPT_ATTACH:
+			o->req.flags |= MMAPCLIENT_ATTACH;
+			break;
 		case OPT_CACHE:
 			o->req.cache = cache_arg(optarg);
 			break;
@@ -446,6 +463,13 @@ parse_map(int argc, char **argv, struct map_opts *o)
 		o->req.size = ops_size(o);
 	if (read_only)
 		o->req.flags &= ~MMAPCLIENT_WRITE;
+	if ((o->req.flags & MMAPCLIENT_CREATE) &&
+	    (o->req.flags & MMAPCLIENT_ATTACH))
+		usage_fail("--create", "does not go with --attach");
+	if ((o->req.flags & (MMAPCLIENT_CREATE | MMAPCLIENT_ATTACH)) &&
+	    (o->req.region == NULL || o->req.region[0] == '\0'))
+		usage_fail(o->req.flags & MMAPCLIENT_CREATE ? "--create" :
+		    "--attach", "needs --name REGION");
 	if (o->fill >= 0 && read_only)
 		usage_fail("--fill", "cannot write with --read-only");
 	if (stores && read_only)

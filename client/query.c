@@ -13,7 +13,10 @@
 
 #include "internal.h"
 
-/* The leases gathered so far, with their names still separate. */
+/*
+ * The leases gathered so far, with their names still separate: each
+ * lease's device and region, one after the other, NULs included.
+ */
 struct lease_acc {
 	struct mmapclient_lease *v;
 	char **names;
@@ -38,7 +41,7 @@ acc_add(struct lease_acc *a, const Mmapd__V1__Lease *l)
 {
 	struct mmapclient_lease *v;
 	char **names;
-	size_t cap, len;
+	size_t cap, len, dlen;
 
 	if (a->n == a->cap) {
 		cap = a->cap ? a->cap * 2 : 16;
@@ -54,12 +57,16 @@ acc_add(struct lease_acc *a, const Mmapd__V1__Lease *l)
 		a->names = names;
 		a->cap = cap;
 	}
-	len = strlen(l->device) + 1;
+	/* Both fit one packet: their sum cannot overflow. */
+	dlen = strlen(l->device) + 1;
+	len = dlen + strlen(l->region) + 1;
 	if (a->strbytes > SIZE_MAX - len)
 		return -ENOMEM;
-	a->names[a->n] = strdup(l->device);
+	a->names[a->n] = malloc(len);
 	if (a->names[a->n] == NULL)
 		return -ENOMEM;
+	memcpy(a->names[a->n], l->device, dlen);
+	memcpy(a->names[a->n] + dlen, l->region, len - dlen);
 	a->strbytes += len;
 	a->v[a->n] = (struct mmapclient_lease){
 		.id = l->id,
@@ -93,8 +100,10 @@ acc_flatten(const struct lease_acc *a)
 	s = (char *)out + head;
 	for (i = 0; i < a->n; i++) {
 		len = strlen(a->names[i]) + 1;
+		len += strlen(a->names[i] + len) + 1;
 		memcpy(s, a->names[i], len);
 		out[i].device = s;
+		out[i].region = s + strlen(s) + 1;
 		s += len;
 	}
 	return out;

@@ -529,9 +529,9 @@ fuzz_check() {
 		fuzz_skip_banner
 		return 0
 	fi
-	# Not --enable-werror: clang's warnings are not gcc's, and the
-	# gcc builds above keep the tree clean.
-	configure_in "$BUILD_FUZZ" --enable-fuzz --with-libsystemd=no CC=clang
+	# --enable-werror here too: clang's warnings are not all gcc's.
+	configure_in "$BUILD_FUZZ" --enable-fuzz --enable-werror \
+	    --with-libsystemd=no CC=clang
 	say "check: make -j$JOBS in $BUILD_FUZZ (clang, libFuzzer, ASan+UBSan)"
 	make -j"$JOBS"
 	say "check: make fuzz in $BUILD_FUZZ (FUZZ_SECONDS=${FUZZ_SECONDS:-60} each)"

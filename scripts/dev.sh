@@ -46,7 +46,9 @@ ones before it in this list do, as far as it needs):
           uid 65534 asking for root's undeclared shared-memory name),
           list, then mmapd stopped and its log shown
   check   build; make check in _build/; again under ASan+UBSan in
-          _build-asan/; make distcheck; make check-vm (mmapd on a real
+          _build-asan/; make distcheck; make fuzz in _build-fuzz (the
+          libFuzzer harnesses, FUZZ_SECONDS=60 each, clang; SKIPPED like
+          the VM tests without libFuzzer); make check-vm (mmapd on a real
           /dev/mem in QEMU; tests/vm/setup.sh installs QEMU and fetches a
           kernel once; where QEMU cannot be installed it is SKIPPED, said
           loudly and never counted as passed); make check-systemd (make

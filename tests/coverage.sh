@@ -49,7 +49,8 @@ find "$data" -type d -exec chmod 0777 {} +
 find "$data" -type f -exec chmod 0666 {} +
 objects=$(find "$data" -type f | wc -l)
 [ "$objects" -gt 0 ] || {
-	echo "coverage.sh: no .gcno in $build: not built with --enable-coverage?" >&2
+	echo "coverage.sh: no .gcno in $build:" \
+	    "not configured with --enable-coverage?" >&2
 	exit 1
 }
 
@@ -65,12 +66,10 @@ unset GCOV_PREFIX GCOV_PREFIX_STRIP
 # ---------------------------------------------------------------------
 # The counts, next to their objects
 # ---------------------------------------------------------------------
-written=0
-for f in $(cd "$data" && find . -type f -size +0c); do
-	f=${f#./}
-	cp "$data/$f" "$build/$f"
-	written=$((written + 1))
+(cd "$data" && find . -type f -size +0c) | while IFS= read -r f; do
+	cp "$data/${f#./}" "$build/${f#./}"
 done
+written=$(cd "$data" && find . -type f -size +0c | wc -l)
 echo "coverage: counts of $written of $objects objects (the others did not run)"
 if [ "$written" -eq 0 ]; then
 	echo "coverage.sh: no counts were written under $data" >&2
@@ -85,7 +84,8 @@ fi
 # lines are skipped).  Run in the build folder: the sources' paths are
 # relative to it.
 # The report goes to coverage.txt too (scripts/dev.sh repeats its totals).
-for f in $(find . -path ./coverage-data -prune -o -name '*.gcda' -print); do
+find . -path ./coverage-data -prune -o -name '*.gcda' -print |
+while IFS= read -r f; do
 	"$GCOV" -t -b -o "$f" "${f%.gcda}" 2>/dev/null || true
 done |
 awk -v src="$src" -v build="$build" -v funcs="$COVERAGE_FUNCS" '
@@ -181,7 +181,8 @@ END {
 		sub(/\/.*/, "", d)
 		gen = (f ~ /\.pb-c\.[ch]$/)
 		printf "  %-32s %6d %6d %7s%s\n", f, lines[f], hits[f] + 0,
-		    pct(hits[f], lines[f]), gen ? "  (generated: not in totals)" : ""
+		    pct(hits[f], lines[f]),
+		    gen ? "  (generated: not in totals)" : ""
 		if (gen)
 			continue
 		dl[d] += lines[f]

@@ -32,6 +32,8 @@ typedef Mmapd__V1__Reply Reply;
 static const char *outdir, *srcdir;
 static unsigned int written;
 
+static void die(const char *what) __attribute__((noreturn));
+
 static void
 die(const char *what)
 {

@@ -1161,7 +1161,7 @@ Test(engine, complete_shmem)
 	fd_target(res.fd, target, sizeof(target));
 	cr_assert_str_eq(target, "/memfd:dev/zero (deleted)");
 	cr_assert_eq(fstat(res.fd, &st), 0);
-	cr_assert_eq(st.st_size, 3 * r.pg);
+	cr_assert_eq(st.st_size, (off_t)(3 * r.pg));
 	cr_assert_eq(fd_seals(res.fd),
 	    F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
 	/* Owner-only, so a read-only open of it cannot be reopened writable. */

@@ -131,7 +131,7 @@ Test(zero, shared_is_a_sealed_memfd)
 	fd_target(res.fd, target, sizeof(target));
 	cr_assert_str_eq(target, "/memfd:dev/zero (deleted)");
 	cr_assert_eq(fstat(res.fd, &st), 0);
-	cr_assert_eq(st.st_size, 4 * r.pg);
+	cr_assert_eq(st.st_size, (off_t)(4 * r.pg));
 	cr_assert_eq(fd_seals(res.fd), ZERO_SEALS);
 	cr_assert_eq(res.offset, 0);
 	cr_assert_eq(res.size, 4 * r.pg);
@@ -177,7 +177,7 @@ Test(zero, shared_size_rounded)
 	MAP_OK(&r.eng, &req, &res);
 	cr_assert_eq(res.size, r.pg);
 	cr_assert_eq(fstat(res.fd, &st), 0);
-	cr_assert_eq(st.st_size, r.pg);
+	cr_assert_eq(st.st_size, (off_t)r.pg);
 	engine_result_close(&res);
 	rig_close(&r);
 }

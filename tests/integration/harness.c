@@ -313,13 +313,28 @@ h_next_listen_fds(const int *fds, int n, int wrong_pid)
 	upcoming.wrong_pid = wrong_pid;
 }
 
-/* In mmapd's child, after child_prepare: systemd's variables. */
+/*
+ * Supplementary groups mmapd starts with when the suite runs as root,
+ * as under a login shell or sudo (disk and video, say): the drop must
+ * clear them, and h_start_args checks it did.  The test machine's root
+ * has none of its own, so without these a drop that skipped setgroups
+ * would pass.
+ */
+static const gid_t start_groups[] = { 6, 44 };
+
+/*
+ * In mmapd's child, after child_prepare: the groups above, and
+ * systemd's variables.
+ */
 static void
 child_next(void)
 {
 	char num[32];
 	int i;
 
+	if (geteuid() == 0 && setgroups(sizeof(start_groups) /
+	    sizeof(start_groups[0]), start_groups) < 0)
+		_exit(126);
 	if (upcoming.n_listen > 0) {
 		snprintf(num, sizeof(num), "%d", upcoming.n_listen);
 		setenv("LISTEN_FDS", num, 1);
@@ -611,6 +626,30 @@ h_run_mmapd(const char *name, const char *const *argv, char **output)
 	return st;
 }
 
+/*
+ * mmapd serving, having started as root with start_groups: none may be
+ * left ("Groups:" holds nothing but whitespace).
+ */
+static void
+groups_none(pid_t pid)
+{
+	char path[64], *st, *g, *e;
+
+	if (geteuid() != 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	st = slurp(path);
+	g = strstr(st, "\nGroups:");
+	cr_assert(g != NULL, "no Groups line in %s", path);
+	g += strlen("\nGroups:");
+	e = strchr(g, '\n');
+	if (e != NULL)
+		*e = '\0';
+	cr_assert(strspn(g, " \t") == strlen(g), "mmapd started with groups "
+	    "6 and 44 and kept some after the drop: Groups:%s", g);
+	free(st);
+}
+
 void
 h_start_args(const char *conf, const char *const *extra)
 {
@@ -715,6 +754,7 @@ h_start_args(const char *conf, const char *const *extra)
 		fd = sock_connect(H.sock);
 		if (fd >= 0) {
 			close(fd);
+			groups_none(pid);
 			return;
 		}
 		if (h_now_ms() >= end) {

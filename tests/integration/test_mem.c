@@ -588,3 +588,37 @@ Test(mem, raw_fd_only_for_named_users)
 	ctl_free(&r);
 	h_stop();
 }
+
+/*
+ * A shared-memory name goes with zero only: on mem, where the client may
+ * map the range, the name is refused (EINVAL), not ignored nor turned
+ * into a memfd of that name; and nothing is leased.
+ */
+Test(mem, region_name_on_mem_einval)
+{
+	int fd, rfd = -1;
+	Reply *rep;
+
+	h_start(mem_conf(standin(), NULL));
+	fd = raw_connect();
+	raw_hello(fd);
+	/* The same Map without the name is granted: only the name differs. */
+	rep = raw_map(fd, 1, "mem", EDU_BAR0, 4 * KIB, 1, 1, NULL, &rfd);
+	cr_assert_eq(rep->error, 0, "%d %s", rep->error, rep->message);
+	close(rfd);
+	reply_free(rep);
+	rfd = -1;
+	rep = raw_map(fd, 2, "mem", EDU_BAR0, 4 * KIB, 1, 1, "cam0", &rfd);
+	if (rep->error == 0)
+		close(rfd);
+	cr_assert_eq(rep->error, EINVAL, "Map of mem named cam0: errno %d "
+	    "(%s), wanted EINVAL", rep->error,
+	    rep->message ? rep->message : "granted");
+	cr_assert(rep->message && strstr(rep->message,
+	    "goes with a shared zero mapping only"), "%s", rep->message);
+	reply_free(rep);
+	h_log_expect("audit: event=deny", "device=mem ", "errno=EINVAL");
+	close(fd);
+	cr_assert_eq(h_leases_wait(0), 0);
+	h_stop();
+}

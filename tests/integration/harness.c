@@ -1158,6 +1158,27 @@ raw_connect_as(uid_t uid, gid_t gid)
 	return fd;
 }
 
+/*
+ * SO_PEERGROUPS reads the supplementary groups of the process as it
+ * connects: root takes groups[] for the connect and then its own back.
+ */
+int
+raw_connect_as_groups(uid_t uid, gid_t gid, const gid_t *groups, int n)
+{
+	gid_t own[64];
+	int fd, n_own;
+
+	cr_assert_eq(geteuid(), 0, "raw_connect_as_groups: not root");
+	n_own = getgroups(64, own);
+	cr_assert(n_own >= 0, "getgroups: %s", strerror(errno));
+	cr_assert(setgroups((size_t)n, groups) == 0, "setgroups: %s",
+	    strerror(errno));
+	fd = raw_connect_as(uid, gid);
+	cr_assert(setgroups((size_t)n_own, own) == 0, "setgroups back: %s",
+	    strerror(errno));
+	return fd;
+}
+
 void
 h_own_socket_gone(void)
 {

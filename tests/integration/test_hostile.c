@@ -689,8 +689,17 @@ served_promptly(const char *while_what)
 			worst = t;
 	}
 	mmapclient_close(c);
-	cr_assert(worst < 1000, "while %s, a Status + Map + Release took %lld "
+	/*
+	 * A loop stalled on the silent client would not answer at all (the
+	 * suite's timeout ends the test) or, waiting on it in turn, would
+	 * take seconds per request; a round takes a few ms here and tens
+	 * under ASan on a loaded 2-core machine.  5 s tells the two apart
+	 * without failing on a slow machine.
+	 */
+	cr_assert(worst < 5000, "while %s, a Status + Map + Release took %lld "
 	    "ms", while_what, (long long)worst);
+	cr_log_info("while %s: a Status + Map + Release took %lld ms at worst",
+	    while_what, (long long)worst);
 }
 
 static void

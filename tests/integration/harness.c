@@ -627,18 +627,34 @@ h_run_mmapd(const char *name, const char *const *argv, char **output)
 }
 
 /*
- * mmapd serving, having started as root with start_groups: none may be
- * left ("Groups:" holds nothing but whitespace).
+ * mmapd, started as root with start_groups: once it has dropped root
+ * (setresuid is the drop's last change of ids), none may be left
+ * ("Groups:" holds nothing but whitespace).  Socket activation answers
+ * a connection before mmapd has run at all, so wait for the drop.
  */
 static void
 groups_none(pid_t pid)
 {
 	char path[64], *st, *g, *e;
+	int64_t end = h_now_ms() + H_WAIT_MS;
 
 	if (geteuid() != 0)
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	st = slurp(path);
+	for (;;) {
+		st = slurp(path);
+		if (st[0] == '\0') {
+			/* Gone already: what ended it is the test's to say. */
+			free(st);
+			return;
+		}
+		if (strstr(st, "\nUid:\t0\t") == NULL)
+			break;
+		free(st);
+		cr_assert(h_now_ms() < end, "mmapd did not drop root within "
+		    "%d ms", H_WAIT_MS);
+		h_sleep_ms(10);
+	}
 	g = strstr(st, "\nGroups:");
 	cr_assert(g != NULL, "no Groups line in %s", path);
 	g += strlen("\nGroups:");

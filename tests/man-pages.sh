@@ -2,7 +2,7 @@
 # The manual pages (man/): free of warnings, and not behind the code.
 #
 # 1. Lint: mandoc -T lint -W warning, and groff -mandoc -ww, on every
-#    page; any message fails it.
+#    page; any message fails it, and so does having neither installed.
 # 2. Drift: what the code offers is read from the code itself, so that a
 #    new option, key, command, function or errno fails here until its
 #    page says it:
@@ -97,11 +97,10 @@ for p in $PAGES; do
 		;;
 	esac
 done
+# The set-up installs mandoc: a page not linted is a failure, not a skip.
 if [ -z "$lint_tool" ]; then
-	echo "man-pages: ####################################################"
-	echo "man-pages: neither mandoc nor groff is installed: pages NOT linted"
-	echo "man-pages: (sh scripts/dev.sh deps installs mandoc)"
-	echo "man-pages: ####################################################"
+	fail "neither mandoc nor groff is installed: the pages cannot be" \
+	    "linted (sh scripts/dev.sh deps installs mandoc)"
 fi
 
 # ---------------------------------------------------------------------------

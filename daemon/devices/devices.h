@@ -42,6 +42,11 @@ void mem_device_close(struct mem_device *mem);
  * another -errno: it cannot be told.  *page is the page tried.
  */
 int mem_strict_check(const struct mem_device *mem, uint64_t *page);
+/*
+ * The probe itself, on whatever the device is: 1 when the mmap of a
+ * System RAM page fails with EPERM, 0 when it maps, else -errno.
+ */
+int mem_ram_probe(const struct mem_device *mem, uint64_t *page);
 
 struct pci_params {
 	const char *sysfs;	/* "/sys/bus/pci/devices", or a stand-in tree */

@@ -172,8 +172,7 @@ int
 mem_strict_check(const struct mem_device *mem, uint64_t *page)
 {
 	struct stat st;
-	void *p;
-	int fd = mem->dev.fd[MAP_CACHE_UNCACHED], err;
+	int fd = mem->dev.fd[MAP_CACHE_UNCACHED];
 
 	*page = 0;
 	if (fd < 0)
@@ -185,6 +184,20 @@ mem_strict_check(const struct mem_device *mem, uint64_t *page)
 	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 ||
 	    minor(st.st_rdev) != 1)
 		return -ENOTTY;
+	return mem_ram_probe(mem, page);
+}
+
+int
+mem_ram_probe(const struct mem_device *mem, uint64_t *page)
+{
+	void *p;
+	int fd = mem->dev.fd[MAP_CACHE_UNCACHED], err;
+
+	*page = 0;
+	if (fd < 0)
+		fd = mem->dev.fd[MAP_CACHE_CACHED];
+	if (fd < 0)
+		return -EBADF;
 	err = iomem_ram_page_fd(mem->iomem_fd, page);
 	if (err)
 		return err;

@@ -313,13 +313,28 @@ h_next_listen_fds(const int *fds, int n, int wrong_pid)
 	upcoming.wrong_pid = wrong_pid;
 }
 
-/* In mmapd's child, after child_prepare: systemd's variables. */
+/*
+ * Supplementary groups mmapd starts with when the suite runs as root,
+ * as under a login shell or sudo (disk and video, say): the drop must
+ * clear them, and h_start_args checks it did.  The test machine's root
+ * has none of its own, so without these a drop that skipped setgroups
+ * would pass.
+ */
+static const gid_t start_groups[] = { 6, 44 };
+
+/*
+ * In mmapd's child, after child_prepare: the groups above, and
+ * systemd's variables.
+ */
 static void
 child_next(void)
 {
 	char num[32];
 	int i;
 
+	if (geteuid() == 0 && setgroups(sizeof(start_groups) /
+	    sizeof(start_groups[0]), start_groups) < 0)
+		_exit(126);
 	if (upcoming.n_listen > 0) {
 		snprintf(num, sizeof(num), "%d", upcoming.n_listen);
 		setenv("LISTEN_FDS", num, 1);
@@ -611,6 +626,46 @@ h_run_mmapd(const char *name, const char *const *argv, char **output)
 	return st;
 }
 
+/*
+ * mmapd, started as root with start_groups: once it has dropped root
+ * (setresuid is the drop's last change of ids), none may be left
+ * ("Groups:" holds nothing but whitespace).  Socket activation answers
+ * a connection before mmapd has run at all, so wait for the drop.
+ */
+static void
+groups_none(pid_t pid)
+{
+	char path[64], *st, *g, *e;
+	int64_t end = h_now_ms() + H_WAIT_MS;
+
+	if (geteuid() != 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	for (;;) {
+		st = slurp(path);
+		if (st[0] == '\0') {
+			/* Gone already: what ended it is the test's to say. */
+			free(st);
+			return;
+		}
+		if (strstr(st, "\nUid:\t0\t") == NULL)
+			break;
+		free(st);
+		cr_assert(h_now_ms() < end, "mmapd did not drop root within "
+		    "%d ms", H_WAIT_MS);
+		h_sleep_ms(10);
+	}
+	g = strstr(st, "\nGroups:");
+	cr_assert(g != NULL, "no Groups line in %s", path);
+	g += strlen("\nGroups:");
+	e = strchr(g, '\n');
+	if (e != NULL)
+		*e = '\0';
+	cr_assert(strspn(g, " \t") == strlen(g), "mmapd started with groups "
+	    "6 and 44 and kept some after the drop: Groups:%s", g);
+	free(st);
+}
+
 void
 h_start_args(const char *conf, const char *const *extra)
 {
@@ -715,6 +770,7 @@ h_start_args(const char *conf, const char *const *extra)
 		fd = sock_connect(H.sock);
 		if (fd >= 0) {
 			close(fd);
+			groups_none(pid);
 			return;
 		}
 		if (h_now_ms() >= end) {
@@ -1115,6 +1171,27 @@ raw_connect_as(uid_t uid, gid_t gid)
 	    strerror(errno));
 	cr_assert(fd >= 0, "connect %s as uid %u: %s", h_sock(),
 	    (unsigned)uid, strerror(-fd));
+	return fd;
+}
+
+/*
+ * SO_PEERGROUPS reads the supplementary groups of the process as it
+ * connects: root takes groups[] for the connect and then its own back.
+ */
+int
+raw_connect_as_groups(uid_t uid, gid_t gid, const gid_t *groups, int n)
+{
+	gid_t own[64];
+	int fd, n_own;
+
+	cr_assert_eq(geteuid(), 0, "raw_connect_as_groups: not root");
+	n_own = getgroups(64, own);
+	cr_assert(n_own >= 0, "getgroups: %s", strerror(errno));
+	cr_assert(setgroups((size_t)n, groups) == 0, "setgroups: %s",
+	    strerror(errno));
+	fd = raw_connect_as(uid, gid);
+	cr_assert(setgroups((size_t)n_own, own) == 0, "setgroups back: %s",
+	    strerror(errno));
 	return fd;
 }
 

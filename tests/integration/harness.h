@@ -184,6 +184,9 @@ int	 h_all(const void *p, size_t n, uint8_t v);
 int	 raw_connect(void);
 /* As uid and gid (root only): the daemon sees them in SO_PEERCRED. */
 int	 raw_connect_as(uid_t uid, gid_t gid);
+/* As raw_connect_as, the connecting process in groups[0..n) besides. */
+int	 raw_connect_as_groups(uid_t uid, gid_t gid, const gid_t *groups,
+	    int n);
 /*
  * After h_stop(): the socket mmapd bound itself is gone, or, where its
  * dropped user may not remove it (the test's root-owned folder), it says

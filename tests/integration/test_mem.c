@@ -588,3 +588,99 @@ Test(mem, raw_fd_only_for_named_users)
 	ctl_free(&r);
 	h_stop();
 }
+
+/*
+ * A shared-memory name goes with zero only: on mem, where the client may
+ * map the range, the name is refused (EINVAL), not ignored nor turned
+ * into a memfd of that name; and nothing is leased.
+ */
+Test(mem, region_name_on_mem_einval)
+{
+	int fd, rfd = -1;
+	Reply *rep;
+
+	h_start(mem_conf(standin(), NULL));
+	fd = raw_connect();
+	raw_hello(fd);
+	/* The same Map without the name is granted: only the name differs. */
+	rep = raw_map(fd, 1, "mem", EDU_BAR0, 4 * KIB, 1, 1, NULL, &rfd);
+	cr_assert_eq(rep->error, 0, "%d %s", rep->error, rep->message);
+	close(rfd);
+	reply_free(rep);
+	rfd = -1;
+	rep = raw_map(fd, 2, "mem", EDU_BAR0, 4 * KIB, 1, 1, "cam0", &rfd);
+	if (rep->error == 0)
+		close(rfd);
+	cr_assert_eq(rep->error, EINVAL, "Map of mem named cam0: errno %d "
+	    "(%s), wanted EINVAL", rep->error,
+	    rep->message ? rep->message : "granted");
+	cr_assert(rep->message && strstr(rep->message,
+	    "goes with a shared zero mapping only"), "%s", rep->message);
+	reply_free(rep);
+	h_log_expect("audit: event=deny", "device=mem ", "errno=EINVAL");
+	close(fd);
+	cr_assert_eq(h_leases_wait(0), 0);
+	h_stop();
+}
+
+/* A raw Map of mem at the edu BAR must be refused EPERM, naming why. */
+static void
+raw_map_refused_lax(int fd, uint64_t id)
+{
+	Reply *rep;
+	int rfd = -1;
+
+	rep = raw_map(fd, id, "mem", EDU_BAR0, 4 * KIB, 1, 1, NULL, &rfd);
+	if (rep->error == 0)
+		close(rfd);
+	cr_assert_eq(rep->error, EPERM, "raw Map of mem on a lax kernel: "
+	    "errno %d (%s), wanted EPERM", rep->error,
+	    rep->message ? rep->message : "granted");
+	cr_expect(rep->message && strstr(rep->message, "STRICT_DEVMEM"),
+	    "%s", rep->message);
+	reply_free(rep);
+}
+
+/*
+ * The fail-safe: when the start-up probe finds the kernel lets System
+ * RAM through /dev/mem (no STRICT_DEVMEM), or cannot tell, no raw fd
+ * goes out, whatever raw_fd_users says; Read still works.  The seam
+ * MMAPD_TEST_DEVMEM_PROBE=1 runs the probe on the stand-in: a file,
+ * on which the RAM page maps (the lax kernel), and a FIFO, which
+ * refuses the mmap with ENODEV (cannot tell).  Without the seam the
+ * same configuration grants (raw_fd_needs_policy).
+ */
+Test(mem, lax_kernel_no_raw_fd)
+{
+	const char *fifo = h_path("fifo");
+	Reply *rep;
+	int fd;
+
+	h_next_env("MMAPD_TEST_DEVMEM_PROBE", "1");
+	h_start(mem_conf(standin(), NULL));
+	h_log_expect("a test seam", "MMAPD_TEST_DEVMEM_PROBE");
+	h_log_expect("the kernel maps System RAM at 0x", "no STRICT_DEVMEM",
+	    "never handed out");
+	fd = raw_connect();
+	raw_hello(fd);
+	raw_map_refused_lax(fd, 1);
+	rep = raw_read(fd, 2, "mem", EDU_BAR0, 32);
+	cr_expect_eq(rep->error, 0, "Read of mem on a lax kernel: errno %d: "
+	    "%s", rep->error, rep->message);
+	reply_free(rep);
+	h_log_expect("audit: event=deny", "device=mem ", "errno=EPERM");
+	cr_expect_eq(h_log_count("event=raw-fd"), 0);
+	close(fd);
+	h_stop();
+
+	cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", strerror(errno));
+	h_next_env("MMAPD_TEST_DEVMEM_PROBE", "1");
+	h_start(mem_conf(fifo, NULL));
+	h_log_expect("cannot tell whether the kernel enforces STRICT_DEVMEM",
+	    "never handed out");
+	fd = raw_connect();
+	raw_hello(fd);
+	raw_map_refused_lax(fd, 3);
+	close(fd);
+	h_stop();
+}

@@ -188,6 +188,45 @@ Test(policy, group_listed)
 	h_stop();
 }
 
+/*
+ * A supplementary group is a tie to an entry (SO_PEERGROUPS): uid and
+ * gid 65532 are in no list, group 65530 is.  Connected while in 65530
+ * as well, the client is served; the same client without it is refused.
+ */
+Test(policy, supplementary_group_listed)
+{
+	static const gid_t video[] = { 65530 };
+	Reply *r;
+	int c, fd = -1;
+
+	if (geteuid() != 0)
+		cr_skip_test("not root: cannot connect as another user");
+	h_start(CONF_HEAD "[zero]\ngroups = 65530\nmax_size = 1M\n");
+	c = raw_connect_as_groups(65532, 65532, video, 1);
+	raw_hello(c);
+	r = raw_map(c, 1, "zero", 0, 64 * KIB, 0, 1, NULL, &fd);
+	cr_assert_eq(r->error, 0, "uid 65532 in group 65530 refused: errno "
+	    "%d: %s", r->error, r->message);
+	cr_assert(fd >= 0);
+	close(fd);
+	reply_free(r);
+	close(c);
+
+	fd = -1;
+	c = raw_connect_as_groups(65532, 65532, NULL, 0);
+	raw_hello(c);
+	r = raw_map(c, 2, "zero", 0, 64 * KIB, 0, 1, NULL, &fd);
+	if (r->error == 0)
+		close(fd);
+	cr_assert_eq(r->error, EPERM, "uid 65532 in no group: errno %d, "
+	    "wanted EPERM: %s", r->error, r->message ? r->message :
+	    "(granted)");
+	reply_free(r);
+	close(c);
+	h_log_expect("audit: event=deny", "uid=65532", "errno=EPERM");
+	h_stop();
+}
+
 /* An entry with neither users nor groups allows nobody, root included. */
 Test(policy, no_users_no_groups_nobody)
 {

@@ -473,6 +473,39 @@ Test(shm, unnamed_read_only_grant)
 }
 
 /*
+ * A read-only creator: the memory is made writable inside mmapd, so the
+ * fd handed back must be a read-only reopening of it, as an attacher's
+ * is.  Every way out fails, and the memory the same uid writes through a
+ * writable attach stays as written.
+ */
+Test(shm, read_only_creator)
+{
+	uint32_t prot = 0;
+	int c, rfd, wfd;
+	uint8_t *w;
+
+	need_root();
+	h_start(NULL);
+	c = raw_connect_as(VIEWER, VIDEO);
+	raw_hello(c);
+	rfd = expect_granted(c, "creator", "ro", 64 * KIB, 0, OPEN_CREATE,
+	    &prot);
+	cr_expect_eq(prot, PROT_READ);
+	wfd = expect_granted(c, "creator", "ro", 64 * KIB, 1, OPEN_ATTACH,
+	    &prot);
+	cr_expect_eq(prot, PROT_READ | PROT_WRITE);
+	w = map_fd(wfd, 64 * KIB, PROT_READ | PROT_WRITE);
+	memset(w, 0xa5, 64 * KIB);
+	expect_read_only(rfd, 64 * KIB, VIEWER, VIDEO, w, 0xa5);
+	munmap(w, 64 * KIB);
+	close(wfd);
+	close(rfd);
+	close(c);
+	cr_assert_eq(h_leases_wait(0), 0);
+	h_stop();
+}
+
+/*
  * persist = yes, by a pattern: the memory outlives its last lease, and
  * goes once a reload no longer declares it so.
  */

@@ -27,8 +27,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <grp.h>
+
 #include <criterion/criterion.h>
 
+#include "devices.h"
+#include "engine.h"
 #include "sandbox.h"
 #include "helpers.h"
 
@@ -124,13 +128,19 @@ expect_ok(enum sandbox_action act, int (*fn)(void), const char *what)
  * Forbidden calls: SIGSYS
  * --------------------------------------------------------------------- */
 
+/*
+ * A path that does not exist: were execve allowed it would fail with
+ * ENOENT and the child live on, so only the filter can kill it here
+ * (an existing binary would die of SIGSYS in its loader's mmap of
+ * PROT_EXEC whether or not execve itself were allowed).
+ */
 static int
 do_execve(void)
 {
-	char *const argv[] = { (char *)"true", NULL };
+	char *const argv[] = { (char *)"none", NULL };
 	char *const envp[] = { NULL };
 
-	execve("/bin/true", argv, envp);
+	execve("/nonexistent/mmapd-sandbox-test", argv, envp);
 	return C_ALIVE;
 }
 
@@ -246,44 +256,83 @@ Test(sandbox, other_ioctls_are_killed)
  * What mmapd does: allowed
  * --------------------------------------------------------------------- */
 
-/* A shared zero map, as the engine makes it, and a read-only open of it. */
-static int
-do_memfd(void)
+/*
+ * The engine and /dev/zero, opened before the filter as mmapd opens its
+ * devices before it; the child inherits them.
+ */
+static struct map_engine zeng;
+static struct map_device zdev;
+
+static void
+zero_open(void)
 {
+	engine_open_zero(&zeng);
+	cr_assert_eq(zero_device_open(&zdev, "/dev/zero", O_RDWR), 0);
+}
+
+static void
+zero_close(void)
+{
+	map_device_close(&zdev);
+	engine_close(&zeng);
+}
+
+/*
+ * A shared zero map made by engine_map() itself, so that this list and
+ * the engine's system calls cannot drift apart; its fd mapped, and
+ * opened again read-only as shm.c's shm_open_for() does (shm.c cannot
+ * be linked here without the whole session).  The memfd's read-write
+ * fd is mapped writable; the read-only one sees what was written.
+ */
+static int
+memfd_by_engine(size_t size)
+{
+	struct map_request req = {
+		.dev = &zdev, .offset = 0, .size = size,
+		.flags = MAP_DESC_SHARED | MAP_DESC_WRITE,
+		.cache = MAP_CACHE_DEFAULT,
+		.peer = { .uid = 1000, .gid = 100, .pid = 4242 },
+	};
+	struct map_result res;
 	char path[64];
 	uint8_t *p;
-	int fd, ro;
+	int ro;
 
-	fd = memfd_create("dev/zero", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0 || fchmod(fd, 0600) < 0 || ftruncate(fd, 65536) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) < 0)
+	if (engine_map(&zeng, &req, &res) < 0 || res.kind != MAP_KIND_SHMEM)
 		return C_FAILED;
 	/* The seals hold: the size is fixed. */
-	if (ftruncate(fd, 4096) == 0 || errno != EPERM)
+	if (ftruncate(res.fd, (off_t)size * 2) == 0 || errno != EPERM)
 		return C_WRONG;
-	p = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, res.fd, 0);
 	if (p == MAP_FAILED)
 		return C_FAILED;
-	memset(p, 0x5a, 65536);
-	if (munmap(p, 65536) < 0)
+	memset(p, 0x5a, size);
+	if (munmap(p, size) < 0)
 		return C_FAILED;
-	/* session.c's shm_open_for(), for a read-only grant. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", res.fd);
 	ro = open(path, O_RDONLY | O_CLOEXEC);
 	if (ro < 0)
 		return C_FAILED;
-	p = mmap(NULL, 65536, PROT_READ, MAP_SHARED, ro, 0);
-	if (p == MAP_FAILED || p[65535] != 0x5a)
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, ro, 0);
+	if (p == MAP_FAILED || p[size - 1] != 0x5a)
 		return C_WRONG;
 	if (fcntl(ro, F_DUPFD_CLOEXEC, 0) < 0)
 		return C_FAILED;
+	engine_result_close(&res);
 	return C_OK;
+}
+
+static int
+do_memfd(void)
+{
+	return memfd_by_engine(65536);
 }
 
 Test(sandbox, memfd_seals_and_mappings_work)
 {
+	zero_open();
 	expect_ok(SANDBOX_KILL, do_memfd, "a sealed memfd, mapped");
+	zero_close();
 }
 
 static int
@@ -448,18 +497,11 @@ before_filter(void)
 static int
 after_filter(void)
 {
-	char path[64];
-	int fd, ro;
-
-	fd = memfd_create("dev/zero", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0 || fchmod(fd, 0600) < 0 || ftruncate(fd, 4096) < 0)
-		return C_FAILED;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	ro = open(path, O_RDONLY | O_CLOEXEC);
-	if (ro < 0)
-		return C_FAILED;
-	return C_OK;
+	return memfd_by_engine(4096);
 }
+
+/* Groups root holds before the drop: disk and video, say. */
+static const gid_t drop_groups[] = { 6, 44 };
 
 /*
  * In a child: the drop as mmapd makes it (to u, or none when u is
@@ -488,6 +530,14 @@ dropped(const struct sandbox_user *u, uid_t pre_uid, char *status,
 		/* Not root, as a developer runs it: the uid it keeps. */
 		if (pre_uid != 0 && (setresgid(pre_uid, pre_uid, pre_uid) < 0 ||
 		    setresuid(pre_uid, pre_uid, pre_uid) < 0))
+			_exit(C_SETUP);
+		/*
+		 * Root with supplementary groups, as under a login shell or
+		 * sudo: the drop must clear them (the test environment's
+		 * root has none, so without these a drop that skipped
+		 * setgroups would pass).
+		 */
+		if (pre_uid == 0 && setgroups(2, drop_groups) < 0)
 			_exit(C_SETUP);
 		if (sandbox_drop(u) < 0)
 			_exit(C_SETUP);
@@ -530,7 +580,9 @@ Test(sandbox, drop_to_nobody)
 	if (geteuid() != 0)
 		cr_skip_test("not root: there is no user to change to");
 	cr_assert_eq(sandbox_user_find("nobody", &u), 0);
+	zero_open();
 	st = dropped(&u, 0, status, sizeof(status), &dumpable);
+	zero_close();
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == C_OK,
 	    "the child: %s; its status:\n%s", status_text(st), status);
 	/* No other process of nobody may ptrace it or take its fds. */
@@ -568,7 +620,9 @@ Test(sandbox, drop_when_not_root)
 
 	if (geteuid() != 0)
 		cr_skip_test("not root: cannot become another user first");
+	zero_open();
 	st = dropped(NULL, NOBODY - 1, status, sizeof(status), &dumpable);
+	zero_close();
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == C_OK,
 	    "the child: %s; its status:\n%s", status_text(st), status);
 	cr_assert_str_eq(status_field(status, "Uid", f, sizeof(f)),

@@ -392,6 +392,16 @@ IVSHMEM_RES=
 		echo "users = root"
 		echo "shared = yes"
 		echo
+		# BAR0: ivshmem's registers, 256 bytes, less than the page
+		# its fd maps: Read and Write stop at the BAR's last byte.
+		echo "[region ivshmem-regs]"
+		echo "device = pci"
+		echo "pci = $IVSHMEM_PCI"
+		echo "bar = 0"
+		echo "map = no"
+		echo "users = root"
+		echo "shared = yes"
+		echo
 	fi
 	echo "[mem]"
 	echo "users = root"
@@ -687,6 +697,29 @@ expect_lines "regs-probe --offset 0x2000 ivshmem-pci: the host's pattern through
     "$(printf '0xffc: 0x%08x' "$((MMAPD_VM_HOST_PATTERN_PCI))")"
 expect_grep "regs-probe ivshmem-pci: mapped from the sysfs BAR ${IVSHMEM_RES:-?}" \
     "^map ivshmem-pci: kind device, cache uncached, shared, r, 4096 bytes, from ${IVSHMEM_RES:-?}\$"
+
+# A BAR smaller than a page (ivshmem's registers, 256 bytes): its page
+# maps, but Read and Write end at the BAR's last byte, not the page's.
+if [ -n "$IVSHMEM" ] &&
+    [ "$(($(sed -n 1p "$IVSHMEM/resource" | cut -d' ' -f2) -
+    $(sed -n 1p "$IVSHMEM/resource" | cut -d' ' -f1) + 1))" -eq 256 ]; then
+	ok "ivshmem's BAR0 is 256 bytes"
+else
+	fail "ivshmem's BAR0 is not 256 bytes: $(sed -n 1p "${IVSHMEM:-/nonexistent}/resource" 2>&1)"
+fi
+run mmapctl read ivshmem-regs 0xfc
+if [ "$RC" -eq 0 ]; then
+	ok "mmapctl read ivshmem-regs 0xfc: the BAR's last register reads"
+else
+	fail "mmapctl read ivshmem-regs 0xfc: status $RC: $(said)"
+fi
+run mmapctl read ivshmem-regs 0x100
+expect_errno "mmapctl read ivshmem-regs 0x100: past the 256-byte BAR, in its page" EINVAL \
+    "outside ivshmem-regs (0x100 bytes from base 0)"
+run mmapctl read ivshmem-regs 0xff8 64
+expect_errno "mmapctl read ivshmem-regs 0xff8 64: the page's last word, past the BAR" EINVAL
+run mmapctl read ivshmem-regs 0x1000
+expect_errno "mmapctl read ivshmem-regs 0x1000: past the page" EINVAL
 
 # Write-combining: the prefetchable BAR2 through its resource2_wc; edu's
 # BAR0 is not prefetchable, and no BAR is mapped cached.

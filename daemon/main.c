@@ -82,6 +82,25 @@ errors_print(const char *path, const struct policy_errors *errs)
 	}
 }
 
+/* What a policy read says that is likely not meant, as warnings. */
+static void
+warnings_log(const char *path, const struct policy *pol)
+{
+	struct policy_errors w = { 0 };
+	size_t i;
+
+	if (policy_warnings(pol, &w) < 0)
+		log_warn("%s: out of memory for its warnings", path);
+	for (i = 0; i < w.n; i++) {
+		if (w.v[i].line)
+			log_warn("%s:%u: warning: %s", path, w.v[i].line,
+			    w.v[i].msg);
+		else
+			log_warn("%s: warning: %s", path, w.v[i].msg);
+	}
+	policy_errors_free(&w);
+}
+
 /*
  * The policy from the file, or the built-in one when no file was named
  * and the default file does not exist.
@@ -105,7 +124,8 @@ policy_read(struct policy **out)
 		errors_print(config_path, &errs);
 		if (errs.n == 0)
 			log_err("%s: %s", config_path, strerror(-err));
-	}
+	} else
+		warnings_log(config_path, *out);
 	policy_errors_free(&errs);
 	return err;
 }
@@ -113,7 +133,7 @@ policy_read(struct policy **out)
 static int
 check_config(const char *path)
 {
-	struct policy_errors errs = { 0 };
+	struct policy_errors errs = { 0 }, warns = { 0 };
 	struct policy *pol = NULL;
 	size_t i;
 	int err;
@@ -131,7 +151,18 @@ check_config(const char *path)
 	policy_errors_free(&errs);
 	if (err)
 		return 1;
-	printf("%s: ok, %zu entries\n", path, pol->n_entries);
+	/* Warnings do not fail the check: such a file is served. */
+	if (policy_warnings(pol, &warns) < 0) {
+		fprintf(stderr, "%s: out of memory\n", path);
+		policy_free(pol);
+		return 1;
+	}
+	for (i = 0; i < warns.n; i++)
+		fprintf(stderr, "%s:%u: warning: %s\n", path, warns.v[i].line,
+		    warns.v[i].msg);
+	printf("%s: ok, %zu entries, %zu warning%s\n", path, pol->n_entries,
+	    warns.n, warns.n == 1 ? "" : "s");
+	policy_errors_free(&warns);
 	policy_free(pol);
 	return 0;
 }

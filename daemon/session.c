@@ -22,10 +22,24 @@
 #include "daemon.h"
 #include "log.h"
 #include "mmapd.pb-c.h"
+#include "nss.h"
 #include "regs.h"
 
-#define LIST_PAGE	24	/* leases a reply; 24 of the largest fit 4 KiB */
+/*
+ * Leases a reply.  The largest Lease (device, client and user of 63
+ * bytes, every number at its widest) takes 267 bytes with its tag and
+ * length: 15 fit a 4 KiB packet, 14 leave room.
+ */
+#define LIST_PAGE	14
 #define QUOTE_LEN	(4 * NAME_MAX_LEN + 3)
+/*
+ * Who asked, in an audit line: the uid's name and the client's own from
+ * Hello, cut shorter than a device's so that every field of the longest
+ * line still fits log_msg's 1024 bytes (tests/integration/test_audit.c).
+ */
+#define WHO_CLIENT	48
+#define WHO_USER	36
+#define WHO_LEN		(80 + WHO_CLIENT + WHO_USER)
 
 typedef Mmapd__V1__Reply Reply;
 
@@ -129,16 +143,31 @@ errno_name(int err)
 	return n ? n : "EUNKNOWN";
 }
 
+/*
+ * "uid=1000 user=alice gid=1000 pid=42 client=mmapctl": who a line is
+ * about.  user="" when the uid has no name, client="" before a Hello.
+ */
+static const char *
+audit_who(const struct session *s, char *buf, size_t len)
+{
+	char qu[WHO_USER], qc[WHO_CLIENT];
+
+	snprintf(buf, len, "uid=%u user=%s gid=%u pid=%d client=%s",
+	    (unsigned)s->peer.uid, log_quote(s->user, qu, sizeof(qu)),
+	    (unsigned)s->peer.gid, (int)s->peer.pid,
+	    log_quote(s->name, qc, sizeof(qc)));
+	return buf;
+}
+
 static void
 audit_deny(struct session *s, const Mmapd__V1__Map *m, int err,
     const char *why)
 {
-	char qd[QUOTE_LEN], qr[QUOTE_LEN], qw[256];
+	char qd[QUOTE_LEN], qr[QUOTE_LEN], qw[224], who[WHO_LEN];
 
-	log_notice("audit: event=deny uid=%u gid=%u pid=%d device=%s "
+	log_notice("audit: event=deny %s device=%s "
 	    "region=%s offset=%llu size=%llu shared=%d write=%d "
-	    "result=denied errno=%s msg=%s", (unsigned)s->peer.uid,
-	    (unsigned)s->peer.gid, (int)s->peer.pid,
+	    "result=denied errno=%s msg=%s", audit_who(s, who, sizeof(who)),
 	    log_quote(m->device, qd, sizeof(qd)),
 	    log_quote(m->region, qr, sizeof(qr)),
 	    (unsigned long long)m->offset, (unsigned long long)m->size,
@@ -155,15 +184,14 @@ static struct grant_note *
 grant_note(struct session *s, uint64_t id, const struct lease *l,
     const char *kind, enum map_cache cache, int raw)
 {
-	char qd[QUOTE_LEN], qr[QUOTE_LEN], fields[768];
+	char qd[QUOTE_LEN], qr[QUOTE_LEN], fields[768], who[WHO_LEN];
 	struct grant_note *n;
 	int len;
 
-	len = snprintf(fields, sizeof(fields), "lease=%llu uid=%u gid=%u "
-	    "pid=%d device=%s region=%s offset=%llu size=%llu prot=%s "
+	len = snprintf(fields, sizeof(fields), "lease=%llu %s "
+	    "device=%s region=%s offset=%llu size=%llu prot=%s "
 	    "shared=%d kind=%s cache=%s",
-	    (unsigned long long)l->id, (unsigned)s->peer.uid,
-	    (unsigned)s->peer.gid, (int)s->peer.pid,
+	    (unsigned long long)l->id, audit_who(s, who, sizeof(who)),
 	    log_quote(l->device, qd, sizeof(qd)),
 	    log_quote(l->shm ? l->shm->name : "", qr, sizeof(qr)),
 	    (unsigned long long)l->offset, (unsigned long long)l->size,
@@ -182,6 +210,25 @@ grant_note(struct session *s, uint64_t id, const struct lease *l,
 	memcpy(n->fields, fields, (size_t)len);
 	n->fields[len] = '\0';
 	return n;
+}
+
+/*
+ * A lease ends: reason=request (Release), disconnect (the client closed
+ * its connection or died), protocol (mmapd closed it on a bad packet),
+ * shutdown (mmapd stops).  Logged before it is dropped.
+ */
+static void
+audit_release(struct session *s, const struct lease *l, const char *reason)
+{
+	char qd[QUOTE_LEN], qr[QUOTE_LEN], who[WHO_LEN];
+
+	log_info("audit: event=release lease=%llu %s device=%s region=%s "
+	    "offset=%llu size=%llu reason=%s", (unsigned long long)l->id,
+	    audit_who(s, who, sizeof(who)),
+	    log_quote(l->device, qd, sizeof(qd)),
+	    log_quote(l->shm ? l->shm->name : "", qr, sizeof(qr)),
+	    (unsigned long long)l->offset, (unsigned long long)l->size,
+	    reason);
 }
 
 static void
@@ -219,11 +266,39 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 	reply_send(s, &r, -1);
 }
 
+/*
+ * The file an entry needed and start-up did not open, for the refusal:
+ * /dev/mem as [mem] names it, or the BAR's resourceN file.
+ */
+static const char *
+unopened_why(struct session *s, const struct policy_entry *e)
+{
+	const struct policy_entry *mem = policy_find(s->d->policy, "mem");
+	const char *sysfs = e->sysfs ? e->sysfs : "/sys/bus/pci/devices";
+
+	if (!e->is_pci)
+		snprintf(s->why, sizeof(s->why), "%s was not opened at "
+		    "start-up: the daemon's log says why",
+		    mem != NULL && mem->path != NULL ? mem->path : "/dev/mem");
+	else if (e->pci_address != NULL)
+		snprintf(s->why, sizeof(s->why), "%s/%s/resource%u was not "
+		    "opened at start-up: the daemon's log says why", sysfs,
+		    e->pci_address, e->bar);
+	else
+		snprintf(s->why, sizeof(s->why), "BAR %u of PCI device "
+		    "%04x:%04x (index %u) under %s was not opened at "
+		    "start-up: the daemon's log says why", e->bar,
+		    e->pci_vendor, e->pci_device, e->pci_index, sysfs);
+	return s->why;
+}
+
 /* Which opened device serves an entry, and where its range starts. */
 static int
-entry_device(struct mmapd *d, const struct policy_entry *e,
+entry_device(struct session *s, const struct policy_entry *e,
     const struct map_device **dev, uint64_t *base, const char **why)
 {
+	struct mmapd *d = s->d;
+
 	*base = 0;
 	switch (e->kind) {
 	case POLICY_ZERO:
@@ -235,8 +310,7 @@ entry_device(struct mmapd *d, const struct policy_entry *e,
 			const struct pci_region *r = pcis_find(d, e->name);
 
 			if (r == NULL) {
-				*why = "the region's PCI device could not be "
-				    "opened: the daemon's log says why";
+				*why = unopened_why(s, e);
 				return -ENODEV;
 			}
 			*dev = &r->pci.dev;
@@ -245,7 +319,7 @@ entry_device(struct mmapd *d, const struct policy_entry *e,
 		/* FALLTHROUGH */
 	case POLICY_MEM:
 		if (!d->have_mem) {
-			*why = "/dev/mem was not opened at start-up";
+			*why = unopened_why(s, e);
 			return -ENODEV;
 		}
 		*dev = &d->mem.dev;
@@ -400,6 +474,35 @@ size_text(uint64_t v, char *buf, size_t len)
 }
 
 /*
+ * policy_check()'s reason with the numbers that fix the request: the
+ * size asked and max_size, the range asked and the region's.
+ */
+static const char *
+check_why(struct session *s, const struct policy_entry *e, uint64_t offset,
+    uint64_t size, int err, const char *why)
+{
+	char t_ask[32], t_max[32];
+
+	if (err == -EFBIG) {
+		snprintf(s->why, sizeof(s->why), "size %llu (%s) over the "
+		    "entry's max_size %llu (%s)", (unsigned long long)size,
+		    size_text(size, t_ask, sizeof(t_ask)),
+		    (unsigned long long)e->max_size,
+		    size_text(e->max_size, t_max, sizeof(t_max)));
+		return s->why;
+	}
+	if (err != -EINVAL || e->kind != POLICY_REGION || e->size == 0 ||
+	    why == NULL || strstr(why, "outside the region") == NULL)
+		return why;
+	snprintf(s->why, sizeof(s->why), "range outside the region: %llu "
+	    "bytes at offset %#llx, the region is %#llx bytes (offsets 0x0 "
+	    "to %#llx)", (unsigned long long)size,
+	    (unsigned long long)offset, (unsigned long long)e->size,
+	    (unsigned long long)(e->size - 1));
+	return s->why;
+}
+
+/*
  * [limits] for one more lease of e, of size bytes: asked before anything
  * is made, so that a refusal leaves nothing behind.  The limits may have
  * been lowered by a reload below what is held: held >= limit refuses.
@@ -498,8 +601,10 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	}
 	err = policy_check(e, &pp, m->offset, m->size, req.flags, req.cache,
 	    &why);
-	if (err)
+	if (err) {
+		why = check_why(s, e, m->offset, m->size, err, why);
 		goto deny;
+	}
 	if (req.cache == MAP_CACHE_DEFAULT)
 		req.cache = e->cache;
 	if (m->region[0] != '\0' &&
@@ -509,7 +614,7 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 		    "zero mapping only";
 		goto deny;
 	}
-	err = entry_device(d, e, &req.dev, &base, &why);
+	err = entry_device(s, e, &req.dev, &base, &why);
 	if (err)
 		goto deny;
 	raw = req.dev == &d->mem.dev;
@@ -607,22 +712,21 @@ static void
 audit_reg(struct session *s, const struct reg_op *op, int err,
     const char *why)
 {
-	char qd[QUOTE_LEN], qw[256];
+	char qd[QUOTE_LEN], qw[224], who[WHO_LEN];
 
 	if (err == 0) {
-		log_info("audit: event=%s uid=%u gid=%u pid=%d device=%s "
+		log_info("audit: event=%s %s device=%s "
 		    "offset=%#llx width=%u value=%#llx result=ok errno=0",
-		    op->write ? "write" : "read", (unsigned)s->peer.uid,
-		    (unsigned)s->peer.gid, (int)s->peer.pid,
+		    op->write ? "write" : "read",
+		    audit_who(s, who, sizeof(who)),
 		    log_quote(op->device, qd, sizeof(qd)),
 		    (unsigned long long)op->offset, op->width,
 		    (unsigned long long)op->value);
 		return;
 	}
-	log_notice("audit: event=deny op=%s uid=%u gid=%u pid=%d device=%s "
+	log_notice("audit: event=deny op=%s %s device=%s "
 	    "offset=%#llx width=%u result=denied errno=%s msg=%s",
-	    op->write ? "write" : "read", (unsigned)s->peer.uid,
-	    (unsigned)s->peer.gid, (int)s->peer.pid,
+	    op->write ? "write" : "read", audit_who(s, who, sizeof(who)),
 	    log_quote(op->device, qd, sizeof(qd)),
 	    (unsigned long long)op->offset, op->width, errno_name(err),
 	    log_quote(why, qw, sizeof(qw)));
@@ -666,7 +770,7 @@ reg_do(struct session *s, const struct policy_entry *e, struct reg_op *op,
 	void *p;
 	int err;
 
-	err = entry_device(d, e, &req.dev, &base, why);
+	err = entry_device(s, e, &req.dev, &base, why);
 	if (err)
 		return err;
 	addr = base + op->offset;
@@ -758,12 +862,20 @@ session_reg(struct session *s, uint64_t id, struct reg_op *op)
 	}
 	err = policy_check(e, &pp, op->offset, bytes,
 	    op->write ? MAP_DESC_WRITE : 0, MAP_CACHE_DEFAULT, &why);
-	if (err)
+	if (err) {
+		why = check_why(s, e, op->offset, bytes, err, why);
 		goto deny;
+	}
 	limit = reg_limit(d, e);
 	if (op->offset >= limit || bytes > limit - op->offset) {
 		err = -EINVAL;
-		why = "register outside the region";
+		snprintf(s->why, sizeof(s->why), "register outside the "
+		    "region: %u bytes at offset %#llx, the region's registers "
+		    "lie at offsets 0x0 to %#llx", bytes,
+		    (unsigned long long)op->offset, limit ?
+		    (unsigned long long)(limit - 1) : 0ull);
+		why = limit ? s->why : "register outside the region: the "
+		    "region starts past the end of its BAR";
 		goto deny;
 	}
 	err = reg_do(s, e, op, &why);
@@ -799,9 +911,7 @@ session_release(struct session *s, uint64_t id, const Mmapd__V1__Release *rel)
 		reply_error(s, id, -ENOENT, "no such lease on this connection");
 		return;
 	}
-	log_info("audit: event=release lease=%llu uid=%u pid=%d",
-	    (unsigned long long)l->id, (unsigned)s->peer.uid,
-	    (int)s->peer.pid);
+	audit_release(s, l, "request");
 	lease_drop(s->d, l);
 	r.request_id = id;
 	r.body_case = MMAPD__V1__REPLY__BODY_RELEASE;
@@ -838,6 +948,8 @@ session_list(struct session *s, uint64_t id, const Mmapd__V1__List *req)
 		items[n].prot = (uint32_t)l->prot;
 		items[n].shared = l->shared;
 		items[n].created_unix_sec = (int64_t)l->created;
+		items[n].client = l->owner->name;
+		items[n].user = l->owner->user;
 		ptrs[n] = &items[n];
 		n++;
 	}
@@ -849,15 +961,68 @@ session_list(struct session *s, uint64_t id, const Mmapd__V1__List *req)
 	reply_send(s, &r, -1);
 }
 
+/* Bytes a varint of v takes on the wire. */
+static size_t
+varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* The terms of e an Offer shows; 0 when its device was not opened. */
+static int
+offer_fill(const struct mmapd *d, const struct policy_entry *e,
+    Mmapd__V1__Offer *o)
+{
+	const struct pci_region *r = NULL;
+
+	if (e->kind == POLICY_REGION && e->is_pci) {
+		r = pcis_find(d, e->name);
+		if (r == NULL)
+			return 0;
+	} else if (e->kind != POLICY_ZERO && !d->have_mem)
+		return 0;
+	mmapd__v1__offer__init(o);
+	o->name = e->name;
+	o->kind = e->kind == POLICY_REGION ?
+	    MMAPD__V1__OFFER_KIND__OFFER_REGION :
+	    MMAPD__V1__OFFER_KIND__OFFER_DEVICE;
+	o->max_size = e->max_size;
+	o->prot = PROT_READ | (e->write ? PROT_WRITE : 0);
+	o->shared = e->shared;
+	/* The mode a Map gets by default: zero cached, devices uncached. */
+	o->cache = (Mmapd__V1__CacheMode)(e->cache != MAP_CACHE_DEFAULT ?
+	    e->cache : e->kind == POLICY_ZERO ? MAP_CACHE_CACHED :
+	    MAP_CACHE_UNCACHED);
+	if (e->kind == POLICY_REGION)
+		o->size = e->size;
+	/* A pci region without size runs to the end of its BAR. */
+	if (r != NULL && e->size == 0 && r->pci.len > e->base)
+		o->size = r->pci.len - e->base;
+	return 1;
+}
+
+/*
+ * What the daemon offers this caller: the entries whose users or groups
+ * name it (root: every entry), with what a Map of each may get.  As many
+ * as fit one packet; the rest are counted in offers_left_out.
+ */
 static void
 session_status(struct session *s, uint64_t id)
 {
 	struct mmapd *d = s->d;
+	const struct policy_peer pp = peer_policy(&s->peer);
 	Mmapd__V1__StatusReply sr = MMAPD__V1__STATUS_REPLY__INIT;
 	Reply r = MMAPD__V1__REPLY__INIT;
-	Mmapd__V1__Offer *offers = NULL, **ptrs = NULL;
+	Mmapd__V1__Offer *offers = NULL, **ptrs = NULL, o;
 	const struct policy_entry *e;
-	size_t i, n = 0;
+	size_t i, n = 0, used, len;
+	uint32_t left = 0;
 	time_t now = time(NULL);
 
 	offers = calloc(d->policy->n_entries + 1, sizeof(*offers));
@@ -866,33 +1031,37 @@ session_status(struct session *s, uint64_t id)
 		reply_error(s, id, -ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < d->policy->n_entries; i++) {
-		e = &d->policy->entries[i];
-		if (e->kind == POLICY_REGION && e->is_pci) {
-			if (pcis_find(d, e->name) == NULL)
-				continue;
-		} else if (e->kind != POLICY_ZERO && !d->have_mem)
-			continue;
-		/* A packet holds about 50 names; past that the list is cut. */
-		if (n == 48)
-			break;
-		mmapd__v1__offer__init(&offers[n]);
-		offers[n].name = e->name;
-		offers[n].kind = e->kind == POLICY_REGION ?
-		    MMAPD__V1__OFFER_KIND__OFFER_REGION :
-		    MMAPD__V1__OFFER_KIND__OFFER_DEVICE;
-		ptrs[n] = &offers[n];
-		n++;
-	}
 	sr.version = (char *)PACKAGE_VERSION;
 	sr.uptime_sec = now > d->started ? (uint64_t)(now - d->started) : 0;
-	sr.offers = ptrs;
-	sr.n_offers = n;
 	sr.clients = d->n_clients;
 	sr.leases = d->n_leases;
+	sr.offers_left_out = UINT32_MAX;	/* its widest encoding */
 	r.request_id = id;
 	r.body_case = MMAPD__V1__REPLY__BODY_STATUS;
 	r.status = &sr;
+	/* The reply without offers, then each offer's field as it goes. */
+	used = mmapd__v1__reply__get_packed_size(&r) + 8;
+	for (i = 0; i < d->policy->n_entries; i++) {
+		e = &d->policy->entries[i];
+		if (s->peer.uid != 0 && !policy_allows(e, &pp))
+			continue;
+		if (!offer_fill(d, e, &o))
+			continue;
+		/* Its tag, its length, itself; inside StatusReply's length. */
+		len = mmapd__v1__offer__get_packed_size(&o);
+		len += 1 + varint_len(len) + 1;
+		if (left > 0 || used + len > sizeof(s->out)) {
+			left++;
+			continue;
+		}
+		used += len;
+		offers[n] = o;
+		ptrs[n] = &offers[n];
+		n++;
+	}
+	sr.offers = ptrs;
+	sr.n_offers = n;
+	sr.offers_left_out = left;
 	reply_send(s, &r, -1);
 out:
 	free(offers);
@@ -926,19 +1095,25 @@ request_name(Mmapd__V1__Request__BodyCase body)
 static void
 audit_limit(struct session *s, const char *op, int err, const char *why)
 {
-	char qw[256];
+	char qw[256], who[WHO_LEN];
 
-	log_notice("audit: event=deny op=%s uid=%u gid=%u pid=%d "
-	    "result=denied errno=%s msg=%s", op, (unsigned)s->peer.uid,
-	    (unsigned)s->peer.gid, (int)s->peer.pid, errno_name(err),
+	log_notice("audit: event=deny op=%s %s result=denied errno=%s msg=%s",
+	    op, audit_who(s, who, sizeof(who)), errno_name(err),
 	    log_quote(why, qw, sizeof(qw)));
 }
 
 int
 session_admit(struct session *s)
 {
+	struct nss_user u;
 	int err;
 
+	/*
+	 * The uid's name, for the audit lines and List: looked up once,
+	 * as the policy's names are (nss.c).  No name is no error.
+	 */
+	if (nss_user_by_uid(s->peer.uid, &u) == 0)
+		snprintf(s->user, sizeof(s->user), "%s", u.name);
 	/* [limits] connections, connections_per_uid, the reserve: conns.c */
 	err = conns_admit(s);
 	if (err == 0)
@@ -1052,6 +1227,12 @@ session_input(struct session *s, const uint8_t *buf, ssize_t len,
 void
 session_end(struct session *s)
 {
+	const struct lease *l;
+
+	for (l = s->d->leases; l != NULL; l = l->next)
+		if (l->owner == s)
+			audit_release(s, l, s->end_reason ? s->end_reason :
+			    s->closing ? "protocol" : "disconnect");
 	lease_drop_owner(s->d, s);
 	conns_leave(s);
 	if (s->out_fd >= 0)
@@ -1068,17 +1249,17 @@ session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
 	struct lease *l;
-	char msg[160], qm[200];
+	char msg[160], qm[200], who[WHO_LEN];
 
 	conns_grant_done(s, err == 0);
 	if (err == 0) {
 		log_info("audit: event=grant %s result=ok errno=0", n->fields);
 		if (n->raw)
-			log_warn("audit: event=raw-fd lease=%llu uid=%u pid=%d: "
+			log_warn("audit: event=raw-fd lease=%llu %s: "
 			    "a raw /dev/mem fd went out; its holder can map any "
 			    "non-RAM physical memory (root-equivalent)",
 			    (unsigned long long)n->lease,
-			    (unsigned)s->peer.uid, (int)s->peer.pid);
+			    audit_who(s, who, sizeof(who)));
 		free(n);
 		return 0;
 	}
@@ -1108,11 +1289,11 @@ void
 session_idle(struct session *s)
 {
 	unsigned int idle = s->d->policy->limits.idle_seconds;
+	char who[WHO_LEN];
 
-	log_notice("audit: event=close uid=%u gid=%u pid=%d reason=idle "
+	log_notice("audit: event=close %s reason=idle "
 	    "msg=\"no request for %u s and no lease held (idle_seconds = "
-	    "%u)\"", (unsigned)s->peer.uid, (unsigned)s->peer.gid,
-	    (int)s->peer.pid, idle, idle);
+	    "%u)\"", audit_who(s, who, sizeof(who)), idle, idle);
 	snprintf(s->why, sizeof(s->why), "closed: no request for %u s and "
 	    "no lease held (limit idle_seconds = %u)", idle, idle);
 	reply_error(s, 0, -ETIMEDOUT, s->why);

@@ -374,3 +374,51 @@ Test(trail, refusals_carry_the_numbers)
 	close(fd);
 	h_stop();
 }
+
+/*
+ * A program built against libmmapclient 0.1 knows the shorter struct
+ * mmapclient_lease; it is bound to mmapclient_list@MMAPCLIENT_0.1,
+ * which must hand it that layout: its second lease where it looks.
+ */
+struct lease_v01 {
+	uint64_t id;
+	uid_t uid;
+	pid_t pid;
+	const char *device;
+	uint64_t offset;
+	uint64_t size;
+	int prot;
+	int shared;
+	int64_t created_unix_sec;
+};
+
+int list_v01_caller(struct mmapclient *c, struct lease_v01 **out,
+    size_t *n);
+__asm__(".symver list_v01_caller, mmapclient_list@MMAPCLIENT_0.1");
+
+Test(trail, list_keeps_the_0_1_layout_for_old_programs)
+{
+	struct mmapclient_region *a, *b;
+	struct lease_v01 *l = NULL;
+	struct mmapclient *c;
+	size_t n = 0;
+
+	h_start(everyone);
+	c = h_connect();
+	a = map_ok(c, 4 * KIB);
+	b = map_ok(c, 12 * KIB);
+	cr_assert_eq(list_v01_caller(c, &l, &n), 0, "%s",
+	    mmapclient_error(c));
+	cr_assert_eq(n, 2);
+	cr_expect_eq(l[0].id, a->lease_id);
+	cr_expect_eq(l[1].id, b->lease_id);
+	cr_expect_eq(l[1].size, 12 * KIB);
+	cr_expect_str_eq(l[1].device, "zero");
+	cr_expect_eq(l[1].uid, 0);
+	cr_expect_eq(l[1].shared, 1);
+	mmapclient_leases_free((struct mmapclient_lease *)(void *)l);
+	cr_assert_eq(mmapclient_release(c, a), 0);
+	cr_assert_eq(mmapclient_release(c, b), 0);
+	mmapclient_close(c);
+	h_stop();
+}

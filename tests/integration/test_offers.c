@@ -234,7 +234,9 @@ Test(offers, check_config_warns_about_unusable_entries)
 	free(out);
 
 	/* The daemon says the same when it reads the file. */
-	h_start(h_read(conf));
+	out = h_read(conf);
+	h_start(out);
+	free(out);
 	h_log_expect("warning: [zero]: no users and no groups");
 	h_log_expect("warning: [region phys]: a region of mem, but no [mem]");
 	h_stop();

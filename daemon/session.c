@@ -106,6 +106,15 @@ name_ok(const char *s)
 	return n > 0 && n <= NAME_MAX_LEN;
 }
 
+/* Why a device name is refused, with its length. */
+static const char *
+name_why(struct session *s, const char *name)
+{
+	snprintf(s->why, sizeof(s->why), "device name of %zu bytes: 1 to %d "
+	    "are allowed", strlen(name), NAME_MAX_LEN);
+	return s->why;
+}
+
 static void
 reply_send(struct session *s, Reply *r, int fd)
 {
@@ -585,18 +594,21 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	req.cache = (enum map_cache)m->cache;
 	if (!name_ok(m->device)) {
 		err = -EINVAL;
-		why = "device name missing or longer than 63 bytes";
+		why = name_why(s, m->device);
 		goto deny;
 	}
 	if ((unsigned int)m->cache >= MAP_CACHE_NR) {
 		err = -EINVAL;
-		why = "unknown cache mode";
+		snprintf(s->why, sizeof(s->why), "unknown cache mode %u "
+		    "(0 to %u)", (unsigned int)m->cache, MAP_CACHE_NR - 1);
+		why = s->why;
 		goto deny;
 	}
 	e = policy_find(d->policy, m->device);
 	if (e == NULL) {
 		err = -ENODEV;
-		why = "no such device or region";
+		why = "no such device or region (mmapctl offers lists what "
+		    "this user may map)";
 		goto deny;
 	}
 	err = policy_check(e, &pp, m->offset, m->size, req.flags, req.cache,
@@ -828,30 +840,37 @@ session_reg(struct session *s, uint64_t id, struct reg_op *op)
 
 	if (!name_ok(op->device)) {
 		err = -EINVAL;
-		why = "device name missing or longer than 63 bytes";
+		why = name_why(s, op->device);
 		goto deny;
 	}
 	if (op->width != 8 && op->width != 16 && op->width != 32 &&
 	    op->width != 64) {
 		err = -EINVAL;
-		why = "width must be 8, 16, 32 or 64 bits";
+		snprintf(s->why, sizeof(s->why), "width %u: it must be 8, 16, "
+		    "32 or 64 bits", op->width);
+		why = s->why;
 		goto deny;
 	}
 	if (op->offset % bytes != 0) {
 		err = -EINVAL;
-		why = "offset is not a multiple of the width: registers are "
-		    "accessed naturally aligned";
+		snprintf(s->why, sizeof(s->why), "offset %#llx is not a "
+		    "multiple of %u bytes (the width): registers are accessed "
+		    "naturally aligned", (unsigned long long)op->offset, bytes);
+		why = s->why;
 		goto deny;
 	}
 	if (op->write && op->width < 64 && (op->value >> op->width) != 0) {
 		err = -EINVAL;
-		why = "value does not fit the width";
+		snprintf(s->why, sizeof(s->why), "value %#llx does not fit "
+		    "%u bits", (unsigned long long)op->value, op->width);
+		why = s->why;
 		goto deny;
 	}
 	e = policy_find(d->policy, op->device);
 	if (e == NULL) {
 		err = -ENODEV;
-		why = "no such device or region";
+		why = "no such device or region (mmapctl offers lists what "
+		    "this user may map)";
 		goto deny;
 	}
 	if (e->kind == POLICY_ZERO) {

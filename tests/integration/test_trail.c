@@ -368,6 +368,17 @@ Test(trail, refusals_carry_the_numbers)
 	    "not opened") != NULL, "%s", r->message);
 	reply_free(r);
 
+	r = raw_read(fd, 6, "win", 2, 32);
+	cr_assert_eq(r->error, EINVAL, "%d %s", r->error, r->message);
+	cr_expect(strstr(r->message, "offset 0x2 is not a multiple of 4 "
+	    "bytes") != NULL, "%s", r->message);
+	reply_free(r);
+	r = raw_write(fd, 7, "win", 0, 8, 0x1ff);
+	cr_assert_eq(r->error, EINVAL, "%d %s", r->error, r->message);
+	cr_expect(strstr(r->message, "value 0x1ff does not fit 8 bits") !=
+	    NULL, "%s", r->message);
+	reply_free(r);
+
 	/* The same numbers in the audit lines. */
 	h_log_expect("event=deny ", "errno=EFBIG ", "max_size 1048576");
 	h_log_expect("event=deny ", "errno=ENODEV ", "resource0 was not");

@@ -303,3 +303,31 @@ Test(offers, example_config_passes_check_config)
 	free(s);
 	free(text);
 }
+
+/*
+ * The built-in policy, for the demo: zero for everyone, private and
+ * shared, up to 64 MiB, nothing else, and no entry that names anyone
+ * in particular.  (Whether two uids asking one shared-memory name get
+ * different memory is the named-memory work's to test.)
+ */
+Test(offers, builtin_policy_offers_zero_alone)
+{
+	const Mmapd__V1__Offer *o;
+	Reply *r;
+
+	h_start(NULL);
+	r = status_as(H_NOBODY);
+	cr_assert_eq(r->status->n_offers, 1, "%zu offers",
+	    r->status->n_offers);
+	o = r->status->offers[0];
+	cr_expect_str_eq(o->name, "zero");
+	cr_expect_eq(o->max_size, 64u << 20);
+	cr_expect_eq(o->prot, PROT_READ | PROT_WRITE);
+	cr_expect_eq(o->shared, 1);
+	reply_free(r);
+	r = status_as(0);
+	cr_expect_eq(r->status->n_offers, 1, "root: %zu offers",
+	    r->status->n_offers);
+	reply_free(r);
+	h_stop();
+}

@@ -140,7 +140,8 @@ struct session {
 	struct peer peer;
 	char name[NAME_MAX_LEN + 1];	/* from Hello, for logs */
 	char user[64];			/* the uid's name, or "" */
-	const char *end_reason;		/* why it ends: NULL, a disconnect */
+	const char *end_reason;		/* set: why it ends; NULL: its
+					   client hung up (or a bad packet) */
 	uint8_t out[WIRE_MAX];
 	size_t out_len;			/* a reply waiting to be sent, or 0 */
 	int out_fd;			/* its fd, or -1 */

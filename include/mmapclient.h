@@ -204,7 +204,7 @@ struct mmapclient_offer_terms {
 	int prot;		/* PROT_READ, maybe | PROT_WRITE: the widest */
 	int shared;		/* 1: MMAPCLIENT_SHARED may be asked */
 	enum mmapclient_cache cache;	/* what CACHE_DEFAULT gets */
-	uint64_t size;		/* a region's size; 0: a device, or unknown */
+	uint64_t size;		/* a region's size; 0: a device, unknown */
 };
 
 /*
@@ -219,7 +219,8 @@ struct mmapclient_status {
 	uint32_t clients;	/* connections open now, this one included */
 	uint32_t leases;	/* leases held now, by all clients */
 	/* Since 0.3: */
-	const struct mmapclient_offer_terms *terms;	/* n_offers of them */
+	/* n_offers of them, one for each offer */
+	const struct mmapclient_offer_terms *terms;
 	size_t offers_left_out;	/* offers that did not fit the reply */
 };
 

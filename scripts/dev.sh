@@ -7,6 +7,7 @@ set -eu
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 BUILD="$SRCDIR/_build"
 BUILD_ASAN="$SRCDIR/_build-asan"
+BUILD_FUZZ="$SRCDIR/_build-fuzz"
 
 # Debian packages the build and the tests need.  gcc and make are on most
 # machines already; libc6-dev is listed because installing without
@@ -14,6 +15,9 @@ BUILD_ASAN="$SRCDIR/_build-asan"
 PACKAGES="gcc make libc6-dev autoconf automake libtool pkg-config \
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev \
 libinih-dev libcriterion-dev mandoc libsystemd-dev systemd"
+# What make fuzz needs (clang's libFuzzer): installed by deps too, but a
+# machine without them still builds and tests; its fuzzing is SKIPPED.
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
 if command -v nproc >/dev/null 2>&1; then
 	JOBS=$(nproc)
@@ -32,7 +36,8 @@ usage: sh scripts/dev.sh COMMAND
 Commands (run as root on a fresh Debian 12 machine; each does what the
 ones before it in this list do, as far as it needs):
   deps    install the missing build dependencies with apt-get:
-          $PACKAGES
+          $PACKAGES;
+          then, where it can, $FUZZ_PACKAGES (for make fuzz)
   build   deps, autoreconf -fi (when configure is out of date), configure
           in _build/ with --enable-werror, make -j$JOBS
   demo    build, then run the demo (today: the engine on a real /dev/zero
@@ -45,7 +50,8 @@ ones before it in this list do, as far as it needs):
           install into a Debian booted with systemd, in QEMU;
           tests/vm-systemd/setup.sh makes its root once, as root, with
           mmdebstrap; SKIPPED like check-vm); ends with
-          'check: N passed, M failed', the VM tests' counts included
+          'check: N passed, M failed', the fuzz and VM tests' counts
+          included
   bench   build, then measure map/release through a private mmapd
           (tests/bench/bench-map; BENCH_COUNT=N sets the runs)
   help    this text
@@ -69,6 +75,13 @@ is_installed() {
 }
 
 cmd_deps() {
+	cmd_deps_build
+	if command -v dpkg-query >/dev/null 2>&1; then
+		fuzz_deps || true
+	fi
+}
+
+cmd_deps_build() {
 	command -v dpkg-query >/dev/null 2>&1 ||
 		die "dpkg-query not found: this script expects Debian 12; install by hand: $PACKAGES"
 	missing=
@@ -88,6 +101,28 @@ cmd_deps() {
 	say "deps: apt-get install -y --no-install-recommends$missing"
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+}
+
+# The fuzzing packages: a failure is said, and make fuzz is then SKIPPED.
+fuzz_deps() {
+	missing=
+	for p in $FUZZ_PACKAGES; do
+		is_installed "$p" || missing="$missing $p"
+	done
+	[ -n "$missing" ] || return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		say "deps: not root, cannot install$missing (make fuzz needs them)"
+		return 1
+	fi
+	say "deps: apt-get install -y --no-install-recommends$missing"
+	# The package lists may be stale: once more after an update.
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
+	    install -y --no-install-recommends $missing ||
+	{ apt-get -o DPkg::Lock::Timeout=600 update &&
+	  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
+	    install -y --no-install-recommends $missing; } ||
+	    { say "deps: could not install$missing"; return 1; }
 }
 
 # ---------------------------------------------------------------------------
@@ -267,7 +302,8 @@ synthesis() {
 	dir=$1
 	label=$2
 	found=0
-	for log in "$dir"/tests/unit/*.log "$dir"/tests/integration/*.log; do
+	for log in "$dir"/tests/unit/*.log "$dir"/tests/integration/*.log \
+	    "$dir"/tests/fuzz/*.log; do
 		[ -f "$log" ] || continue
 		line=$(sed "s/$ESC\\[[0-9;]*m//g" "$log" | grep 'Synthesis:' | tail -n 1) || true
 		name=$(basename "$log" .log)
@@ -311,7 +347,8 @@ show_failures() {
 		printf '\n===== %s =====\n' "$dir/test-suite.log"
 		cat "$dir/test-suite.log"
 	fi
-	for trs in "$dir"/tests/unit/*.trs "$dir"/tests/integration/*.trs; do
+	for trs in "$dir"/tests/unit/*.trs "$dir"/tests/integration/*.trs \
+	    "$dir"/tests/fuzz/*.trs; do
 		[ -f "$trs" ] || continue
 		if ! grep -q '^:test-result: PASS' "$trs"; then
 			log=${trs%.trs}.log
@@ -325,6 +362,8 @@ show_failures() {
 # "check-vm: N passed, M failed" line, or SKIPPED and why.
 VM_RESULT=
 VM_SKIPPED=
+FUZZ_RESULT=
+FUZZ_SKIPPED=
 SYSTEMD_RESULT=
 SYSTEMD_SKIPPED=
 
@@ -347,12 +386,23 @@ vm_skip_banner() {
 	    "mmapd was not tested on a real /dev/mem"
 }
 
+fuzz_skip_banner() {
+	skip_banner "fuzz tests" fuzz "$FUZZ_SKIPPED" \
+	    "the request path, policy loader, iomem parser and client were not fuzzed"
+}
+
 systemd_skip_banner() {
 	skip_banner "systemd VM test" check-systemd "$SYSTEMD_SKIPPED" \
 	    "mmapd was not tested under systemd"
 }
 
 summary() {
+	if [ -n "$FUZZ_SKIPPED" ]; then
+		fuzz_skip_banner
+		echo "fuzz: SKIPPED (not counted below)"
+	elif [ -n "$FUZZ_RESULT" ]; then
+		echo "$FUZZ_RESULT (counted below)"
+	fi
 	if [ -n "$VM_SKIPPED" ]; then
 		vm_skip_banner
 		echo "check-vm: SKIPPED (not counted below)"
@@ -375,7 +425,8 @@ make_check() {
 	say "check: make check in $dir ($label)"
 	# No stale logs: only this run's are read.
 	rm -f "$dir"/tests/unit/*.log "$dir"/tests/unit/*.trs \
-	    "$dir"/tests/integration/*.log "$dir"/tests/integration/*.trs
+	    "$dir"/tests/integration/*.log "$dir"/tests/integration/*.trs \
+	    "$dir"/tests/fuzz/*.log "$dir"/tests/fuzz/*.trs
 	status=0
 	(cd "$dir" && make -j"$JOBS" check) || status=$?
 	say "check: $label results:"
@@ -453,6 +504,64 @@ vm_target() {
 	fi
 }
 
+# Can clang build and link a libFuzzer harness here?
+fuzz_toolchain() {
+	command -v clang >/dev/null 2>&1 || return 1
+	probe=$(mktemp -d "${TMPDIR:-/tmp}/dev-fuzz.XXXXXX")
+	printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+	    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);' \
+	    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)' \
+	    '{ (void)d; (void)n; return 0; }' >"$probe/p.c"
+	rc=0
+	clang -fsanitize=fuzzer,address,undefined "$probe/p.c" \
+	    -o "$probe/p" >/dev/null 2>&1 || rc=1
+	rm -rf "$probe"
+	return "$rc"
+}
+
+# The libFuzzer harnesses (tests/fuzz), FUZZ_SECONDS each (60 by
+# default), in a clang build of their own; "fuzz: N passed, M failed"
+# goes into the totals.  Without clang's libFuzzer, after deps tried to
+# install it: SKIPPED, loudly, never counted as passed.
+fuzz_check() {
+	if ! fuzz_toolchain; then
+		FUZZ_SKIPPED="clang cannot link -fsanitize=fuzzer ($FUZZ_PACKAGES not installed, and deps could not install them)"
+		fuzz_skip_banner
+		return 0
+	fi
+	# Not --enable-werror: clang's warnings are not gcc's, and the
+	# gcc builds above keep the tree clean.
+	configure_in "$BUILD_FUZZ" --enable-fuzz --with-libsystemd=no CC=clang
+	say "check: make -j$JOBS in $BUILD_FUZZ (clang, libFuzzer, ASan+UBSan)"
+	make -j"$JOBS"
+	say "check: make fuzz in $BUILD_FUZZ (FUZZ_SECONDS=${FUZZ_SECONDS:-60} each)"
+	fuzzlog=$(mktemp "${TMPDIR:-/tmp}/dev-fuzz.XXXXXX")
+	status=0
+	{ make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" 2>&1 ||
+	    echo "$?" >"$fuzzlog.rc"; } | tee "$fuzzlog"
+	[ -f "$fuzzlog.rc" ] && status=$(cat "$fuzzlog.rc")
+	FUZZ_RESULT=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' "$fuzzlog" |
+	    tail -n 1) || true
+	rm -f "$fuzzlog" "$fuzzlog.rc"
+	f=0
+	if [ -n "$FUZZ_RESULT" ]; then
+		p=${FUZZ_RESULT#fuzz: }
+		p=${p%% *}
+		f=${FUZZ_RESULT#*, }
+		f=${f%% *}
+		PASSED=$((PASSED + p))
+		FAILED=$((FAILED + f))
+	fi
+	if [ "$status" -ne 0 ] || [ -z "$FUZZ_RESULT" ]; then
+		if [ -z "$FUZZ_RESULT" ] || [ "$f" -eq 0 ]; then
+			FAILED=$((FAILED + 1))
+		fi
+		say "check: make fuzz failed (status $status)"
+		summary
+		exit 1
+	fi
+}
+
 # mmapd on a real /dev/mem and PCI devices (QEMU, busybox, a kernel).
 vm_check() {
 	vm_target check-vm tests/vm/setup.sh "VM tests" VM
@@ -491,13 +600,15 @@ cmd_check() {
 		exit 1
 	fi
 
+	fuzz_check
 	vm_check
 	systemd_check
 	end=$(date +%s)
-	if [ -n "$VM_SKIPPED" ] || [ -n "$SYSTEMD_SKIPPED" ]; then
-		say "check: all that ran passed in $((end - start)) s (unit tests plain and under ASan+UBSan, distcheck); the VM tests were SKIPPED"
+	if [ -n "$FUZZ_SKIPPED" ] || [ -n "$VM_SKIPPED" ] ||
+	    [ -n "$SYSTEMD_SKIPPED" ]; then
+		say "check: all that ran passed in $((end - start)) s; SKIPPED:${FUZZ_SKIPPED:+ fuzz tests}${VM_SKIPPED:+ VM tests}${SYSTEMD_SKIPPED:+ systemd VM test}"
 	else
-		say "check: all passed in $((end - start)) s (unit tests plain and under ASan+UBSan, distcheck, VM tests, systemd VM test)"
+		say "check: all passed in $((end - start)) s (unit tests plain and under ASan+UBSan, distcheck, fuzz tests, VM tests, systemd VM test)"
 	fi
 	summary
 }

@@ -22,7 +22,7 @@
 # uptime.  MMAPD_VM_APPEND adds kernel arguments (systemd.log_level=debug,
 # ...).  MMAPD_VM_OVERLAY=DIR copies DIR over the installed tree before
 # it is packed (to try units by hand: never set by make check-systemd).
-# The accelerator is chosen as for tests/vm/run.sh (tests/vm/accel.sh:
+# The accelerator is chosen as for tests/vm/run.sh (tests/vm/boot.sh:
 # KVM only when a probe boot proves it; MMAPD_VM_ACCEL=tcg|kvm forces
 # one; a guest that dies or hangs under KVM is booted again under TCG).
 #
@@ -235,16 +235,12 @@ cp "$ROOTDIR/root.cpio" "$INITRD"
 # ---------------------------------------------------------------------------
 # The boot
 # ---------------------------------------------------------------------------
-# shellcheck source=tests/vm/accel.sh
-. "$SRCDIR/tests/vm/accel.sh"
+VM_NAME=vm-systemd
+# shellcheck source=tests/vm/boot.sh
+. "$SRCDIR/tests/vm/boot.sh"
 accel_pick "$KERNEL" "$WORK"
 say "accelerator: $VM_ACCEL: $VM_ACCEL_WHY"
 
-show_console() {
-	echo "vm-systemd: ---- the console's last 40 lines ($CONSOLE) ----"
-	tr -d '\r' <"$CONSOLE" | tail -n 40
-	echo "vm-systemd: ---- end of console ----"
-}
 
 # boot ACCEL-ARGS: one boot of the guest; sets QEMU_RC, ELAPSED,
 # STATUS_LINE, SUMMARY, GPASS and GFAIL.
@@ -285,38 +281,9 @@ boot() {
 	fi
 }
 
-# boot_failed ACCEL: say how a boot with no status from the guest went.
-boot_failed() {
-	if [ "$QEMU_RC" -ne 0 ] && [ "$QEMU_RC" -ne 124 ] &&
-	    [ "$QEMU_RC" -ne 137 ] && [ ! -s "$CONSOLE" ]; then
-		cat "$QEMU_ERR" >&2
-		setup_fail "QEMU did not start (status $QEMU_RC)"
-	fi
-	if [ -s "$STATUS.txt" ]; then
-		echo "vm-systemd: ---- what the guest test printed ----"
-		cat "$STATUS.txt"
-	fi
-	show_console
-	cat "$QEMU_ERR" >&2
-	if [ "$QEMU_RC" -eq 124 ] || [ "$QEMU_RC" -eq 137 ]; then
-		say "the VM hung under $1: no status after ${TIMEOUT}s"
-	else
-		say "the VM crashed under $1: QEMU exited $QEMU_RC after ${ELAPSED}s with no status from the guest"
-	fi
-}
-
 PREP=$(($(date +%s) - START))
 say "kernel $(cat "$CACHE/kernel-package" 2>/dev/null || echo unknown) (${KERNEL##*/}), root ${ROOTDIR##*/} ($(cat "$ROOTDIR/size" 2>/dev/null)), $VM_ACCEL, limit ${TIMEOUT}s"
-boot "$VM_ACCEL_ARGS"
-if [ -z "$STATUS_LINE" ] && [ "$VM_ACCEL" = kvm ]; then
-	boot_failed kvm
-	say "retrying once under TCG"
-	VM_ACCEL=tcg
-	boot "$VM_TCG_ARGS"
-fi
-if [ -z "$STATUS_LINE" ]; then
-	boot_failed "$VM_ACCEL"
-	say "FAILED: no status from the guest"
+if ! boot_run; then
 	# The crash counts as one more failure.
 	echo "check-systemd: $GPASS passed, $((GFAIL + 1)) failed"
 	exit 2
@@ -329,7 +296,7 @@ GUEST_RC=${STATUS_LINE##* }
 # that counted none.
 if [ "$GUEST_RC" -ne 0 ] && { [ -z "$SUMMARY" ] || [ "$GFAIL" -eq 0 ]; }; then
 	GFAIL=$((GFAIL + 1))
-	[ -n "$SUMMARY" ] || show_console
+	[ -n "$SUMMARY" ] || boot_show_console
 fi
 say "boot to power-off ${ELAPSED}s under $VM_ACCEL (set-up ${PREP}s)"
 echo "check-systemd: $GPASS passed, $GFAIL failed"

@@ -15,7 +15,7 @@
 # initramfs, the console log, the status log, the ivshmem file);
 # MMAPD_VM_TRACE=1 ends each line of the guest test with the guest's
 # uptime.  The accelerator is KVM only when a probe boot proves it works
-# (tests/vm/accel.sh; MMAPD_VM_ACCEL=tcg|kvm forces one); a guest that
+# (tests/vm/boot.sh; MMAPD_VM_ACCEL=tcg|kvm forces one); a guest that
 # dies or hangs under KVM is booted once more under TCG.
 #
 # Exit status:
@@ -307,16 +307,12 @@ ivshmem_fill() {
 # ---------------------------------------------------------------------------
 # The boot
 # ---------------------------------------------------------------------------
-# shellcheck source=tests/vm/accel.sh
-. "$SRCDIR/tests/vm/accel.sh"
+VM_NAME=vm
+# shellcheck source=tests/vm/boot.sh
+. "$SRCDIR/tests/vm/boot.sh"
 accel_pick "$KERNEL" "$WORK"
 say "accelerator: $VM_ACCEL: $VM_ACCEL_WHY"
 
-show_console() {
-	echo "vm: ---- the console's last 40 lines ($CONSOLE) ----"
-	tr -d '\r' <"$CONSOLE" | tail -n 40
-	echo "vm: ---- end of console ----"
-}
 
 # boot ACCEL-ARGS: one boot of the guest; sets QEMU_RC, ELAPSED,
 # STATUS_LINE, GPASS and GFAIL.
@@ -358,38 +354,9 @@ boot() {
 	fi
 }
 
-# boot_failed: say how a boot with no status from the guest went.
-boot_failed() {
-	if [ "$QEMU_RC" -ne 0 ] && [ "$QEMU_RC" -ne 124 ] &&
-	    [ "$QEMU_RC" -ne 137 ] && [ ! -s "$CONSOLE" ]; then
-		cat "$QEMU_ERR" >&2
-		setup_fail "QEMU did not start (status $QEMU_RC)"
-	fi
-	if [ -s "$STATUS.txt" ]; then
-		echo "vm: ---- what the guest test printed ----"
-		cat "$STATUS.txt"
-	fi
-	show_console
-	cat "$QEMU_ERR" >&2
-	if [ "$QEMU_RC" -eq 124 ] || [ "$QEMU_RC" -eq 137 ]; then
-		say "the VM hung under $1: no status after ${TIMEOUT}s"
-	else
-		say "the VM crashed under $1: QEMU exited $QEMU_RC after ${ELAPSED}s with no status from the guest"
-	fi
-}
-
 PREP=$(($(date +%s) - START))
 say "kernel $(cat "$CACHE/kernel-package" 2>/dev/null || echo unknown) (${KERNEL##*/}), initramfs $(($(wc -c <"$INITRD") / 1024)) KiB, $VM_ACCEL, limit ${TIMEOUT}s"
-boot "$VM_ACCEL_ARGS"
-if [ -z "$STATUS_LINE" ] && [ "$VM_ACCEL" = kvm ]; then
-	boot_failed kvm
-	say "retrying once under TCG"
-	VM_ACCEL=tcg
-	boot "$VM_TCG_ARGS"
-fi
-if [ -z "$STATUS_LINE" ]; then
-	boot_failed "$VM_ACCEL"
-	say "FAILED: no status from the guest"
+if ! boot_run; then
 	# The crash counts as one more failure.
 	echo "check-vm: $GPASS passed, $((GFAIL + 1)) failed"
 	exit 2

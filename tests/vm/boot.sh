@@ -1,5 +1,8 @@
-# Which accelerator the VM tests boot with: sourced by tests/vm/run.sh and
-# tests/vm-systemd/run.sh, which define say() and setup_fail() first.
+# What the two VM tests share about booting their guest: which
+# accelerator, a boot retried under TCG, a failed boot's report.  Sourced
+# by tests/vm/run.sh and tests/vm-systemd/run.sh, which define say(),
+# setup_fail() and boot() first, and set VM_NAME (the prefix of their
+# lines), CONSOLE, STATUS, QEMU_ERR and TIMEOUT.
 #
 # A /dev/kvm that opens proves nothing: on some build machines it is
 # there and read-write, but the CPU offers no virtualisation, and a guest
@@ -104,4 +107,48 @@ accel_pick() {
 	VM_ACCEL=kvm
 	VM_ACCEL_ARGS="-accel kvm"
 	VM_ACCEL_WHY=$ACCEL_PROBE_WHY
+}
+
+boot_show_console() {
+	echo "$VM_NAME: ---- the console's last 40 lines ($CONSOLE) ----"
+	tr -d '\r' <"$CONSOLE" | tail -n 40
+	echo "$VM_NAME: ---- end of console ----"
+}
+
+# boot_failed ACCEL: say how a boot with no status from the guest went
+# (boot() set QEMU_RC and ELAPSED).
+boot_failed() {
+	if [ "$QEMU_RC" -ne 0 ] && [ "$QEMU_RC" -ne 124 ] &&
+	    [ "$QEMU_RC" -ne 137 ] && [ ! -s "$CONSOLE" ]; then
+		cat "$QEMU_ERR" >&2
+		setup_fail "QEMU did not start (status $QEMU_RC)"
+	fi
+	if [ -s "$STATUS.txt" ]; then
+		echo "$VM_NAME: ---- what the guest test printed ----"
+		cat "$STATUS.txt"
+	fi
+	boot_show_console
+	cat "$QEMU_ERR" >&2
+	if [ "$QEMU_RC" -eq 124 ] || [ "$QEMU_RC" -eq 137 ]; then
+		say "the VM hung under $1: no status after ${TIMEOUT}s"
+	else
+		say "the VM crashed under $1: QEMU exited $QEMU_RC after ${ELAPSED}s with no status from the guest"
+	fi
+}
+
+# boot_run: the caller's boot ACCEL-ARGS under the chosen accelerator,
+# and once more under TCG when a guest under KVM gave no status.  0 when
+# the guest gave its status line (STATUS_LINE), 1 when it never did.
+boot_run() {
+	boot "$VM_ACCEL_ARGS"
+	if [ -z "$STATUS_LINE" ] && [ "$VM_ACCEL" = kvm ]; then
+		boot_failed kvm
+		say "retrying once under TCG"
+		VM_ACCEL=tcg
+		boot "$VM_TCG_ARGS"
+	fi
+	[ -n "$STATUS_LINE" ] && return 0
+	boot_failed "$VM_ACCEL"
+	say "FAILED: no status from the guest"
+	return 1
 }

@@ -1,0 +1,278 @@
+/*
+ * libmmapclient's reply handling: the library's public calls on a
+ * connection whose other end, a socketpair, is a fake daemon sending
+ * what the input says, with and without fds.
+ *
+ * Input: one byte choosing the call (Map, a named shared Map, Map then
+ * Release, Status, List, Read, Write), then up to four replies, each
+ * one byte saying which fds ride along, a 16-bit little-endian length
+ * and that many bytes.  The fd byte: bits 0-1 how many fds (0-3), bit 2
+ * the first is a memfd (else /dev/null), bit 3 the memfd is sealed
+ * against writes and resizing, bits 4-7 its size in pages.  The fake
+ * daemon sends every reply before the call and then shuts its end, so
+ * a call waiting for more sees the end of the stream, never a hang.
+ *
+ * The contracts asserted, for any input:
+ *   - a call returns 0 or a negative errno, and a failure leaves a
+ *     message of one printable line;
+ *   - a region that comes back is mapped as large as it says;
+ *   - once the connection is closed, no fd the fake daemon sent is left
+ *     open: the library closes each one it does not hand over.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "internal.h"
+
+#define REPLIES		4
+#define OPS		7
+
+
+static int
+fd_count(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	FUZZ_ASSERT(dir != NULL, "cannot list /proc/self/fd");
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/* The open fds and what they are, for the report of a leak. */
+static void
+fd_list(char *buf, size_t len)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+	char path[300], target[256];
+	size_t used = 0;
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (dir == NULL)
+		return;
+	while ((de = readdir(dir)) != NULL && used + 1 < len) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		used += (size_t)snprintf(buf + used, len - used, " %s:%s",
+		    de->d_name, target);
+	}
+	closedir(dir);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* The fds a reply carries, as its fd byte says; returns how many. */
+static int
+fds_make(uint8_t spec, int *fds)
+{
+	int i, n = spec & 3;
+	size_t pages = spec >> 4;
+
+	for (i = 0; i < n; i++) {
+		if (i == 0 && (spec & 4)) {
+			fds[i] = memfd_create("fuzz-grant", MFD_CLOEXEC |
+			    MFD_ALLOW_SEALING);
+			FUZZ_ASSERT(fds[i] >= 0, "memfd_create");
+			FUZZ_ASSERT(ftruncate(fds[i], (off_t)(pages * 4096)) == 0,
+			    "ftruncate");
+			if (spec & 8)
+				FUZZ_ASSERT(fcntl(fds[i], F_ADD_SEALS, F_SEAL_SEAL |
+				    F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0,
+				    "seals");
+		} else {
+			fds[i] = open("/dev/null", O_RDWR | O_CLOEXEC);
+			FUZZ_ASSERT(fds[i] >= 0, "/dev/null");
+		}
+	}
+	return n;
+}
+
+/* One reply from the fake daemon, its fds in one SCM_RIGHTS. */
+static void
+daemon_send(int sock, const uint8_t *buf, size_t len, uint8_t spec)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 3)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cmsg;
+	int fds[3], n, i;
+
+	n = fds_make(spec, fds);
+	if (n > 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * (size_t)n);
+	}
+	/* An empty packet reads as the end of the stream: fine too. */
+	FUZZ_ASSERT(sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len,
+	    "sendmsg of %zu bytes: %s", len, strerror(errno));
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+static void
+error_expect(struct mmapclient *c, int err, const char *call)
+{
+	const char *m = mmapclient_error(c), *p;
+
+	FUZZ_ASSERT(err <= 0 && err >= -4095, "%s returned %d", call, err);
+	if (err == 0)
+		return;
+	FUZZ_ASSERT(m != NULL && m[0] != '\0', "%s failed (%d) without a "
+	    "message", call, err);
+	for (p = m; *p; p++)
+		FUZZ_ASSERT((unsigned char)*p >= 0x20 && *p != 0x7f,
+		    "%s: a control character in its message", call);
+}
+
+static void
+region_expect(struct mmapclient_region *r)
+{
+	FUZZ_ASSERT(r != NULL && r->addr != NULL && r->size > 0,
+	    "a region without memory");
+	FUZZ_ASSERT(r->lease_id != 0, "lease 0");
+	/* Mapped as it says: the kernel knows it, no touch needed. */
+	FUZZ_ASSERT(msync(r->addr, r->size, MS_ASYNC) == 0, "region of %zu "
+	    "bytes at %p not mapped", r->size, r->addr);
+}
+
+/* The call the first byte chose, as a program would make it. */
+static void
+client_call(struct mmapclient *c, unsigned int op)
+{
+	struct mmapclient_request mr = { .device = "zero", .size = 4096 };
+	struct mmapclient_region *r = NULL;
+	struct mmapclient_status *st = NULL;
+	struct mmapclient_lease *leases = NULL;
+	uint64_t v = 0;
+	size_t n = 0;
+	int err;
+
+	switch (op) {
+	case 0:
+	case 1:
+	case 2:
+		if (op >= 1) {
+			mr.flags = MMAPCLIENT_SHARED | MMAPCLIENT_WRITE;
+			mr.region = op == 1 ? "fuzz" : NULL;
+		}
+		err = mmapclient_map(c, &mr, &r);
+		error_expect(c, err, "mmapclient_map");
+		FUZZ_ASSERT((err == 0) == (r != NULL), "map %d, region %p",
+		    err, (void *)r);
+		if (r == NULL)
+			break;
+		region_expect(r);
+		if (op == 2) {
+			err = mmapclient_release(c, r);
+			error_expect(c, err, "mmapclient_release");
+		} else {
+			mmapclient_region_free(r);
+		}
+		break;
+	case 3:
+		err = mmapclient_status(c, &st);
+		error_expect(c, err, "mmapclient_status");
+		FUZZ_ASSERT((err == 0) == (st != NULL), "status %d", err);
+		mmapclient_status_free(st);
+		break;
+	case 4:
+		err = mmapclient_list(c, &leases, &n);
+		error_expect(c, err, "mmapclient_list");
+		if (err == 0)
+			FUZZ_ASSERT(n == 0 || leases != NULL, "%zu leases, "
+			    "no array", n);
+		mmapclient_leases_free(leases);
+		break;
+	case 5:
+		err = mmapclient_read(c, "mem", 0x1000, 32, &v);
+		error_expect(c, err, "mmapclient_read");
+		if (err == 0)
+			FUZZ_ASSERT(v <= UINT32_MAX, "a 32-bit read gave "
+			    "%#llx", (unsigned long long)v);
+		break;
+	default:
+		err = mmapclient_write(c, "mem", 0x1000, 16, 0xbeef);
+		error_expect(c, err, "mmapclient_write");
+		break;
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mmapclient *c;
+	size_t pos = 1, len;
+	int sv[2], i, n, fds_before;
+
+	if (size < 1)
+		return 0;
+	fds_before = fd_count();
+	FUZZ_ASSERT(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    sv) == 0, "socketpair: %s", strerror(errno));
+	for (i = 0; i < REPLIES && pos + 3 <= size; i++) {
+		len = (size_t)data[pos + 1] | (size_t)data[pos + 2] << 8;
+		if (len > size - pos - 3)
+			len = size - pos - 3;
+		daemon_send(sv[1], data + pos + 3, len, data[pos]);
+		pos += 3 + len;
+	}
+	FUZZ_ASSERT(shutdown(sv[1], SHUT_WR) == 0, "shutdown");
+
+	/* A connection past its Hello, as mmapclient_connect() leaves it. */
+	c = calloc(1, sizeof(*c));
+	FUZZ_ASSERT(c != NULL, "out of memory");
+	c->fd = sv[0];
+	c->next_id = 1;
+	client_call(c, data[0] % OPS);
+	/* Whatever is left, to a second call (a broken one stays broken). */
+	client_call(c, 3);
+	mmapclient_close(c);
+	close(sv[1]);
+
+	n = fd_count();
+	if (n != fds_before) {
+		char open_fds[1024];
+
+		fd_list(open_fds, sizeof(open_fds));
+		FUZZ_ASSERT(n == fds_before, "%d fds open after the input, %d "
+		    "before: the library kept an fd the daemon sent; open:%s",
+		    n, fds_before, open_fds);
+	}
+	return 0;
+}

@@ -42,6 +42,7 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "conns.h"
 #include "daemon.h"
 #include "fuzz.h"
 #include "mmapd.pb-c.h"
@@ -170,6 +171,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(standin, sizeof(standin), "/proc/self/fd/%d", standin_fd);
 	fuzz_data_path(iomem, sizeof(iomem), "iomem-q35.txt");
 	policy_setup(standin, iomem);
+	/* The fd limit and the grants cap, as main.c sets them. */
+	conns_nofile(&d);
 
 	err = engine_open(&d.engine, "/dev/zero");
 	FUZZ_ASSERT(err == 0, "engine_open: %s", strerror(-err));

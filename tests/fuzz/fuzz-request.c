@@ -196,7 +196,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* What server.c's client_read() does with one packet. */
+/* outq's word on a grant, as server.c's client_sent() passes it on. */
+static int
+harness_sent(void *arg, void *note, int err, uint8_t *buf, size_t *len)
+{
+	int rc;
+
+	fuzz_quiet_begin();
+	rc = session_sent(arg, note, err, buf, len);
+	fuzz_quiet_end();
+	return rc;
+}
+
+/* What server.c's client_read() and client_queue() do with one packet. */
 static int
 daemon_read(struct session *s, struct outq *q)
 {
@@ -216,8 +228,10 @@ daemon_read(struct session *s, struct outq *q)
 	if (err < 0)
 		return -1;
 	if (s->out_len > 0) {
-		err = outq_push(q, s->out, s->out_len, s->out_fd);
+		err = outq_push_note(q, s->out, s->out_len, s->out_fd,
+		    s->out_note);
 		s->out_fd = -1;
+		s->out_note = NULL;
 		s->out_len = 0;
 		FUZZ_ASSERT(err == 0, "outq_push: %s", strerror(-err));
 	}
@@ -342,6 +356,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.fd = sv[0];
 	s.out_fd = -1;
 	outq_init(&q);
+	outq_set_done(&q, harness_sent, &s);
 	err = peer_read(sv[0], &s.peer);
 	FUZZ_ASSERT(err == 0, "peer_read: %s", strerror(-err));
 	FUZZ_ASSERT(session_admit(&s) == 0, "not admitted");

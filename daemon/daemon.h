@@ -57,6 +57,7 @@ struct lease {
 	time_t created;
 	struct shm_name *shm;		/* the named region it holds, if any */
 	uint64_t zero_bytes;		/* its uid's zero quota: size, or 0 */
+	int granted;			/* its fd went out, its grant logged */
 };
 
 /* What one uid's leases hold, for [limits]; kept while it holds any. */

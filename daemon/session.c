@@ -1248,8 +1248,12 @@ session_end(struct session *s)
 {
 	const struct lease *l;
 
+	/*
+	 * A lease whose fd has not gone out ends unlogged here: its grant
+	 * line says result=failed (session_sent()).
+	 */
 	for (l = s->d->leases; l != NULL; l = l->next)
-		if (l->owner == s)
+		if (l->owner == s && l->granted)
 			audit_release(s, l, s->end_reason ? s->end_reason :
 			    s->closing ? "protocol" : "disconnect");
 	lease_drop_owner(s->d, s);
@@ -1273,6 +1277,10 @@ session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
 	conns_grant_done(s, err == 0);
 	if (err == 0) {
 		log_info("audit: event=grant %s result=ok errno=0", n->fields);
+		/* Released meanwhile (pipelined): its release line is out. */
+		l = lease_find(s->d, n->lease);
+		if (l != NULL)
+			l->granted = 1;
 		if (n->raw)
 			log_warn("audit: event=raw-fd lease=%llu %s: "
 			    "a raw /dev/mem fd went out; its holder can map any "

@@ -73,9 +73,9 @@ bg_lease(const struct ctl_bg *b)
 }
 
 /*
- * A Release, a client killed while it holds a lease, and a daemon that
- * stops with one held: each lease ends with one release line, whose
- * reason says which.
+ * A Release, a client killed while it holds a lease, a client mmapd
+ * hangs up on, and a daemon that stops with one held: each lease ends
+ * with one release line, whose reason says which.
  */
 Test(trail, release_lines_say_why_the_lease_ended)
 {
@@ -83,7 +83,9 @@ Test(trail, release_lines_say_why_the_lease_ended)
 	struct mmapclient *c;
 	struct ctl_bg bg;
 	struct ctl r;
-	uint64_t id_a, id_b, id_bg;
+	uint64_t id_a, id_b, id_bg, id_raw;
+	Reply *rep;
+	int fd, rfd = -1;
 
 	ctl_need_nobody();
 	h_start(everyone);
@@ -115,6 +117,22 @@ Test(trail, release_lines_say_why_the_lease_ended)
 	    "reason=disconnect");
 	cr_expect_eq(h_leases_wait_on(c, 0), 0);
 
+	/* Held by a client mmapd hangs up on: a packet that is no request. */
+	fd = raw_connect();
+	raw_hello(fd);
+	rep = raw_map(fd, 2, "zero", 0, 4096, 1, 1, NULL, &rfd);
+	cr_assert_eq(rep->error, 0, "%s", rep->message);
+	id_raw = rep->grant->lease_id;
+	reply_free(rep);
+	close(rfd);
+	cr_assert_eq(raw_send_bytes(fd, "\xff\xff\xff", 3, NULL, 0), 0);
+	cr_assert(raw_closed(fd, H_WAIT_MS), "mmapd kept the connection");
+	close(fd);
+	cr_assert_eq(h_log_wait(1, "audit: event=release ", lease_f(id_raw)),
+	    1);
+	h_log_expect("audit: event=release ", lease_f(id_raw),
+	    "client=integration-raw ", "reason=protocol");
+
 	/* Held when mmapd stops. */
 	b = map_ok(c, 4 * KIB);
 	id_b = b->lease_id;
@@ -124,6 +142,7 @@ Test(trail, release_lines_say_why_the_lease_ended)
 	cr_expect_eq(h_log_count("event=release ", lease_f(id_a)), 1);
 	cr_expect_eq(h_log_count("event=release ", lease_f(id_bg)), 1);
 	cr_expect_eq(h_log_count("event=release ", lease_f(id_b)), 1);
+	cr_expect_eq(h_log_count("event=release ", lease_f(id_raw)), 1);
 	mmapclient_region_free(b);
 	mmapclient_close(c);
 }

@@ -163,9 +163,10 @@ static void
 terms_json(const struct mmapclient_offer_terms *t)
 {
 	printf("\"max_size\":%" PRIu64 ",\"prot\":\"%s\",\"shared\":%s,"
-	    "\"cache\":\"%s\",\"size\":%" PRIu64, t->max_size,
-	    prot_name(t->prot), t->shared ? "true" : "false",
-	    cache_name(t->cache), t->size);
+	    "\"cache\":\"%s\",\"size\":%" PRIu64 ",\"map\":%s",
+	    t->max_size, prot_name(t->prot), t->shared ? "true" : "false",
+	    cache_name(t->cache), t->size,
+	    t->registers_only ? "false" : "true");
 }
 
 int
@@ -312,19 +313,20 @@ cmd_offers(struct mmapclient *c)
 		mmapclient_status_free(st);
 		return 0;
 	}
-	printf("%-16s %-6s %-12s %-4s %-6s %-8s %s\n", "NAME", "KIND",
-	    "MAX_SIZE", "PROT", "SHARED", "CACHE", "SIZE");
+	printf("%-16s %-6s %-12s %-4s %-6s %-8s %-4s %s\n", "NAME", "KIND",
+	    "MAX_SIZE", "PROT", "SHARED", "CACHE", "MAP", "SIZE");
 	for (i = 0; i < st->n_offers; i++) {
 		t = &st->terms[i];
 		if (t->size)
 			snprintf(size, sizeof(size), "%" PRIu64, t->size);
 		else
 			snprintf(size, sizeof(size), "-");
-		printf("%-16s %-6s %-12" PRIu64 " %-4s %-6s %-8s %s\n",
+		printf("%-16s %-6s %-12" PRIu64 " %-4s %-6s %-8s %-4s %s\n",
 		    text_str(st->offers[i].name, name, sizeof(name)),
 		    offer_kind_name(st->offers[i].kind), t->max_size,
 		    prot_name(t->prot), t->shared ? "yes" : "no",
-		    cache_name(t->cache), size);
+		    cache_name(t->cache), t->registers_only ? "no" : "yes",
+		    size);
 	}
 	if (st->n_offers == 0)
 		printf("(nothing this user may map)\n");

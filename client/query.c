@@ -304,6 +304,7 @@ status_flatten(const Mmapd__V1__StatusReply *sr)
 			.shared = o->shared ? 1 : 0,
 			.cache = (enum mmapclient_cache)o->cache,
 			.size = o->size,
+			.registers_only = o->registers_only ? 1 : 0,
 		};
 		s += len;
 	}

@@ -996,7 +996,7 @@ varint_len(uint64_t v)
 /* The terms of e an Offer shows; 0 when its device was not opened. */
 static int
 offer_fill(const struct mmapd *d, const struct policy_entry *e,
-    Mmapd__V1__Offer *o)
+    const struct policy_peer *pp, Mmapd__V1__Offer *o)
 {
 	const struct pci_region *r = NULL;
 
@@ -1023,6 +1023,9 @@ offer_fill(const struct mmapd *d, const struct policy_entry *e,
 	/* A pci region without size runs to the end of its BAR. */
 	if (r != NULL && e->size == 0 && r->pci.len > e->base)
 		o->size = r->pci.len - e->base;
+	/* As raw_check() judges a Map of mem for this caller. */
+	o->registers_only = e->kind != POLICY_ZERO && !e->is_pci &&
+	    (!policy_raw_allowed(e, pp) || !d->mem_raw_ok);
 	return 1;
 }
 
@@ -1064,7 +1067,7 @@ session_status(struct session *s, uint64_t id)
 		e = &d->policy->entries[i];
 		if (s->peer.uid != 0 && !policy_allows(e, &pp))
 			continue;
-		if (!offer_fill(d, e, &o))
+		if (!offer_fill(d, e, &pp, &o))
 			continue;
 		/* Its tag, its length, itself; inside StatusReply's length. */
 		len = mmapd__v1__offer__get_packed_size(&o);

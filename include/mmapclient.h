@@ -205,6 +205,7 @@ struct mmapclient_offer_terms {
 	int shared;		/* 1: MMAPCLIENT_SHARED may be asked */
 	enum mmapclient_cache cache;	/* what CACHE_DEFAULT gets */
 	uint64_t size;		/* a region's size; 0: a device, unknown */
+	int registers_only;	/* 1: a map is refused, read and write serve */
 };
 
 /*

@@ -626,7 +626,7 @@ Test(lifecycle, ctl_status_and_list)
 	    "%s", r.out);
 	cr_expect(strstr(r.out, "\"offers\":[{\"name\":\"zero\","
 	    "\"kind\":\"device\",\"max_size\":67108864,\"prot\":\"rw\","
-	    "\"shared\":true,\"cache\":\"cached\",\"size\":0}],"
+	    "\"shared\":true,\"cache\":\"cached\",\"size\":0,\"map\":true}],"
 	    "\"offers_left_out\":0,") != NULL, "%s", r.out);
 	/* Its own connection and ours. */
 	cr_expect(strstr(r.out, "\"clients\":2") != NULL, "%s", r.out);

@@ -93,6 +93,7 @@ Test(offers, status_shows_a_user_only_what_it_may_use)
 	cr_expect_eq(o->shared, 0);
 	cr_expect_eq(o->size, 0);
 	cr_expect_eq(o->cache, MMAPD__V1__CACHE_MODE__CACHE_CACHED);
+	cr_expect_eq(o->registers_only, 0);
 	o = offer_named(r, "forhim");
 	cr_assert_not_null(o, "its region not shown");
 	cr_expect_eq(o->kind, MMAPD__V1__OFFER_KIND__OFFER_REGION);
@@ -102,6 +103,7 @@ Test(offers, status_shows_a_user_only_what_it_may_use)
 	cr_expect_eq(o->prot, PROT_READ | PROT_WRITE);
 	/* A region of device memory is uncached unless it says otherwise. */
 	cr_expect_eq(o->cache, MMAPD__V1__CACHE_MODE__CACHE_UNCACHED);
+	cr_expect_eq(o->registers_only, 1, "no raw_fd_users: no Map");
 	reply_free(r);
 
 	/* Another uid no entry names but zero's "*": zero alone. */
@@ -117,6 +119,7 @@ Test(offers, status_shows_a_user_only_what_it_may_use)
 	cr_assert_not_null(o);
 	cr_expect_eq(o->size, 1u << 20);
 	cr_expect_eq(o->prot, PROT_READ, "protection defaults to r");
+	cr_expect_eq(o->registers_only, 0, "root is in its raw_fd_users");
 	reply_free(r);
 	h_stop();
 }
@@ -135,7 +138,10 @@ Test(offers, mmapctl_offers_prints_them)
 	cr_expect(strstr(r.out, " 2097152 ") != NULL, "%s", r.out);
 	cr_expect(strstr(r.out, "\nforhim ") != NULL, "%s", r.out);
 	cr_expect(strstr(r.out, " 16384 ") != NULL, "%s", r.out);
-	cr_expect(strstr(r.out, " 65536\n") != NULL, "%s", r.out);
+	/* No raw_fd_users: a Map of it is refused, Read and Write serve. */
+	cr_expect(strstr(r.out, " uncached no   65536\n") != NULL, "%s",
+	    r.out);
+	cr_expect(strstr(r.out, " cached   yes  -\n") != NULL, "%s", r.out);
 	cr_expect(strstr(r.out, "rootonly") == NULL, "%s", r.out);
 	cr_expect(strstr(r.out, "\nmem ") == NULL, "%s", r.out);
 	ctl_free(&r);
@@ -144,7 +150,8 @@ Test(offers, mmapctl_offers_prints_them)
 	cr_assert_eq(r.status, 0, "exit %d:\n%s%s", r.status, r.out, r.err);
 	cr_expect(strstr(r.out, "{\"name\":\"forhim\",\"kind\":\"region\","
 	    "\"max_size\":16384,\"prot\":\"rw\",\"shared\":true,"
-	    "\"cache\":\"uncached\",\"size\":65536}") != NULL, "%s", r.out);
+	    "\"cache\":\"uncached\",\"size\":65536,\"map\":false}") != NULL,
+	    "%s", r.out);
 	cr_expect(strstr(r.out, "\"offers_left_out\":0}") != NULL, "%s",
 	    r.out);
 	ctl_free(&r);

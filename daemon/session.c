@@ -1124,20 +1124,32 @@ audit_limit(struct session *s, const char *op, int err, const char *why)
 	    log_quote(why, qw, sizeof(qw)));
 }
 
+static void
+user_lookup(struct session *s)
+{
+	struct nss_user u;
+
+	if (nss_user_by_uid(s->peer.uid, &u) == 0)
+		snprintf(s->user, sizeof(s->user), "%s", u.name);
+}
+
 int
 session_admit(struct session *s)
 {
-	struct nss_user u;
 	int err;
 
-	/*
-	 * The uid's name, for the audit lines and List: looked up once,
-	 * as the policy's names are (nss.c).  No name is no error.
-	 */
-	if (nss_user_by_uid(s->peer.uid, &u) == 0)
-		snprintf(s->user, sizeof(s->user), "%s", u.name);
 	/* [limits] connections, connections_per_uid, the reserve: conns.c */
 	err = conns_admit(s);
+	/*
+	 * The uid's name, for the audit lines and List: from another
+	 * connection of the uid (conns.c links them), else looked up, as
+	 * the policy's names are (nss.c), so that a client opening many
+	 * connections does not cost a lookup each.  No name is no error.
+	 */
+	if (err == 0 && s->uid_next != NULL)
+		memcpy(s->user, s->uid_next->user, sizeof(s->user));
+	else
+		user_lookup(s);
 	if (err == 0)
 		return 0;
 	audit_limit(s, "connect", err, s->why);

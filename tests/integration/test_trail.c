@@ -130,8 +130,10 @@ Test(trail, release_lines_say_why_the_lease_ended)
 	close(fd);
 	cr_assert_eq(h_log_wait(1, "audit: event=release ", lease_f(id_raw)),
 	    1);
+	/* Its user's name came from c, the uid's first connection. */
 	h_log_expect("audit: event=release ", lease_f(id_raw),
-	    "client=integration-raw ", "reason=protocol");
+	    "uid=0 user=root gid=0 ", "client=integration-raw ",
+	    "reason=protocol");
 
 	/* Held when mmapd stops. */
 	b = map_ok(c, 4 * KIB);

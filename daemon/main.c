@@ -154,6 +154,7 @@ check_config(const char *path)
 	/* Warnings do not fail the check: such a file is served. */
 	if (policy_warnings(pol, &warns) < 0) {
 		fprintf(stderr, "%s: out of memory\n", path);
+		policy_errors_free(&warns);
 		policy_free(pol);
 		return 1;
 	}

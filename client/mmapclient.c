@@ -22,6 +22,9 @@
 static _Thread_local char connect_msg[MSG_MAX];
 
 /* One line of printable text: control characters become spaces. */
+static void msg_vset(char *dst, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 msg_vset(char *dst, const char *fmt, va_list ap)
 {

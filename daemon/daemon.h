@@ -116,6 +116,8 @@ struct grant_note {
 	uint64_t request_id;
 	uint64_t lease;
 	int raw;			/* a raw /dev/mem fd */
+	const char *wide;		/* whole_bar = yes: what the fd
+					   reaches (after fields), or NULL */
 	char fields[];			/* "lease=... cache=..." */
 };
 

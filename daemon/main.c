@@ -130,12 +130,64 @@ policy_read(struct policy **out)
 	return err;
 }
 
+/*
+ * Regions whose Map would hand out more than the region: the file is
+ * right, but its author should know what goes out (see daemon/reach.h).
+ * Returns how many warnings it printed.
+ */
+static unsigned int
+check_reach(const char *path, const struct policy *pol)
+{
+	const struct policy_entry *e;
+	char span[96];
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < pol->n_entries; i++) {
+		e = &pol->entries[i];
+		if (e->kind != POLICY_REGION || e->regs_only)
+			continue;
+		if (e->size != 0)
+			snprintf(span, sizeof(span), "base %#llx size %#llx",
+			    (unsigned long long)e->base,
+			    (unsigned long long)e->size);
+		else
+			snprintf(span, sizeof(span), "base %#llx to the end "
+			    "of the BAR", (unsigned long long)e->base);
+		if (!e->is_pci && (e->raw_who.everyone ||
+		    e->raw_who.n_uids > 0 || e->raw_who.n_gids > 0)) {
+			fprintf(stderr, "%s:%u: warning: [region %s]: a Map "
+			    "hands raw_fd_users and raw_fd_groups /dev/mem "
+			    "itself, which reaches all non-RAM physical "
+			    "memory, not only %s\n", path, e->line, e->name,
+			    span);
+			n++;
+		}
+		if (!e->is_pci || (e->base == 0 && e->size == 0))
+			continue;
+		n++;
+		if (e->whole_bar)
+			fprintf(stderr, "%s:%u: warning: [region %s]: "
+			    "whole_bar = yes: a Map hands out all of BAR %u, "
+			    "not only %s\n", path, e->line, e->name, e->bar,
+			    span);
+		else
+			fprintf(stderr, "%s:%u: warning: [region %s]: %s is "
+			    "part of BAR %u: its Maps are refused unless that "
+			    "is the whole BAR (a Map hands out the whole BAR); "
+			    "Read and Write serve it.  Say map = no, or "
+			    "whole_bar = yes to map it\n", path, e->line,
+			    e->name, span, e->bar);
+	}
+	return n;
+}
+
 static int
 check_config(const char *path)
 {
 	struct policy_errors errs = { 0 }, warns = { 0 };
 	struct policy *pol = NULL;
-	size_t i;
+	size_t i, n;
 	int err;
 
 	err = policy_load(path, &pol, &errs);
@@ -152,6 +204,7 @@ check_config(const char *path)
 	if (err)
 		return 1;
 	/* Warnings do not fail the check: such a file is served. */
+	n = check_reach(path, pol);
 	if (policy_warnings(pol, &warns) < 0) {
 		fprintf(stderr, "%s: out of memory\n", path);
 		policy_errors_free(&warns);
@@ -161,8 +214,9 @@ check_config(const char *path)
 	for (i = 0; i < warns.n; i++)
 		fprintf(stderr, "%s:%u: warning: %s\n", path, warns.v[i].line,
 		    warns.v[i].msg);
+	n += warns.n;
 	printf("%s: ok, %zu entries, %zu warning%s\n", path, pol->n_entries,
-	    warns.n, warns.n == 1 ? "" : "s");
+	    n, n == 1 ? "" : "s");
 	policy_errors_free(&warns);
 	policy_free(pol);
 	return 0;

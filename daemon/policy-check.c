@@ -71,7 +71,8 @@ cache_allowed(const struct policy_entry *e, enum map_cache cache)
 
 /*
  * [offset, offset + size) inside [0, e->size), without overflow.  A pci
- * region of size 0 runs to the end of its BAR, which its driver knows.
+ * region of size 0 runs to the end of its BAR, which only the opened BAR
+ * knows: session.c checks it with reach_locate().
  */
 static int
 region_contains(const struct policy_entry *e, uint64_t offset, uint64_t size)

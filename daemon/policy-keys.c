@@ -38,6 +38,7 @@ static void key_index(struct loader *, const char *, const char *);
 static void key_bar(struct loader *, const char *, const char *);
 static void key_limit(struct loader *, const char *, const char *);
 static void key_admin_group(struct loader *, const char *, const char *);
+static void key_reach(struct loader *, const char *, const char *);
 
 const struct key policy_keys[KEY_NR] = {
 	[KEY_SOCKET_MODE] =	{ "socket_mode", IN_DAEMON, 0, key_socket_mode },
@@ -80,6 +81,8 @@ const struct key policy_keys[KEY_NR] = {
 				  key_limit },
 	[KEY_GRANTS_IN_FLIGHT_PER_UID] = { "grants_in_flight_per_uid",
 				  IN_LIMITS, 0, key_limit },
+	[KEY_MAP] =		{ "map", IN_MEM | IN_REGION, 0, key_reach },
+	[KEY_WHOLE_BAR] =	{ "whole_bar", IN_REGION, 0, key_reach },
 };
 
 static const char *const cache_names[MAP_CACHE_NR] = {
@@ -260,6 +263,24 @@ key_shared(struct loader *ld, const char *key, const char *value)
 		return;
 	}
 	loader_entry(ld)->shared = v;
+}
+
+/* map = yes|no and whole_bar = yes|no: how far a Map may reach. */
+static void
+key_reach(struct loader *ld, const char *key, const char *value)
+{
+	struct policy_entry *e = loader_entry(ld);
+	int v;
+
+	if (policy_parse_bool(value, &v) < 0) {
+		loader_error(ld, ld->lineno, "%s: '%s' is not yes or no (yes, "
+		    "no, true, false, on, off, 1, 0)", key, value);
+		return;
+	}
+	if (strcmp(key, "map") == 0)
+		e->regs_only = !v;
+	else
+		e->whole_bar = v;
 }
 
 static void
@@ -579,7 +600,10 @@ loader_close_cache(struct loader *ld, struct policy_entry *e)
 		    "write-combine (default, cached or uncached)");
 }
 
-/* raw_fd_* hand out /dev/mem: they mean nothing for a PCI BAR. */
+/*
+ * raw_fd_* hand out /dev/mem: they mean nothing for a PCI BAR.  They and
+ * whole_bar = yes give a Map: they contradict map = no.
+ */
 void
 loader_close_raw(struct loader *ld, struct policy_entry *e)
 {
@@ -590,13 +614,24 @@ loader_close_raw(struct loader *ld, struct policy_entry *e)
 		loader_error(ld, line, "%s: raw_fd_users and raw_fd_groups are "
 		    "for /dev/mem: a pci region hands out only its BAR",
 		    ld->label);
+	else if (line != 0 && e->regs_only)
+		loader_error(ld, line, "%s: raw_fd_users and raw_fd_groups "
+		    "give a Map, which map = no refuses to everyone",
+		    ld->label);
+	if (ld->key_line[KEY_WHOLE_BAR] != 0 && e->is_pci && e->whole_bar &&
+	    e->regs_only)
+		loader_error(ld, ld->key_line[KEY_WHOLE_BAR], "%s: whole_bar = "
+		    "yes gives a Map, which map = no refuses to everyone",
+		    ld->label);
 }
 
 /* The keys of one kind of region, and none of the other's.  0: wrong. */
 int
 loader_close_device(struct loader *ld, struct policy_entry *e)
 {
-	static const int pci_only[] = { KEY_PCI, KEY_INDEX, KEY_BAR, KEY_SYSFS };
+	static const int pci_only[] = {
+		KEY_PCI, KEY_INDEX, KEY_BAR, KEY_SYSFS, KEY_WHOLE_BAR,
+	};
 	size_t i;
 	int ok = 1;
 

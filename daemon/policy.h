@@ -47,12 +47,20 @@ struct policy_entry {
 	 */
 	struct policy_who raw_who;
 
+	/*
+	 * map = no ([mem] and regions): Read and Write only, no Map.
+	 * whole_bar = yes (regions of pci): a Map of a region narrower than
+	 * its BAR is granted all the same, as the BAR's fd reaches all of it.
+	 */
+	int regs_only;
+	int whole_bar;
+
 	/* [region NAME]: a range of a device. */
 	char *device;		/* "mem" or "pci" */
 	int is_pci;
 	uint64_t base;		/* mem: physical base; pci: offset into the BAR */
 	uint64_t size;		/* bytes, offsets in a Map are within it;
-				   pci: 0 until the BAR is known, then the rest of it */
+				   pci: 0, the rest of the BAR from base */
 
 	/* A region of pci: the function by address, or by id and index. */
 	char *pci_address;	/* "0000:00:01.0", or NULL */
@@ -179,7 +187,7 @@ const struct policy_entry *policy_find(const struct policy *pol,
  *		a range outside a region
  *
  * A region of pci whose size is 0 (the rest of a BAR not yet opened) is
- * range-checked by its driver instead.
+ * range-checked by the daemon once its BAR is known (daemon/reach.c).
  */
 int policy_check(const struct policy_entry *e, const struct policy_peer *peer,
     uint64_t offset, uint64_t size, unsigned int flags, enum map_cache cache,

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mmapd.pb-c.h"
 #include "nss.h"
+#include "reach.h"
 #include "regs.h"
 
 /*
@@ -32,10 +33,13 @@
  */
 #define LIST_PAGE	14
 #define QUOTE_LEN	(4 * NAME_MAX_LEN + 3)
+/* A refusal with a region's and a BAR's numbers. */
+#define REACH_LEN	384
 /*
  * Who asked, in an audit line: the uid's name and the client's own from
  * Hello, cut shorter than a device's so that every field of the longest
- * line still fits log_msg's 1024 bytes (tests/integration/test_audit.c).
+ * line still fits log_msg's 1024 bytes (tests/integration/test_audit.c,
+ * test_trail.c).
  */
 #define WHO_CLIENT	48
 #define WHO_USER	36
@@ -172,7 +176,7 @@ static void
 audit_deny(struct session *s, const Mmapd__V1__Map *m, int err,
     const char *why)
 {
-	char qd[QUOTE_LEN], qr[QUOTE_LEN], qw[224], who[WHO_LEN];
+	char qd[QUOTE_LEN], qr[QUOTE_LEN], qw[REACH_LEN + 64], who[WHO_LEN];
 
 	log_notice("audit: event=deny %s device=%s "
 	    "region=%s offset=%llu size=%llu shared=%d write=%d "
@@ -191,9 +195,10 @@ audit_deny(struct session *s, const Mmapd__V1__Map *m, int err,
  */
 static struct grant_note *
 grant_note(struct session *s, uint64_t id, const struct lease *l,
-    const char *kind, enum map_cache cache, int raw)
+    const char *kind, enum map_cache cache, int raw, const char *wide)
 {
 	char qd[QUOTE_LEN], qr[QUOTE_LEN], fields[768], who[WHO_LEN];
+	size_t wlen = wide != NULL ? strlen(wide) + 1 : 0;
 	struct grant_note *n;
 	int len;
 
@@ -210,7 +215,7 @@ grant_note(struct session *s, uint64_t id, const struct lease *l,
 		return NULL;
 	if ((size_t)len >= sizeof(fields))
 		len = sizeof(fields) - 1;
-	n = malloc(sizeof(*n) + (size_t)len + 1);
+	n = malloc(sizeof(*n) + (size_t)len + 1 + wlen);
 	if (n == NULL)
 		return NULL;
 	n->request_id = id;
@@ -218,6 +223,9 @@ grant_note(struct session *s, uint64_t id, const struct lease *l,
 	n->raw = raw;
 	memcpy(n->fields, fields, (size_t)len);
 	n->fields[len] = '\0';
+	n->wide = NULL;
+	if (wide != NULL)
+		n->wide = memcpy(n->fields + len + 1, wide, wlen);
 	return n;
 }
 
@@ -301,14 +309,19 @@ unopened_why(struct session *s, const struct policy_entry *e)
 	return s->why;
 }
 
-/* Which opened device serves an entry, and where its range starts. */
+/*
+ * Which opened device serves an entry, where its range starts, and for a
+ * pci region the BAR (else *bar is NULL).
+ */
 static int
 entry_device(struct session *s, const struct policy_entry *e,
-    const struct map_device **dev, uint64_t *base, const char **why)
+    const struct map_device **dev, uint64_t *base,
+    const struct pci_device **bar, const char **why)
 {
 	struct mmapd *d = s->d;
 
 	*base = 0;
+	*bar = NULL;
 	switch (e->kind) {
 	case POLICY_ZERO:
 		*dev = &d->zero;
@@ -323,6 +336,7 @@ entry_device(struct session *s, const struct policy_entry *e,
 				return -ENODEV;
 			}
 			*dev = &r->pci.dev;
+			*bar = &r->pci;
 			return 0;
 		}
 		/* FALLTHROUGH */
@@ -482,32 +496,20 @@ size_text(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-/*
- * policy_check()'s reason with the numbers that fix the request: the
- * size asked and max_size, the range asked and the region's.
- */
+/* policy_check()'s EFBIG with the numbers: the size asked, max_size. */
 static const char *
-check_why(struct session *s, const struct policy_entry *e, uint64_t offset,
-    uint64_t size, int err, const char *why)
+size_why(struct session *s, const struct policy_entry *e, uint64_t size,
+    int err, const char *why)
 {
 	char t_ask[32], t_max[32];
 
-	if (err == -EFBIG) {
-		snprintf(s->why, sizeof(s->why), "size %llu (%s) over the "
-		    "entry's max_size %llu (%s)", (unsigned long long)size,
-		    size_text(size, t_ask, sizeof(t_ask)),
-		    (unsigned long long)e->max_size,
-		    size_text(e->max_size, t_max, sizeof(t_max)));
-		return s->why;
-	}
-	if (err != -EINVAL || e->kind != POLICY_REGION || e->size == 0 ||
-	    why == NULL || strstr(why, "outside the region") == NULL)
+	if (err != -EFBIG)
 		return why;
-	snprintf(s->why, sizeof(s->why), "range outside the region: %llu "
-	    "bytes at offset %#llx, the region is %#llx bytes (offsets 0x0 "
-	    "to %#llx)", (unsigned long long)size,
-	    (unsigned long long)offset, (unsigned long long)e->size,
-	    (unsigned long long)(e->size - 1));
+	snprintf(s->why, sizeof(s->why), "size %llu (%s) over the entry's "
+	    "max_size %llu (%s)", (unsigned long long)size,
+	    size_text(size, t_ask, sizeof(t_ask)),
+	    (unsigned long long)e->max_size,
+	    size_text(e->max_size, t_max, sizeof(t_max)));
 	return s->why;
 }
 
@@ -556,8 +558,12 @@ quota_map(struct session *s, const struct policy_entry *e, uint64_t size,
  */
 static int
 raw_check(const struct mmapd *d, const struct policy_entry *e,
-    const struct policy_peer *pp, const char **why)
+    const struct policy_peer *pp, char *msg, size_t len, const char **why)
 {
+	if (!policy_raw_allowed(e, pp) && e->kind == POLICY_REGION) {
+		*why = reach_refusal(e, NULL, msg, len);
+		return -EPERM;
+	}
 	if (!policy_raw_allowed(e, pp)) {
 		*why = "a map of mem hands out the raw /dev/mem fd, which this "
 		    "entry's raw_fd_users/raw_fd_groups do not give this user; "
@@ -572,6 +578,81 @@ raw_check(const struct mmapd *d, const struct policy_entry *e,
 	return 0;
 }
 
+/*
+ * The fd a Map hands out must reach no byte the entry does not give:
+ * map = no gives none; /dev/mem reaches all physical memory
+ * (raw_check()); a BAR's fd reaches the whole BAR, so a region narrower
+ * than its BAR is mapped only where it says whole_bar = yes (*wide).
+ */
+static int
+reach_check(struct session *s, const struct policy_entry *e,
+    const struct policy_peer *pp, const struct pci_device *bar, int raw,
+    int *wide, char *msg, size_t len, const char **why)
+{
+	*wide = 0;
+	if (e->regs_only) {
+		snprintf(msg, len, "%s serves Read and Write only (map = no): "
+		    "use Read and Write requests (mmapctl read/write)",
+		    e->name);
+		*why = msg;
+		return -EPERM;
+	}
+	if (raw)
+		return raw_check(s->d, e, pp, msg, len, why);
+	if (e->kind != POLICY_REGION || !e->is_pci || !reach_beyond(e, bar))
+		return 0;
+	if (!e->whole_bar) {
+		*why = reach_refusal(e, bar, msg, len);
+		return -EPERM;
+	}
+	*wide = 1;
+	return 0;
+}
+
+/* A range outside e, which has limit bytes: the numbers to fix it. */
+static const char *
+range_why(const struct policy_entry *e, uint64_t limit, uint64_t offset,
+    uint64_t size, char *msg, size_t len)
+{
+	snprintf(msg, len, "offset %#llx size %#llx is outside %s "
+	    "(%#llx bytes from base %#llx)", (unsigned long long)offset,
+	    (unsigned long long)size, e->name, (unsigned long long)limit,
+	    (unsigned long long)e->base);
+	return msg;
+}
+
+/*
+ * policy_check() refused a range outside a region with a size: say
+ * which numbers, when that was the reason.
+ */
+static void
+range_explain(const struct policy_entry *e, int err, uint64_t offset,
+    uint64_t size, char *msg, size_t len, const char **why)
+{
+	uint64_t at;
+
+	if (err == -EINVAL && e->kind == POLICY_REGION && e->size != 0 &&
+	    reach_locate(e->base, e->size, offset, size, &at) < 0)
+		*why = range_why(e, e->size, offset, size, msg, len);
+}
+
+/*
+ * A region's offset into its device, every sum checked: a pci region
+ * without a size passed policy_check() whatever the offset.
+ */
+static int
+region_locate(const struct policy_entry *e, const struct pci_device *bar,
+    uint64_t base, uint64_t offset, uint64_t size, int pages, uint64_t *at,
+    char *msg, size_t len, const char **why)
+{
+	uint64_t limit = reach_limit(e, bar, pages);
+
+	if (reach_locate(base, limit, offset, size, at) == 0)
+		return 0;
+	*why = range_why(e, limit, offset, size, msg, len);
+	return -EINVAL;
+}
+
 static void
 session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 {
@@ -584,10 +665,12 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	Mmapd__V1__Grant g = MMAPD__V1__GRANT__INIT;
 	Reply r = MMAPD__V1__REPLY__INIT;
 	const char *why = NULL;
+	const struct pci_device *bar;
 	struct grant_note *note;
 	struct lease *l;
-	uint64_t base;
-	int err, raw;
+	uint64_t base, want;
+	char msg[REACH_LEN];
+	int err, raw, wide;
 
 	req.flags = (m->shared ? MAP_DESC_SHARED : 0) |
 	    (m->write ? MAP_DESC_WRITE : 0);
@@ -614,7 +697,9 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	err = policy_check(e, &pp, m->offset, m->size, req.flags, req.cache,
 	    &why);
 	if (err) {
-		why = check_why(s, e, m->offset, m->size, err, why);
+		range_explain(e, err, m->offset, m->size, msg, sizeof(msg),
+		    &why);
+		why = size_why(s, e, m->size, err, why);
 		goto deny;
 	}
 	if (req.cache == MAP_CACHE_DEFAULT)
@@ -626,15 +711,23 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 		    "zero mapping only";
 		goto deny;
 	}
-	err = entry_device(s, e, &req.dev, &base, &why);
+	err = entry_device(s, e, &req.dev, &base, &bar, &why);
 	if (err)
 		goto deny;
-	raw = req.dev == &d->mem.dev;
-	if (raw) {
-		err = raw_check(d, e, &pp, &why);
+	/* zero and mem have no base: their drivers judge the range. */
+	req.offset = m->offset;
+	if (e->kind == POLICY_REGION) {
+		if (map_size_round(m->size, &want) < 0)
+			want = m->size;
+		err = region_locate(e, bar, base, m->offset, want, 1,
+		    &req.offset, msg, sizeof(msg), &why);
 		if (err)
 			goto deny;
 	}
+	raw = req.dev == &d->mem.dev;
+	err = reach_check(s, e, &pp, bar, raw, &wide, msg, sizeof(msg), &why);
+	if (err)
+		goto deny;
 	err = quota_map(s, e, m->size, &why);
 	if (err)
 		goto deny;
@@ -644,8 +737,6 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 		why = s->why;
 		goto deny;
 	}
-	/* policy_check() has kept offset + size inside a region. */
-	req.offset = base + m->offset;
 	req.size = m->size;
 	req.peer.uid = s->peer.uid;
 	req.peer.gid = s->peer.gid;
@@ -683,7 +774,8 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	r.request_id = id;
 	r.body_case = MMAPD__V1__REPLY__BODY_GRANT;
 	r.grant = &g;
-	note = grant_note(s, id, l, map_kind_name(res.kind), res.cache, raw);
+	note = grant_note(s, id, l, map_kind_name(res.kind), res.cache, raw,
+	    wide ? reach_granted(e, bar, msg, sizeof(msg)) : NULL);
 	if (note == NULL) {
 		lease_drop(d, l);
 		engine_result_close(&res);
@@ -745,47 +837,21 @@ audit_reg(struct session *s, const struct reg_op *op, int err,
 }
 
 /*
- * Bytes of an entry from base on that a register may lie in: the
- * region's size, or for a pci region without one the rest of its BAR
- * to the byte (a 256-byte BAR has no register at 0x100).
- */
-static uint64_t
-reg_limit(const struct mmapd *d, const struct policy_entry *e)
-{
-	const struct pci_region *r;
-	uint64_t limit = e->kind == POLICY_REGION && e->size ? e->size :
-	    UINT64_MAX;
-
-	if (e->kind != POLICY_REGION || !e->is_pci)
-		return limit;
-	/* A BAR that was not opened is ENODEV, said by entry_device(). */
-	r = pcis_find(d, e->name);
-	if (r == NULL)
-		return limit;
-	if (r->pci.len <= e->base)
-		return 0;
-	return limit < r->pci.len - e->base ? limit : r->pci.len - e->base;
-}
-
-/*
  * One register access through a mapping of its page, made by the engine
  * with every check a Map gets, and gone again before the reply.
  */
 static int
-reg_do(struct session *s, const struct policy_entry *e, struct reg_op *op,
+reg_do(struct session *s, const struct policy_entry *e,
+    const struct map_device *dev, uint64_t addr, struct reg_op *op,
     const char **why)
 {
 	struct mmapd *d = s->d;
-	struct map_request req = { 0 };
+	struct map_request req = { .dev = dev };
 	struct map_result res = { .fd = -1 };
-	uint64_t base, addr, ps = map_page_size();
+	uint64_t ps = map_page_size();
 	void *p;
 	int err;
 
-	err = entry_device(s, e, &req.dev, &base, why);
-	if (err)
-		return err;
-	addr = base + op->offset;
 	req.offset = addr & ~(ps - 1);
 	req.size = ps;
 	req.flags = MAP_DESC_SHARED | (op->write ? MAP_DESC_WRITE : 0);
@@ -835,7 +901,10 @@ session_reg(struct session *s, uint64_t id, struct reg_op *op)
 	Reply r = MMAPD__V1__REPLY__INIT;
 	unsigned int bytes = op->width / 8;
 	const char *why = NULL;
-	uint64_t limit;
+	const struct map_device *dev;
+	const struct pci_device *bar;
+	uint64_t base, addr;
+	char msg[REACH_LEN];
 	int err;
 
 	if (!name_ok(op->device)) {
@@ -882,22 +951,23 @@ session_reg(struct session *s, uint64_t id, struct reg_op *op)
 	err = policy_check(e, &pp, op->offset, bytes,
 	    op->write ? MAP_DESC_WRITE : 0, MAP_CACHE_DEFAULT, &why);
 	if (err) {
-		why = check_why(s, e, op->offset, bytes, err, why);
+		range_explain(e, err, op->offset, bytes, msg, sizeof(msg),
+		    &why);
+		why = size_why(s, e, bytes, err, why);
 		goto deny;
 	}
-	limit = reg_limit(d, e);
-	if (op->offset >= limit || bytes > limit - op->offset) {
-		err = -EINVAL;
-		snprintf(s->why, sizeof(s->why), "register outside the "
-		    "region: %u bytes at offset %#llx, the region's registers "
-		    "lie at offsets 0x0 to %#llx", bytes,
-		    (unsigned long long)op->offset, limit ?
-		    (unsigned long long)(limit - 1) : 0ull);
-		why = limit ? s->why : "register outside the region: the "
-		    "region starts past the end of its BAR";
+	err = entry_device(s, e, &dev, &base, &bar, &why);
+	if (err)
 		goto deny;
-	}
-	err = reg_do(s, e, op, &why);
+	/*
+	 * Within the region, or for a pci region without a size the rest of
+	 * its BAR to the byte (a 256-byte BAR has no register at 0x100).
+	 */
+	err = region_locate(e, bar, base, op->offset, bytes, 0, &addr, msg,
+	    sizeof(msg), &why);
+	if (err)
+		goto deny;
+	err = reg_do(s, e, dev, addr, op, &why);
 	if (err)
 		goto deny;
 
@@ -1023,9 +1093,11 @@ offer_fill(const struct mmapd *d, const struct policy_entry *e,
 	/* A pci region without size runs to the end of its BAR. */
 	if (r != NULL && e->size == 0 && r->pci.len > e->base)
 		o->size = r->pci.len - e->base;
-	/* As raw_check() judges a Map of mem for this caller. */
-	o->registers_only = e->kind != POLICY_ZERO && !e->is_pci &&
-	    (!policy_raw_allowed(e, pp) || !d->mem_raw_ok);
+	/* As reach_check() judges a Map by this caller. */
+	o->registers_only = e->regs_only ||
+	    (e->kind != POLICY_ZERO && !e->is_pci &&
+	    (!policy_raw_allowed(e, pp) || !d->mem_raw_ok)) ||
+	    (r != NULL && reach_beyond(e, &r->pci) && !e->whole_bar);
 	return 1;
 }
 
@@ -1302,6 +1374,10 @@ session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
 			    "non-RAM physical memory (root-equivalent)",
 			    (unsigned long long)n->lease,
 			    audit_who(s, who, sizeof(who)));
+		if (n->wide != NULL)
+			log_warn("audit: event=whole-bar lease=%llu %s: %s",
+			    (unsigned long long)n->lease,
+			    audit_who(s, who, sizeof(who)), n->wide);
 		free(n);
 		return 0;
 	}

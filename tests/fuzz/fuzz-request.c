@@ -171,8 +171,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(standin, sizeof(standin), "/proc/self/fd/%d", standin_fd);
 	fuzz_data_path(iomem, sizeof(iomem), "iomem-q35.txt");
 	policy_setup(standin, iomem);
-	/* The fd limit and the grants cap, as main.c sets them. */
+	/* The fd limit and the grants in flight it allows, as main.c. */
+	fuzz_quiet_begin();
 	conns_nofile(&d);
+	fuzz_quiet_end();
 
 	err = engine_open(&d.engine, "/dev/zero");
 	FUZZ_ASSERT(err == 0, "engine_open: %s", strerror(-err));
@@ -196,19 +198,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* outq's word on a grant, as server.c's client_sent() passes it on. */
-static int
-harness_sent(void *arg, void *note, int err, uint8_t *buf, size_t *len)
-{
-	int rc;
-
-	fuzz_quiet_begin();
-	rc = session_sent(arg, note, err, buf, len);
-	fuzz_quiet_end();
-	return rc;
-}
-
-/* What server.c's client_read() and client_queue() do with one packet. */
+/* What server.c's client_read() does with one packet. */
 static int
 daemon_read(struct session *s, struct outq *q)
 {
@@ -228,6 +218,7 @@ daemon_read(struct session *s, struct outq *q)
 	if (err < 0)
 		return -1;
 	if (s->out_len > 0) {
+		/* As server.c queues it: a grant's note goes along. */
 		err = outq_push_note(q, s->out, s->out_len, s->out_fd,
 		    s->out_note);
 		s->out_fd = -1;
@@ -235,9 +226,18 @@ daemon_read(struct session *s, struct outq *q)
 		s->out_len = 0;
 		FUZZ_ASSERT(err == 0, "outq_push: %s", strerror(-err));
 	}
+	fuzz_quiet_begin();
 	err = outq_flush(q, s->fd);
+	fuzz_quiet_end();
 	FUZZ_ASSERT(err == 0, "outq_flush: %s", strerror(-err));
 	return 0;
+}
+
+/* server.c's client_sent(): the grant's audit line, once it went out. */
+static int
+daemon_sent(void *arg, void *note, int err, uint8_t *buf, size_t *len)
+{
+	return session_sent(arg, note, err, buf, len);
 }
 
 /* A Grant as the client sees it: usable, and no more than it says. */
@@ -356,7 +356,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.fd = sv[0];
 	s.out_fd = -1;
 	outq_init(&q);
-	outq_set_done(&q, harness_sent, &s);
+	outq_set_done(&q, daemon_sent, &s);
 	err = peer_read(sv[0], &s.peer);
 	FUZZ_ASSERT(err == 0, "peer_read: %s", strerror(-err));
 	FUZZ_ASSERT(session_admit(&s) == 0, "not admitted");

@@ -140,6 +140,25 @@ expect_errno() {
 	ok "$what: $ename"
 }
 
+# expect_refused WHAT ENAME [STRING...]: reach-probe's Map was refused
+# with ENAME, no fd came with the refusal, and it said each STRING.
+expect_refused() {
+	what=$1
+	ename=$2
+	shift 2
+	if [ "$RC" -ne 1 ] || ! grep -q "^refused: $ename: " "$OUT"; then
+		fail "$what: wanted a refusal with $ename, got status $RC: $(said)"
+		return
+	fi
+	for s in "$@"; do
+		if ! grep -q -F -e "$s" "$OUT"; then
+			fail "$what: $ename, but no '$s' in: $(said)"
+			return
+		fi
+	done
+	ok "$what: $ename, no fd"
+}
+
 # no_raw_fd WHAT: regs-probe said no /dev/mem reached it.
 no_raw_fd() {
 	if grep -q -x 'raw /dev/mem: no' "$OUT"; then
@@ -292,6 +311,45 @@ IVSHMEM_RES=
 		echo "users = root"
 		echo "shared = yes"
 		echo
+		# Parts of edu's BAR: a page (refused for Map), the same page
+		# with whole_bar (granted as the whole BAR), the BAR from
+		# 0x10000 on, and the whole BAR with map = no.
+		echo "[region edu-page]"
+		echo "device = pci"
+		echo "pci = $EDU_PCI"
+		echo "bar = 0"
+		echo "base = 0x1000"
+		echo "size = 4K"
+		echo "protection = rw"
+		echo "users = root, alice"
+		echo "shared = yes"
+		echo
+		echo "[region edu-page-wide]"
+		echo "device = pci"
+		echo "pci = $EDU_PCI"
+		echo "bar = 0"
+		echo "base = 0x1000"
+		echo "size = 4K"
+		echo "whole_bar = yes"
+		echo "users = root, alice"
+		echo "shared = yes"
+		echo
+		echo "[region edu-tail]"
+		echo "device = pci"
+		echo "pci = $EDU_PCI"
+		echo "bar = 0"
+		echo "base = 0x10000"
+		echo "users = root, alice"
+		echo "shared = yes"
+		echo
+		echo "[region edu-regs-pci]"
+		echo "device = pci"
+		echo "pci = $EDU_PCI"
+		echo "bar = 0"
+		echo "map = no"
+		echo "users = root, alice"
+		echo "shared = yes"
+		echo
 		echo "[region edu-mem]"
 		echo "device = mem"
 		echo "base = $EDU_BASE"
@@ -340,6 +398,18 @@ IVSHMEM_RES=
 
 run mmapd --check-config "$CONF"
 expect_grep "mmapd --check-config accepts the policy" ": ok"
+if [ -n "$EDU" ]; then
+	expect_grep "mmapd --check-config warns about regions whose Map reaches beyond them" \
+	    'warning: \[region edu-page\]: base 0x1000 size 0x1000 is part of BAR 0: its Maps are refused' \
+	    'warning: \[region edu-page-wide\]: whole_bar = yes: a Map hands out all of BAR 0, not only base 0x1000 size 0x1000' \
+	    'warning: \[region edu-tail\]: base 0x10000 to the end of the BAR is part of BAR 0' \
+	    'warning: \[region edu-mem\]: a Map hands raw_fd_users and raw_fd_groups /dev/mem itself'
+	if grep -q -e '\[region edu\]' -e 'edu-regs-pci' -e 'edu-regs\]' "$OUT"; then
+		fail "mmapd --check-config warns about a region whose Map reaches no further: $(said)"
+	else
+		ok "mmapd --check-config: no warning for the whole BAR, map = no, or a mem region without raw_fd_users"
+	fi
+fi
 
 # mmapd opens /dev/mem and the BARs at start-up because the policy names
 # them.
@@ -482,7 +552,8 @@ run mmapctl read edu-regs 0
 expect_out "mmapctl read edu-regs 0 (mem, no raw_fd_users)" 0x010000ed
 run regs-probe edu-regs 0
 expect_errno "regs-probe edu-regs: no raw_fd_users, so no map of /dev/mem for root either" \
-    EPERM raw_fd_users
+    EPERM raw_fd_users "region edu-regs is base ${EDU_BASE:-?} size 0x1000 of /dev/mem" \
+    "all non-RAM physical memory" "Read and Write serve the region"
 no_raw_fd "regs-probe edu-regs refused"
 
 # mmapctl map with accessors, in command-line order.
@@ -684,6 +755,80 @@ run run-as bob mmapctl map --dev zero --size 64K --shared
 expect_grep "bob: mmapctl map --dev zero --shared" 'kind shmem.*shared'
 
 # ---------------------------------------------------------------------------
+# Parts of a BAR: no fd a user receives reaches BAR bytes outside her
+# region.  A sysfs resource0 fd reaches the whole BAR whatever offset a
+# Grant names (the kernel bounds a mapping by the BAR), so reach-probe
+# keeps the fd of each Map and maps it at other offsets.
+# ---------------------------------------------------------------------------
+as_alice reach-probe edu-page 0 4096 0 0x2000 0x80000 0xff000
+expect_refused "alice: reach-probe edu-page (BAR0's page at 0x1000): Map refused" \
+    EPERM "region edu-page is base 0x1000 size 0x1000 of BAR 0 of $EDU_PCI" \
+    "the whole BAR (0x100000 bytes)" "Read and Write serve the region"
+run reach-probe edu-page 0 4096 0
+expect_refused "root: reach-probe edu-page: Map refused to root too" EPERM "whole_bar = yes"
+# Read and Write serve the page, within it: its 0 is the BAR's 0x1000
+# (no register: edu answers all ones), its 4 is not edu's register 4.
+as_alice mmapctl write edu 4 0x11111111
+expect_out "alice: mmapctl write edu 4 0x11111111" ""
+as_alice mmapctl write edu-page 4 0x22222222
+expect_out "alice: mmapctl write edu-page 4 0x22222222 (BAR 0x1004)" ""
+as_alice mmapctl read edu 4
+expect_out "alice: mmapctl read edu 4: still the inverse of 0x11111111, edu-page's write did not reach it" 0xeeeeeeee
+as_alice mmapctl read edu-page 0
+expect_out "alice: mmapctl read edu-page 0: BAR 0x1000, not the identification register" 0xffffffff
+as_alice mmapctl read edu-page 0x1000
+expect_errno "alice: mmapctl read edu-page 0x1000: past the page" EINVAL \
+    "offset 0x1000 size 0x4 is outside edu-page (0x1000 bytes from base 0x1000)"
+
+# whole_bar = yes: granted at the page, and the fd reaches the whole
+# BAR, as the key says (and the log tells); not past the BAR.
+as_alice reach-probe edu-page-wide 0 4096 0x1000 0 0xff000 0x100000
+expect_lines "alice: reach-probe edu-page-wide (whole_bar = yes): the fd reaches the whole BAR" \
+    'granted: mmap_offset 0x1000, size 0x1000' 'reach 0x1000: 0xffffffff' \
+    'reach 0: 0x010000ed' 'reach 0xff000: 0xffffffff'
+if grep -q '^reach 0x100000: E[A-Z]*$' "$OUT"; then
+	ok "alice: edu-page-wide's fd does not map past the BAR: $(grep '^reach 0x100000' "$OUT")"
+else
+	fail "alice: edu-page-wide's fd mapped past the BAR: $(said)"
+fi
+# The whole BAR's region: the BAR is hers, and the kernel stops its fd
+# at the BAR's end.
+as_alice reach-probe edu 0 4096 0 0xff000 0x100000
+expect_lines "alice: reach-probe edu (the whole BAR): granted" \
+    'granted: mmap_offset 0, size 0x1000' 'reach 0: 0x010000ed'
+if grep -q '^reach 0x100000: E[A-Z]*$' "$OUT"; then
+	ok "alice: edu's fd does not map past the BAR: $(grep '^reach 0x100000' "$OUT")"
+else
+	fail "alice: edu's fd mapped past the BAR: $(said)"
+fi
+
+# Offsets that wrap: edu-tail starts at 0x10000 and runs to the BAR's
+# end; 2^64 - 0x10000 would be BAR offset 0.
+as_alice reach-probe edu-tail 0xffffffffffff0000 4096 0
+expect_refused "alice: reach-probe edu-tail at 2^64 - 0x10000: no wrap to BAR offset 0" \
+    EINVAL "is outside edu-tail (0xf0000 bytes from base 0x10000)"
+as_alice mmapctl read edu-tail 0xffffffffffff0000
+expect_errno "alice: mmapctl read edu-tail 0xffffffffffff0000: no wrap to the identification register" \
+    EINVAL "is outside edu-tail"
+as_alice mmapctl read edu-tail 0xefffc
+expect_out "alice: mmapctl read edu-tail 0xefffc: the BAR's last register" 0xffffffff
+as_alice mmapctl read edu-tail 0xf0000
+expect_errno "alice: mmapctl read edu-tail 0xf0000: past the BAR" EINVAL \
+    "offset 0xf0000 size 0x4 is outside edu-tail (0xf0000 bytes from base 0x10000)"
+as_alice mmapctl read edu-tail 0
+expect_out "alice: mmapctl read edu-tail 0: BAR 0x10000" 0xffffffff
+as_alice reach-probe edu-tail 0 4096 0
+expect_refused "alice: reach-probe edu-tail 0: part of the BAR, Map refused" \
+    EPERM "region edu-tail is base 0x10000 size 0xf0000 of BAR 0"
+
+# map = no: registers only, even for the whole BAR.
+as_alice reach-probe edu-regs-pci 0 4096 0
+expect_refused "alice: reach-probe edu-regs-pci (map = no)" EPERM \
+    "edu-regs-pci serves Read and Write only (map = no)"
+as_alice mmapctl read edu-regs-pci 0
+expect_out "alice: mmapctl read edu-regs-pci 0 (map = no): the registers still" 0x010000ed
+
+# ---------------------------------------------------------------------------
 # The daemon's end
 # ---------------------------------------------------------------------------
 kill -TERM "$MMAPD_PID" 2>/dev/null || true
@@ -709,6 +854,20 @@ if grep 'event=raw-fd' "$LOG" | grep -v -q 'uid=0 '; then
 	fail "mmapd's log shows a raw /dev/mem fd given to someone else than root: $(grep 'event=raw-fd' "$LOG" | grep -v 'uid=0 ' | head -n 2 | tr '\n' ' ')"
 else
 	ok "mmapd's log shows no raw /dev/mem fd given to anyone but root"
+fi
+
+# Device grants of a pci region to alice: the whole BAR's region, or the
+# one that says whole_bar = yes, logged so.
+if grep 'event=grant .*uid=1000 .*kind=device' "$LOG" |
+    grep -v -e ' device=edu ' -e ' device=edu-page-wide ' | grep -q .; then
+	fail "alice was granted a part of a BAR: $(grep 'event=grant .*uid=1000 .*kind=device' "$LOG" | grep -v -e ' device=edu ' -e ' device=edu-page-wide ' | head -n 2 | tr '\n' ' ')"
+else
+	ok "mmapd's log: alice's device fds were the whole BAR's (edu) or whole_bar's (edu-page-wide) only"
+fi
+if grep -q "event=whole-bar .*uid=1000 .*region edu-page-wide (base 0x1000 size 0x1000) went out as all of BAR 0 of ${EDU_PCI:-?} (0x100000 bytes)" "$LOG"; then
+	ok "mmapd's log marks alice's whole_bar grant with the numbers"
+else
+	fail "mmapd's log has no event=whole-bar line for alice: $(grep 'whole-bar' "$LOG" | head -n 2 | tr '\n' ' ')"
 fi
 
 echo "mmapd's log:"

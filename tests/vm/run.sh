@@ -6,7 +6,8 @@
 #	sh tests/vm/run.sh BUILDDIR [GUEST-TEST]
 #
 # BUILDDIR is a configured and built tree (make, plus make
-# tests/vm/devmem-probe tests/vm/regs-probe tests/vm/run-as, which make
+# tests/vm/devmem-probe tests/vm/regs-probe tests/vm/run-as
+# tests/vm/reach-probe, which make
 # check-vm does).  GUEST-TEST is the script the guest runs,
 # tests/vm/guest-test.sh by default.  The kernel
 # comes from tests/vm/setup.sh, in $MMAPD_VM_CACHE (default
@@ -132,6 +133,8 @@ REGS=$(real_elf "$BUILDDIR/tests/vm" regs-probe) ||
     setup_fail "no tests/vm/regs-probe in $BUILDDIR: make tests/vm/regs-probe (make check-vm does)"
 RUNAS=$(real_elf "$BUILDDIR/tests/vm" run-as) ||
     setup_fail "no tests/vm/run-as in $BUILDDIR: make tests/vm/run-as (make check-vm does)"
+REACH=$(real_elf "$BUILDDIR/tests/vm" reach-probe) ||
+    setup_fail "no tests/vm/reach-probe in $BUILDDIR: make tests/vm/reach-probe (make check-vm does)"
 
 WORK=$(mktemp -d)
 # shellcheck disable=SC2317  # run by the EXIT trap
@@ -187,6 +190,7 @@ cp "$MMAPCTL" "$ROOT$GUEST_BIN/mmapctl"
 cp "$PROBE" "$ROOT$GUEST_BIN/devmem-probe"
 cp "$REGS" "$ROOT$GUEST_BIN/regs-probe"
 cp "$RUNAS" "$ROOT$GUEST_BIN/run-as"
+cp "$REACH" "$ROOT$GUEST_BIN/reach-probe"
 
 # The libraries each program needs, with the ELF interpreter, at the
 # paths ldd finds them; those of the build tree (libmmapclient) in
@@ -197,7 +201,7 @@ cp "$RUNAS" "$ROOT$GUEST_BIN/run-as"
 LIBPATH=$BUILDDIR/client/.libs
 LIBDIRS=$GUEST_LIB
 mkdir -p "$ROOT$GUEST_LIB"
-for prog in "$MMAPD" "$MMAPCTL" "$PROBE" "$REGS" "$RUNAS"; do
+for prog in "$MMAPD" "$MMAPCTL" "$PROBE" "$REGS" "$RUNAS" "$REACH"; do
 	deps=$(LD_LIBRARY_PATH=$LIBPATH ldd "$prog") ||
 	    setup_fail "ldd $prog failed"
 	case $deps in

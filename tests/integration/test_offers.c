@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -335,6 +336,89 @@ Test(offers, builtin_policy_offers_zero_alone)
 	r = status_as(0);
 	cr_expect_eq(r->status->n_offers, 1, "root: %zu offers",
 	    r->status->n_offers);
+	reply_free(r);
+	h_stop();
+}
+
+/*
+ * A stand-in sysfs tree: function 0000:00:01.0 with a 1 MiB memory
+ * BAR 0, its resource0 a 1 MiB file (as test_devregion.c makes it).
+ */
+static const char *
+fake_sysfs(void)
+{
+	char text[1024];
+	size_t off = 0;
+	int i;
+
+	cr_assert_eq(mkdir(h_path("sysfs"), 0755), 0);
+	cr_assert_eq(mkdir(h_path("sysfs/0000:00:01.0"), 0755), 0);
+	h_write("sysfs/0000:00:01.0/vendor", "0x1234\n");
+	h_write("sysfs/0000:00:01.0/device", "0x11e8\n");
+	for (i = 0; i < 7; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "0x%016llx 0x%016llx 0x%016llx\n",
+		    i ? 0ull : 0xd0000000ull, i ? 0ull : 0xd00fffffull,
+		    i ? 0ull : 0x40200ull);
+	h_write("sysfs/0000:00:01.0/resource", text);
+	cr_assert_eq(truncate(h_write("sysfs/0000:00:01.0/resource0", ""),
+	    1 << 20), 0);
+	return h_path("sysfs");
+}
+
+/*
+ * An offer says registers_only exactly when a Map of it by this caller
+ * is refused: a pci region that is part of its BAR (unless whole_bar),
+ * one that says map = no; the whole BAR, and a part with whole_bar =
+ * yes, map.  Each offer is tried.
+ */
+Test(offers, registers_only_is_what_a_map_gets)
+{
+	static const char *const names[] = { "whole", "part", "wide",
+	    "regs" };
+	static const int want[] = { 0, 1, 0, 1 };
+	const Mmapd__V1__Offer *o;
+	const char *sysfs;
+	char conf[2048];
+	Reply *r, *m;
+	size_t i;
+	int fd, rfd;
+
+	sysfs = fake_sysfs();
+	snprintf(conf, sizeof(conf),
+	    "[region whole]\ndevice = pci\npci = 0000:00:01.0\nbar = 0\n"
+	    "sysfs = %s\nshared = yes\nusers = *\n\n"
+	    "[region part]\ndevice = pci\npci = 0000:00:01.0\nbar = 0\n"
+	    "base = 0x1000\nsize = 4K\nsysfs = %s\nshared = yes\n"
+	    "users = *\n\n"
+	    "[region wide]\ndevice = pci\npci = 0000:00:01.0\nbar = 0\n"
+	    "base = 0x1000\nsize = 4K\nwhole_bar = yes\nsysfs = %s\n"
+	    "shared = yes\nusers = *\n\n"
+	    "[region regs]\ndevice = pci\npci = 0000:00:01.0\nbar = 0\n"
+	    "map = no\nsysfs = %s\nshared = yes\nusers = *\n",
+	    sysfs, sysfs, sysfs, sysfs);
+	h_start(conf);
+	r = status_as(H_NOBODY);
+	cr_assert_eq(r->status->n_offers, 4, "%zu offers",
+	    r->status->n_offers);
+	fd = raw_connect_as(H_NOBODY, H_NOBODY);
+	raw_hello(fd);
+	for (i = 0; i < 4; i++) {
+		o = offer_named(r, names[i]);
+		cr_assert_not_null(o, "%s not offered", names[i]);
+		cr_expect_eq(o->registers_only, want[i], "%s: registers_only "
+		    "%d", names[i], o->registers_only);
+		cr_expect_eq(o->size, i == 0 || i == 3 ? 1u << 20 : 4096,
+		    "%s: size %llu", names[i], (unsigned long long)o->size);
+		rfd = -1;
+		m = raw_map(fd, 10 + i, names[i], 0, 4096, 1, 0, NULL, &rfd);
+		cr_expect_eq(m->error, want[i] ? EPERM : 0, "%s: Map %d %s",
+		    names[i], m->error, m->message);
+		if (rfd >= 0)
+			close(rfd);
+		reply_free(m);
+	}
+	close(fd);
 	reply_free(r);
 	h_stop();
 }

@@ -37,7 +37,8 @@ usage_text(FILE *f)
 "\n"
 "Commands:\n"
 "  map --dev NAME --size N [--offset N] [--shared] [--name REGION]\n"
-"      [--read-only] [--cache default|cached|uncached|wc] [--hold]\n"
+"      [--create|--attach] [--read-only]\n"
+"      [--cache default|cached|uncached|wc] [--hold]\n"
 "      [--fill BYTE] [--expect BYTE]\n"
 "        ask for a mapping, map it and print the grant.  Memory that is\n"
 "        not a device is read (fresh memory must read zero; a named\n"
@@ -46,7 +47,9 @@ usage_text(FILE *f)
 "        that every byte equals BYTE; --fill writes BYTE everywhere and\n"
 "        reads it back, in place of the pattern (a named region never\n"
 "        gets the pattern).  --hold keeps the mapping until SIGINT or\n"
-"        SIGTERM.  Device memory is neither read nor written.\n"
+"        SIGTERM.  Device memory is neither read nor written.  With\n"
+"        --name, --create fails when the region exists (EEXIST) and\n"
+"        --attach when it does not (ENOENT); neither does either.\n"
 "  map --dev NAME [--size N] [--offset N] [...] --read OFF[:WIDTH]\n"
 "      --write OFF=VALUE[:WIDTH]\n"
 "        the same, but in place of the checks above (and of --fill and\n"
@@ -195,6 +198,8 @@ cmd_list(struct mmapclient *c)
 			json_str(l[i].client);
 			printf(",\"device\":");
 			json_str(l[i].device);
+			printf(",\"region\":");
+			json_str(l[i].region[0] ? l[i].region : NULL);
 			printf(",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
 			    ",\"prot\":\"%s\",\"shared\":%s,"
 			    "\"created_unix_sec\":%" PRId64 "}", l[i].offset,
@@ -205,8 +210,9 @@ cmd_list(struct mmapclient *c)
 		printf("]}\n");
 	} else {
 		printf("%-6s %-6s %-10s %-8s %-12s %-12s %-12s %-4s %-7s %-20s "
-		    "%s\n", "ID", "UID", "USER", "PID", "DEVICE", "OFFSET",
-		    "SIZE", "PROT", "SHARING", "CREATED", "CLIENT");
+		    "%-20s %s\n", "ID", "UID", "USER", "PID", "DEVICE",
+		    "OFFSET", "SIZE", "PROT", "SHARING", "CREATED", "CLIENT",
+		    "REGION");
 		for (i = 0; i < n; i++) {
 			t = (time_t)l[i].created_unix_sec;
 			if (gmtime_r(&t, &tm) == NULL ||
@@ -216,7 +222,7 @@ cmd_list(struct mmapclient *c)
 				    l[i].created_unix_sec);
 			snprintf(off, sizeof(off), "0x%" PRIx64, l[i].offset);
 			printf("%-6" PRIu64 " %-6lu %-10s %-8ld %-12s %-12s "
-			    "%-12" PRIu64 " %-4s %-7s %-20s %s\n", l[i].id,
+			    "%-12" PRIu64 " %-4s %-7s %-20s %-20s ", l[i].id,
 			    (unsigned long)l[i].uid,
 			    l[i].user[0] ? text_str(l[i].user, user,
 			    sizeof(user)) : "-", (long)l[i].pid,
@@ -226,6 +232,8 @@ cmd_list(struct mmapclient *c)
 			    l[i].shared ? "shared" : "private", when,
 			    l[i].client[0] ? text_str(l[i].client, client,
 			    sizeof(client)) : "-");
+			printf("%s\n", l[i].region[0] ? text_str(l[i].region,
+			    name, sizeof(name)) : "-");
 		}
 		if (n == 0)
 			printf("(no leases)\n");
@@ -355,6 +363,8 @@ enum {
 	OPT_EXPECT,
 	OPT_READ,
 	OPT_WRITE,
+	OPT_CREATE,
+	OPT_ATTACH,
 };
 
 /* The options every command takes too, after its name. */
@@ -383,6 +393,8 @@ static const struct option map_opts[] = {
 	{ "expect", required_argument, NULL, OPT_EXPECT },
 	{ "read", required_argument, NULL, OPT_READ },
 	{ "write", required_argument, NULL, OPT_WRITE },
+	{ "create", no_argument, NULL, OPT_CREATE },
+	{ "attach", no_argument, NULL, OPT_ATTACH },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -496,6 +508,12 @@ parse_map(int argc, char **argv, struct map_opts *o)
 		case OPT_READ_ONLY:
 			read_only = 1;
 			break;
+		case OPT_CREATE:
+			o->req.flags |= MMAPCLIENT_CREATE;
+			break;
+		case OPT_ATTACH:
+			o->req.flags |= MMAPCLIENT_ATTACH;
+			break;
 		case OPT_CACHE:
 			o->req.cache = cache_arg(optarg);
 			break;
@@ -528,6 +546,13 @@ parse_map(int argc, char **argv, struct map_opts *o)
 		o->req.size = ops_size(o);
 	if (read_only)
 		o->req.flags &= ~MMAPCLIENT_WRITE;
+	if ((o->req.flags & MMAPCLIENT_CREATE) &&
+	    (o->req.flags & MMAPCLIENT_ATTACH))
+		usage_fail("--create", "does not go with --attach");
+	if ((o->req.flags & (MMAPCLIENT_CREATE | MMAPCLIENT_ATTACH)) &&
+	    (o->req.region == NULL || o->req.region[0] == '\0'))
+		usage_fail(o->req.flags & MMAPCLIENT_CREATE ? "--create" :
+		    "--attach", "needs --name REGION");
 	if (o->fill >= 0 && read_only)
 		usage_fail("--fill", "cannot write with --read-only");
 	if (stores && read_only)

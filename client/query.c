@@ -13,8 +13,8 @@
 
 #include "internal.h"
 
-/* A lease's strings: its device, its client, its user. */
-#define LEASE_STRS	3
+/* A lease's strings: its device, its region, its client, its user. */
+#define LEASE_STRS	4
 
 /* The leases gathered so far, with their strings still separate. */
 struct lease_acc {
@@ -39,7 +39,9 @@ acc_free(struct lease_acc *a)
 static int
 acc_add(struct lease_acc *a, const Mmapd__V1__Lease *l)
 {
-	const char *strs[LEASE_STRS] = { l->device, l->client, l->user };
+	const char *strs[LEASE_STRS] = {
+		l->device, l->region, l->client, l->user,
+	};
 	struct mmapclient_lease *v;
 	char **names;
 	size_t cap, len, i, k;
@@ -106,6 +108,8 @@ acc_flatten(const struct lease_acc *a)
 		if (i % LEASE_STRS == 0)
 			out[i / LEASE_STRS].device = s;
 		else if (i % LEASE_STRS == 1)
+			out[i / LEASE_STRS].region = s;
+		else if (i % LEASE_STRS == 2)
 			out[i / LEASE_STRS].client = s;
 		else
 			out[i / LEASE_STRS].user = s;

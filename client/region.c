@@ -14,7 +14,9 @@
 
 #include "internal.h"
 
-#define REQUEST_FLAGS	(MMAPCLIENT_SHARED | MMAPCLIENT_WRITE)
+#define REQUEST_FLAGS	(MMAPCLIENT_SHARED | MMAPCLIENT_WRITE | \
+			 MMAPCLIENT_CREATE | MMAPCLIENT_ATTACH)
+#define OPEN_FLAGS	(MMAPCLIENT_CREATE | MMAPCLIENT_ATTACH)
 
 int
 lease_release(struct mmapclient *c, uint64_t lease)
@@ -64,6 +66,12 @@ mmapclient_map(struct mmapclient *c, const struct mmapclient_request *req,
 	    req->cache != MMAPCLIENT_CACHE_WC)
 		return conn_fail(c, -EINVAL, "unknown cache mode %d",
 		    (int)req->cache);
+	if ((req->flags & OPEN_FLAGS) == OPEN_FLAGS)
+		return conn_fail(c, -EINVAL, "create and attach both asked");
+	if ((req->flags & OPEN_FLAGS) &&
+	    (req->region == NULL || req->region[0] == '\0'))
+		return conn_fail(c, -EINVAL, "create or attach asked without a "
+		    "region name");
 
 	/* Allocated first: nothing to unwind with the daemon if it fails. */
 	reg = calloc(1, sizeof(*reg));
@@ -78,6 +86,10 @@ mmapclient_map(struct mmapclient *c, const struct mmapclient_request *req,
 	m.cache = (Mmapd__V1__CacheMode)req->cache;
 	if (req->region)
 		m.region = (char *)req->region;
+	if (req->flags & MMAPCLIENT_CREATE)
+		m.open = MMAPD__V1__REGION_OPEN__OPEN_CREATE;
+	else if (req->flags & MMAPCLIENT_ATTACH)
+		m.open = MMAPD__V1__REGION_OPEN__OPEN_ATTACH;
 	rq.body_case = MMAPD__V1__REQUEST__BODY_MAP;
 	rq.map = &m;
 

@@ -34,10 +34,17 @@ struct session;
 struct conns_uid;
 struct conns_linger;
 
-/* A memfd shared by name: lives while a lease holds it. */
+/*
+ * A memfd shared by name: lives while a lease holds it, or for good when
+ * its [shm] section says persist.  A name the policy declares is one
+ * memory for everyone it names; any other name is its uid's alone.
+ */
 struct shm_name {
 	struct shm_name *next;
 	char name[NAME_MAX_LEN + 1];
+	int declared;			/* by a [shm] section; else private */
+	uid_t uid;			/* private: whose it is */
+	int persist;			/* kept with no lease: persist = yes */
 	int fd;
 	uint64_t size;
 	unsigned int refs;
@@ -218,9 +225,35 @@ void pcis_close(struct pci_region *v, size_t n);
 /* The region of that name, when offered. */
 const struct pci_region *pcis_find(const struct mmapd *d, const char *name);
 
-struct shm_name *shm_find(struct mmapd *d, const char *name);
-struct shm_name *shm_add(struct mmapd *d, const char *name, int fd,
-    uint64_t size);
+/*
+ * Named shared memory (lease.c): the memory of name, declared or uid's
+ * own; a new one, taking fd; a region no lease holds closed, unless it
+ * persists.
+ */
+struct shm_name *shm_find(struct mmapd *d, const char *name, int declared,
+    uid_t uid);
+struct shm_name *shm_add(struct mmapd *d, const char *name, int declared,
+    uid_t uid, int fd, uint64_t size);
 void shm_put(struct mmapd *d, struct shm_name *n);
+/* A new policy: persistent memory it no longer declares so goes. */
+void shm_reload(struct mmapd *d);
+/* At exit: persistent memory goes; 1 when anything else was left. */
+int shm_close_all(struct mmapd *d);
+
+/*
+ * shm.c: a Map of a shared-memory name (m->region): attach to it or
+ * create it, as the policy and m->open say.  0 with res and *shmp set,
+ * or -errno and *why.
+ */
+struct Mmapd__V1__Map;
+int shm_map(struct session *s, const struct Mmapd__V1__Map *m,
+    struct map_request *req, struct map_result *res,
+    struct shm_name **shmp, const char **why);
+/*
+ * A second open of shared memory: a dup for write, else a read-only
+ * open, which its holder cannot map writable nor open again for
+ * writing (the memfd is mode 0600, mmapd's user's).
+ */
+int shm_open_for(int shm_fd, int write, int *fdp);
 
 #endif /* MMAPD_DAEMON_H */

@@ -1,8 +1,10 @@
 /*
  * Leases: every grant, from the Grant until Release or the end of its
  * connection.  Named shared regions are counted by the leases that hold
- * them and closed with the last one.  Each uid's leases and bytes of
- * zero memory are counted here, where leases come and go, for [limits].
+ * them and closed with the last one, unless their [shm] section says
+ * persist; a name no section declares is its uid's alone.  Each uid's
+ * leases and bytes of zero memory are counted here, where leases come
+ * and go, for [limits].
  * Lists are short and walked linearly; ids only grow, so the lease list
  * stays sorted by appending.
  */
@@ -14,21 +16,25 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "log.h"
 
 struct shm_name *
-shm_find(struct mmapd *d, const char *name)
+shm_find(struct mmapd *d, const char *name, int declared, uid_t uid)
 {
 	struct shm_name *n;
 
+	/* A private name is its uid's: another uid's is other memory. */
 	for (n = d->shms; n != NULL; n = n->next)
-		if (strcmp(n->name, name) == 0)
+		if (n->declared == declared && (declared || n->uid == uid) &&
+		    strcmp(n->name, name) == 0)
 			return n;
 	return NULL;
 }
 
 /* Takes fd; the region holds no lease until lease_add() gives it one. */
 struct shm_name *
-shm_add(struct mmapd *d, const char *name, int fd, uint64_t size)
+shm_add(struct mmapd *d, const char *name, int declared, uid_t uid, int fd,
+    uint64_t size)
 {
 	struct shm_name *n;
 
@@ -38,6 +44,8 @@ shm_add(struct mmapd *d, const char *name, int fd, uint64_t size)
 	if (n == NULL)
 		return NULL;
 	strcpy(n->name, name);
+	n->declared = declared;
+	n->uid = declared ? 0 : uid;
 	n->fd = fd;
 	n->size = size;
 	n->next = d->shms;
@@ -45,14 +53,11 @@ shm_add(struct mmapd *d, const char *name, int fd, uint64_t size)
 	return n;
 }
 
-/* Close a region no lease holds. */
-void
-shm_put(struct mmapd *d, struct shm_name *n)
+static void
+shm_unlink(struct mmapd *d, struct shm_name *n)
 {
 	struct shm_name **pp;
 
-	if (n->refs > 0)
-		return;
 	for (pp = &d->shms; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == n) {
 			*pp = n->next;
@@ -61,6 +66,52 @@ shm_put(struct mmapd *d, struct shm_name *n)
 	}
 	close(n->fd);
 	free(n);
+}
+
+/* Close a region no lease holds, unless it persists. */
+void
+shm_put(struct mmapd *d, struct shm_name *n)
+{
+	if (n->refs > 0 || n->persist)
+		return;
+	shm_unlink(d, n);
+}
+
+void
+shm_reload(struct mmapd *d)
+{
+	const struct policy_shm *ps;
+	struct shm_name *n, *next;
+
+	for (n = d->shms; n != NULL; n = next) {
+		next = n->next;
+		if (!n->persist)
+			continue;
+		ps = policy_shm_find(d->policy, n->name);
+		if (ps != NULL && ps->persist && ps->size == n->size)
+			continue;
+		log_info("shared memory %s is no longer declared to persist "
+		    "at %llu bytes: it goes with its last lease", n->name,
+		    (unsigned long long)n->size);
+		n->persist = 0;
+		shm_put(d, n);
+	}
+}
+
+int
+shm_close_all(struct mmapd *d)
+{
+	struct shm_name *n, *next;
+	int left = d->leases != NULL;
+
+	for (n = d->shms; n != NULL; n = next) {
+		next = n->next;
+		if (n->refs > 0)
+			left = 1;
+		else
+			shm_unlink(d, n);
+	}
+	return left;
 }
 
 const struct uid_usage *

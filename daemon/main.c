@@ -364,6 +364,7 @@ reload(struct mmapd *d)
 		    "it restarts", pol->user, run_user.name);
 	policy_free(d->policy);
 	d->policy = pol;
+	shm_reload(d);
 	log_info("SIGHUP: policy reloaded, %zu entries", pol->n_entries);
 }
 
@@ -532,7 +533,7 @@ main(int argc, char **argv)
 		status = 0;
 	conns_end(&d);
 	/* server_run() closed every client, and their leases went too. */
-	if (d.shms != NULL || d.leases != NULL)
+	if (shm_close_all(&d))
 		log_warn("leases left at exit");
 out_devices:
 	pcis_close(d.pcis, d.n_pcis);

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "policy.h"
+#include "policy-int.h"
 
 /* ---------------------------------------------------------------------
  * Checking
@@ -138,4 +139,11 @@ policy_raw_allowed(const struct policy_entry *e,
 	if (e == NULL || peer == NULL || e->kind == POLICY_ZERO || e->is_pci)
 		return 0;
 	return who_allows(&e->raw_who, peer);
+}
+
+int
+policy_who_allows(const struct policy_who *who,
+    const struct policy_peer *peer)
+{
+	return who_allows(who, peer);
 }

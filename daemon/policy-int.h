@@ -22,6 +22,7 @@
 #define IN_REGION	(1u << 3)
 #define IN_ENTRY	(IN_ZERO | IN_MEM | IN_REGION)
 #define IN_LIMITS	(1u << 4)
+#define IN_SHM		(1u << 5)
 
 enum key_id {
 	KEY_SOCKET_MODE,
@@ -56,6 +57,15 @@ enum key_id {
 	KEY_GRANTS_IN_FLIGHT_PER_UID,
 	KEY_MAP,
 	KEY_WHOLE_BAR,
+	/* [shm NAME]: policy-shm.c */
+	KEY_SHM_SIZE,
+	KEY_SHM_WRITERS,
+	KEY_SHM_WRITER_GROUPS,
+	KEY_SHM_READERS,
+	KEY_SHM_READER_GROUPS,
+	KEY_SHM_CREATORS,
+	KEY_SHM_CREATOR_GROUPS,
+	KEY_SHM_PERSIST,
 	KEY_NR
 };
 
@@ -65,6 +75,7 @@ enum sect {
 	SECT_DAEMON,
 	SECT_LIMITS,
 	SECT_ENTRY,
+	SECT_SHM,	/* [shm NAME]: policy-shm.c */
 };
 
 struct loader {
@@ -81,6 +92,7 @@ struct loader {
 	/* The section being read. */
 	enum sect sect;
 	size_t entry;			/* SECT_ENTRY: index in pol->entries */
+	size_t shm;			/* SECT_SHM: index in pol->shms */
 	unsigned int sect_line;
 	char label[256];		/* "[zero]", "[region edu]" */
 	unsigned int key_line[KEY_NR];	/* where each key was set; 0: not */
@@ -133,5 +145,21 @@ int loader_resolve(struct loader *ld, const char *key, const char *tok,
     int is_group, uint32_t *id);
 void loader_bad_number(struct loader *ld, const char *key,
     const char *value, int rc, const char *what);
+
+/* policy-keys.c: users or groups of key into who. */
+void loader_who(struct loader *ld, struct policy_who *who, const char *key,
+    const char *value, int is_group);
+
+/* policy-check.c: is peer one of who? */
+int policy_who_allows(const struct policy_who *who,
+    const struct policy_peer *peer);
+
+/* policy-shm.c: [shm NAME], its keys, the end of its section. */
+void loader_open_shm(struct loader *ld, const char *name);
+void loader_close_shm(struct loader *ld);
+void key_shm_size(struct loader *ld, const char *key, const char *value);
+void key_shm_who(struct loader *ld, const char *key, const char *value);
+void key_shm_persist(struct loader *ld, const char *key, const char *value);
+void policy_shm_free(struct policy_shm *s);
 
 #endif /* MMAPD_POLICY_INT_H */

@@ -83,6 +83,16 @@ const struct key policy_keys[KEY_NR] = {
 				  IN_LIMITS, 0, key_limit },
 	[KEY_MAP] =		{ "map", IN_MEM | IN_REGION, 0, key_reach },
 	[KEY_WHOLE_BAR] =	{ "whole_bar", IN_REGION, 0, key_reach },
+	/* [shm NAME]: policy-shm.c */
+	[KEY_SHM_SIZE] =	{ "size", IN_SHM, IN_SHM, key_shm_size },
+	[KEY_SHM_WRITERS] =	{ "writers", IN_SHM, 0, key_shm_who },
+	[KEY_SHM_WRITER_GROUPS] = { "writer_groups", IN_SHM, 0, key_shm_who },
+	[KEY_SHM_READERS] =	{ "readers", IN_SHM, 0, key_shm_who },
+	[KEY_SHM_READER_GROUPS] = { "reader_groups", IN_SHM, 0, key_shm_who },
+	[KEY_SHM_CREATORS] =	{ "creators", IN_SHM, 0, key_shm_who },
+	[KEY_SHM_CREATOR_GROUPS] = { "creator_groups", IN_SHM, 0,
+				  key_shm_who },
+	[KEY_SHM_PERSIST] =	{ "persist", IN_SHM, 0, key_shm_persist },
 };
 
 static const char *const cache_names[MAP_CACHE_NR] = {
@@ -501,6 +511,14 @@ key_admin_group(struct loader *ld, const char *key, const char *value)
 		return;
 	ld->pol->limits.admin_gid = gid;
 	ld->pol->limits.has_admin_group = 1;
+}
+
+/* key_who() for policy-shm.c's keys. */
+void
+loader_who(struct loader *ld, struct policy_who *who, const char *key,
+    const char *value, int is_group)
+{
+	key_who(ld, who, key, value, is_group);
 }
 
 /*

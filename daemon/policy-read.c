@@ -91,6 +91,8 @@ section_mask(const struct loader *ld)
 		return IN_DAEMON;
 	if (ld->sect == SECT_LIMITS)
 		return IN_LIMITS;
+	if (ld->sect == SECT_SHM)
+		return IN_SHM;
 	switch (ld->pol->entries[ld->entry].kind) {
 	case POLICY_ZERO:
 		return IN_ZERO;
@@ -110,6 +112,8 @@ loader_close_section(struct loader *ld)
 	unsigned int mask, line;
 	int k;
 
+	if (ld->sect == SECT_SHM)
+		loader_close_shm(ld);
 	if (ld->sect != SECT_ENTRY)
 		return;
 	e = loader_entry(ld);
@@ -247,10 +251,13 @@ loader_header(struct loader *ld, char *line)
 			loader_error(ld, ld->lineno, "%s: the name '%s' is "
 			    "taken by [%s]", ld->label, name, name);
 		loader_open_entry(ld, POLICY_REGION, name);
+	} else if (strncmp(inner, "shm", 3) == 0 &&
+	    (inner[3] == '\0' || strchr(WHITESPACE, inner[3]) != NULL)) {
+		loader_open_shm(ld, trim(inner + 3));
 	} else {
 		loader_error(ld, ld->lineno, "unknown section %s (expected "
-		    "[daemon], [limits], [zero], [mem] or [region NAME])",
-		    ld->label);
+		    "[daemon], [limits], [zero], [mem], [region NAME] or "
+		    "[shm NAME])", ld->label);
 	}
 }
 

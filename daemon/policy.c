@@ -142,6 +142,9 @@ policy_free(struct policy *pol)
 	for (i = 0; i < pol->n_entries; i++)
 		entry_free(&pol->entries[i]);
 	free(pol->entries);
+	for (i = 0; i < pol->n_shms; i++)
+		policy_shm_free(&pol->shms[i]);
+	free(pol->shms);
 	free(pol->user);
 	free(pol);
 }

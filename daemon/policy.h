@@ -116,9 +116,27 @@ struct policy_limits {
 #define POLICY_MAX_GRANTS_IN_FLIGHT		1024
 #define POLICY_MAX_GRANTS_IN_FLIGHT_PER_UID	65536
 
+/*
+ * [shm NAME]: shared memory of [zero] declared by name, or by a pattern
+ * of names (* and ?, as fnmatch(3) reads them).  A name no section
+ * declares is private to the uid that makes it.
+ */
+struct policy_shm {
+	char *name;		/* the name or pattern of the header */
+	unsigned int line;	/* of its section header */
+	uint64_t size;		/* size: every Map of it asks this */
+	struct policy_who writers;	/* writers, writer_groups */
+	struct policy_who readers;	/* readers, reader_groups */
+	struct policy_who creators;	/* creators, creator_groups */
+	int has_creators;	/* else the writers create it */
+	int persist;		/* persist = yes: outlives its last lease */
+};
+
 struct policy {
 	struct policy_entry *entries;	/* in file order */
 	size_t n_entries;
+	struct policy_shm *shms;	/* [shm NAME], in file order */
+	size_t n_shms;
 	mode_t socket_mode;		/* [daemon] socket_mode */
 	gid_t socket_group;		/* [daemon] socket_group */
 	int has_socket_group;
@@ -200,5 +218,20 @@ int policy_allows(const struct policy_entry *e,
 /* May peer be handed the raw /dev/mem fd of e? */
 int policy_raw_allowed(const struct policy_entry *e,
     const struct policy_peer *peer);
+
+/*
+ * The [shm] section that declares name: one that names it exactly, else
+ * the first pattern that matches it; NULL when none does.
+ */
+const struct policy_shm *policy_shm_find(const struct policy *pol,
+    const char *name);
+
+/*
+ * May peer attach to declared shared memory s (write: read-write), or
+ * create it (create)?  0, or -EPERM (neither writer nor reader; not a
+ * creator) or -EACCES (write asked by a reader alone), with *why.
+ */
+int policy_shm_check(const struct policy_shm *s,
+    const struct policy_peer *peer, int write, int create, const char **why);
 
 #endif /* MMAPD_POLICY_H */

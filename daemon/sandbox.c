@@ -307,7 +307,7 @@ sandbox_drop(const struct sandbox_user *u)
 	 * The process is not dumpable now (setresuid away from root made it
 	 * so), and it stays that way: another process of the same user must
 	 * not ptrace it or take its device fds (pidfd_getfd, /proc/PID/fd).
-	 * Nothing here needs it dumpable.  session.c's shm_open_for() still
+	 * Nothing here needs it dumpable.  shm.c's shm_open_for() still
 	 * reopens a memfd through /proc/self/fd/N: the kernel lets a process
 	 * into its own fd folder whatever its dumpable flag
 	 * (proc_fd_permission()), and the memfd is this user's own, made

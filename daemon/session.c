@@ -27,11 +27,11 @@
 #include "regs.h"
 
 /*
- * Leases a reply.  The largest Lease (device, client and user of 63
- * bytes, every number at its widest) takes 267 bytes with its tag and
- * length: 15 fit a 4 KiB packet, 14 leave room.
+ * Leases a reply.  The largest Lease (device, region, client and user of
+ * 63 bytes, every number at its widest) takes 332 bytes with its tag and
+ * length, the reply around them 16: 12 fit a 4 KiB packet.
  */
-#define LIST_PAGE	14
+#define LIST_PAGE	12
 #define QUOTE_LEN	(4 * NAME_MAX_LEN + 3)
 /* A refusal with a region's and a BAR's numbers. */
 #define REACH_LEN	384
@@ -253,7 +253,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
 	Mmapd__V1__HelloReply hr = MMAPD__V1__HELLO_REPLY__INIT;
-	char *features[5];
+	char *features[6];
 	size_t n = 0;
 	char msg[128];
 
@@ -270,6 +270,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 	hr.protocol_minor = PROTOCOL_MINOR;
 	features[n++] = (char *)"zero";
 	features[n++] = (char *)"shared-names";
+	features[n++] = (char *)"shm-open";
 	features[n++] = (char *)"registers";
 	if (s->d->have_mem)
 		features[n++] = (char *)"mem";
@@ -353,28 +354,6 @@ entry_device(struct session *s, const struct policy_entry *e,
 }
 
 /*
- * A second open of shared memory for a read-only grant, so that its
- * holder cannot map it writable.
- */
-static int
-shm_open_for(int shm_fd, int write, int *fdp)
-{
-	char path[64];
-	int fd;
-
-	if (write)
-		fd = fcntl(shm_fd, F_DUPFD_CLOEXEC, 0);
-	else {
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", shm_fd);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0)
-		return -errno;
-	*fdp = fd;
-	return 0;
-}
-
-/*
  * The engine's memfd for a shared grant is open for writing; a grant
  * without write gets a read-only open of it instead (found by
  * tests/fuzz/fuzz-request: a read-only Grant whose fd mapped writable).
@@ -395,78 +374,6 @@ result_read_only(struct map_result *res, const char **why)
 	close(res->fd);
 	res->fd = fd;
 	return 0;
-}
-
-/* Attach to a named region, or create it through the engine. */
-static int
-map_named(struct session *s, const Mmapd__V1__Map *m,
-    struct map_request *req, struct map_result *res, struct shm_name **shmp,
-    const char **why)
-{
-	struct mmapd *d = s->d;
-	struct shm_name *n;
-	uint64_t size;
-	int err, fd;
-
-	n = shm_find(d, m->region);
-	if (n == NULL) {
-		err = engine_map(&d->engine, req, res);
-		if (err) {
-			*why = res->msg;
-			return err;
-		}
-		fd = fcntl(res->fd, F_DUPFD_CLOEXEC, 0);
-		if (fd < 0) {
-			err = -errno;
-			goto fail;
-		}
-		n = shm_add(d, m->region, fd, res->size);
-		if (n == NULL) {
-			close(fd);
-			err = -ENOMEM;
-			goto fail;
-		}
-		if (!m->write) {
-			/* The creator's own fd must be read-only too. */
-			engine_result_close(res);
-			err = shm_open_for(n->fd, 0, &res->fd);
-			if (err) {
-				shm_put(d, n);
-				*why = "cannot reopen the shared memory read-only";
-				return err;
-			}
-		}
-		*shmp = n;
-		return 0;
-	}
-
-	if (map_size_round(req->size, &size) < 0) {
-		*why = "size does not fit once rounded up to a page";
-		return -ENOMEM;
-	}
-	if (size != n->size) {
-		*why = "the named shared memory exists with another size";
-		return -EINVAL;
-	}
-	memset(res, 0, sizeof(*res));
-	err = shm_open_for(n->fd, m->write, &res->fd);
-	if (err) {
-		res->fd = -1;
-		*why = "cannot open the shared memory";
-		return err;
-	}
-	res->kind = MAP_KIND_SHMEM;
-	res->size = n->size;
-	res->prot = PROT_READ | (m->write ? PROT_WRITE : 0);
-	res->mmap_flags = MAP_SHARED;
-	res->cache = MAP_CACHE_CACHED;
-	*shmp = n;
-	return 0;
-
-fail:
-	engine_result_close(res);
-	*why = "out of resources";
-	return err;
 }
 
 /* Bytes for a person: "4095 bytes", "64 KiB", "1.1 GiB". */
@@ -711,6 +618,11 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 		    "zero mapping only";
 		goto deny;
 	}
+	if (m->region[0] == '\0' && m->open != 0) {
+		err = -EINVAL;
+		why = "create or attach goes with a shared-memory name only";
+		goto deny;
+	}
 	err = entry_device(s, e, &req.dev, &base, &bar, &why);
 	if (err)
 		goto deny;
@@ -743,7 +655,7 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	req.peer.pid = s->peer.pid;
 
 	if (m->region[0] != '\0')
-		err = map_named(s, m, &req, &res, &shm, &why);
+		err = shm_map(s, m, &req, &res, &shm, &why);
 	else {
 		err = engine_map(&d->engine, &req, &res);
 		why = res.msg;
@@ -1037,6 +949,7 @@ session_list(struct session *s, uint64_t id, const Mmapd__V1__List *req)
 		items[n].prot = (uint32_t)l->prot;
 		items[n].shared = l->shared;
 		items[n].created_unix_sec = (int64_t)l->created;
+		items[n].region = (char *)(l->shm ? l->shm->name : "");
 		items[n].client = l->owner->name;
 		items[n].user = l->owner->user;
 		ptrs[n] = &items[n];

@@ -104,6 +104,14 @@ extern "C" {
 /* mmapclient_request.flags */
 #define MMAPCLIENT_SHARED	(1u << 0)	/* MAP_SHARED; else MAP_PRIVATE */
 #define MMAPCLIENT_WRITE	(1u << 1)	/* PROT_READ | PROT_WRITE; else PROT_READ */
+/*
+ * With a region name only, at most one of them: create the region
+ * (-EEXIST when it exists) or attach to it (-ENOENT when it does not).
+ * Neither: attach when it exists, else create it.  A daemon without the
+ * Hello feature "shm-open" ignores them and does the latter.
+ */
+#define MMAPCLIENT_CREATE	(1u << 2)
+#define MMAPCLIENT_ATTACH	(1u << 3)
 
 /* How the CPU caches the memory.  The values are the protocol's CacheMode. */
 enum mmapclient_cache {
@@ -147,9 +155,17 @@ struct mmapclient_request {
 	/*
 	 * NULL or "": memory of this lease alone.  Otherwise the name of a
 	 * named shared region, valid only with device "zero" and
-	 * MMAPCLIENT_SHARED: every client the policy allows gets the same
-	 * memory by the same name; the first one creates it with its size.
-	 * Memory attached to an existing region holds what others wrote.
+	 * MMAPCLIENT_SHARED.  A name the daemon's policy declares ([shm
+	 * NAME] in mmapd.conf) is one memory for the users it names, at
+	 * the size it gives, read-write for its writers and read-only for
+	 * its readers (-EPERM for anyone else; -EACCES for a reader asking
+	 * MMAPCLIENT_WRITE); only its creators make it.  Any other name is
+	 * private to the caller's uid: its other connections and processes
+	 * get the same memory by it, other uids their own.  A Map that
+	 * creates it gives its size; one that attaches must ask the same
+	 * size (-EINVAL, the message names both).  Memory attached to an
+	 * existing region holds what others wrote.  See MMAPCLIENT_CREATE
+	 * and MMAPCLIENT_ATTACH.
 	 */
 	const char *region;
 };
@@ -185,6 +201,7 @@ struct mmapclient_lease {
 	 * Since 0.3 (mmapclient_list@MMAPCLIENT_0.3; a program built
 	 * against 0.1 keeps the layout above).  "" from an older daemon.
 	 */
+	const char *region;	/* its shared-memory region's name; "": none */
 	const char *client;	/* the name its client sent in Hello */
 	const char *user;	/* uid's name; "" when it has none */
 };
@@ -279,12 +296,13 @@ int mmapclient_connect_named(const char *path, const char *name,
  * 0 (lease 7)".
  *
  * Errors: -EINVAL (c, req, req->device or out NULL, unknown flags or cache
- * mode; nothing sent), -ENOMEM, -EMSGSIZE (the request does not fit one
+ * mode, MMAPCLIENT_CREATE with MMAPCLIENT_ATTACH or without a region
+ * name; nothing sent), -ENOMEM, -EMSGSIZE (the request does not fit one
  * packet: names too long; nothing sent), whatever errno the daemon
  * refuses the request with (-EINVAL, -EPERM, -EACCES, -ENODEV, -ENOMEM,
  * -EDQUOT: the caller's uid holds as many leases or as much zero memory
- * as [limits] allow; -EAGAIN: too many replies of this connection
- * unread, ...), mmap(2)'s errno when the grant cannot be mapped (the
+ * as [limits] allow; -EEXIST, -ENOENT: see MMAPCLIENT_CREATE;
+ * -EAGAIN: too many replies of this connection unread, ...), mmap(2)'s errno when the grant cannot be mapped (the
  * lease is then released with the daemon before returning), and those of
  * a broken connection (-EPROTO: a Grant or fd not as above).
  */

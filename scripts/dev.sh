@@ -40,10 +40,15 @@ ones before it in this list do, as far as it needs):
           then, where it can, $FUZZ_PACKAGES (for make fuzz)
   build   deps, autoreconf -fi (when configure is out of date), configure
           in _build/ with --enable-werror, make -j$JOBS
-  demo    build, then run the demo (today: the engine on a real /dev/zero
-          request, private and shared)
+  demo    build, then run the demo: mmapd --no-config in a private run
+          directory, mmapctl map --dev zero (private, shared), status,
+          two requests the policy refuses (a device it does not offer;
+          uid 65534 asking for root's undeclared shared-memory name),
+          list, then mmapd stopped and its log shown
   check   build; make check in _build/; again under ASan+UBSan in
-          _build-asan/; make distcheck; make check-vm (mmapd on a real
+          _build-asan/; make distcheck; make fuzz in _build-fuzz (the
+          libFuzzer harnesses, FUZZ_SECONDS=60 each, clang; SKIPPED like
+          the VM tests without libFuzzer); make check-vm (mmapd on a real
           /dev/mem in QEMU; tests/vm/setup.sh installs QEMU and fetches a
           kernel once; where QEMU cannot be installed it is SKIPPED, said
           loudly and never counted as passed); make check-systemd (make
@@ -252,6 +257,20 @@ daemon_finish() {
 	[ "$rc" -eq 0 ] || die "mmapd exited with status $rc"
 }
 
+# demo_refused WHY ARGS...: mmapctl ARGS must be refused (the policy at
+# work); its message is shown.
+demo_refused() {
+	why=$1
+	shift
+	say "demo: $why: $*"
+	if "$@"; then
+		say "demo: that should have been refused"
+		status=1
+	else
+		say "demo: refused, as the policy says"
+	fi
+}
+
 run_demo() {
 	mmapctl="$BUILD/client/mmapctl"
 	[ -x "$mmapctl" ] || die "demo: $mmapctl was not built"
@@ -263,6 +282,38 @@ run_demo() {
 		# shellcheck disable=SC2086
 		"$mmapctl" --socket "$SOCK" $args || status=1
 	done
+
+	# The policy at work: the built-in policy offers /dev/zero only, and
+	# a shared-memory name nobody declared belongs to the uid that made
+	# it.  root holds "demo" while nobody (uid 65534) asks for it.
+	demo_refused "not offered by the built-in policy" \
+	    "$mmapctl" --socket "$SOCK" map --dev mem --size 4K
+	chmod 0755 "$DEMO_DIR"
+	say "demo: root: mmapctl map --dev zero --size 64K --shared --name demo --create --fill 0x5a --hold"
+	"$mmapctl" --socket "$SOCK" map --dev zero --size 64K --shared \
+	    --name demo --create --fill 0x5a --hold &
+	holder=$!
+	i=0
+	until "$mmapctl" --socket "$SOCK" list 2>/dev/null | grep -q demo; do
+		i=$((i + 1))
+		if [ "$i" -gt 50 ] || ! kill -0 "$holder" 2>/dev/null; then
+			status=1
+			break
+		fi
+		sleep 0.1
+	done
+	if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+		demo_refused "uid 65534 asks for root's undeclared name" \
+		    setpriv --reuid=65534 --regid=65534 --clear-groups \
+		    "$mmapctl" --socket "$SOCK" map --dev zero --size 64K \
+		    --shared --name demo --attach
+	else
+		say "demo: not root or no setpriv: the second user is left out"
+	fi
+	say "demo: mmapctl list"
+	"$mmapctl" --socket "$SOCK" list || status=1
+	kill -TERM "$holder" 2>/dev/null || true
+	wait "$holder" 2>/dev/null || true
 	daemon_finish
 	[ "$status" -eq 0 ] || die "demo: failed"
 	say "demo: done"
@@ -529,9 +580,9 @@ fuzz_check() {
 		fuzz_skip_banner
 		return 0
 	fi
-	# Not --enable-werror: clang's warnings are not gcc's, and the
-	# gcc builds above keep the tree clean.
-	configure_in "$BUILD_FUZZ" --enable-fuzz --with-libsystemd=no CC=clang
+	# --enable-werror here too: clang's warnings are not all gcc's.
+	configure_in "$BUILD_FUZZ" --enable-fuzz --enable-werror \
+	    --with-libsystemd=no CC=clang
 	say "check: make -j$JOBS in $BUILD_FUZZ (clang, libFuzzer, ASan+UBSan)"
 	make -j"$JOBS"
 	say "check: make fuzz in $BUILD_FUZZ (FUZZ_SECONDS=${FUZZ_SECONDS:-60} each)"

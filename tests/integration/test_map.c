@@ -520,7 +520,7 @@ Test(map, named_region_read_only_stays_read_only)
 		[RO_MMAP_WRITE] = "its fd could be mapped PROT_WRITE, "
 		    "MAP_SHARED",
 		[RO_REOPEN_RW] = "its fd could be opened again O_RDWR through "
-		    "/proc/self/fd (the memfd's mode is 0777) and written",
+		    "/proc/self/fd (a memfd is made mode 0777) and written",
 	};
 	struct mmapclient_request req = {
 		.device = "zero", .size = 64 * KIB,
@@ -533,7 +533,9 @@ Test(map, named_region_read_only_stays_read_only)
 
 	if (geteuid() != 0)
 		cr_skip_test("not root: cannot be another user");
-	h_start("[daemon]\nsocket_mode = 0666\n\n[zero]\nusers = *\n");
+	/* Declared: an undeclared name would be H_OTHER's own memory. */
+	h_start("[daemon]\nsocket_mode = 0666\n\n[zero]\nusers = *\n\n"
+	    "[shm ro]\nsize = 64K\nwriters = 0\nreaders = 65533\n");
 	c = h_connect();
 	r = map_ok(c, &req);
 	memset(r->addr, 0x11, r->size);

@@ -826,11 +826,11 @@ ParameterizedTestParameters(policy, error_kinds)
 		  "duplicate section [region a] (first at line 1)" },
 		{ "[Zero]\nusers = root\nanything = goes\n", 1,
 		  "unknown section [Zero] (expected [daemon], [limits], "
-		  "[zero], [mem] or [region NAME])" },
+		  "[zero], [mem], [region NAME] or [shm NAME])" },
 		{ "[zeros]\n", 1, "unknown section [zeros] (expected [daemon], "
-		  "[limits], [zero], [mem] or [region NAME])" },
+		  "[limits], [zero], [mem], [region NAME] or [shm NAME])" },
 		{ "[limit]\n", 1, "unknown section [limit] (expected [daemon], "
-		  "[limits], [zero], [mem] or [region NAME])" },
+		  "[limits], [zero], [mem], [region NAME] or [shm NAME])" },
 		{ "[region]\ndevice = mem\n", 1,
 		  "section [region] needs a name: [region NAME]" },
 		{ REGION("a/b", ""), 1, "[region a/b]: 'a/b' is not a region "
@@ -1073,7 +1073,7 @@ Test(policy, all_errors_reported)
 	expect_error(&errs, 9, 15, "[mem]: missing required key 'max_size'");
 	expect_error(&errs, 10, 16, "protection: 'rwx' is not r or rw");
 	expect_error(&errs, 11, 17, "unknown section [bogus] (expected [daemon], "
-	    "[limits], [zero], [mem] or [region NAME])");
+	    "[limits], [zero], [mem], [region NAME] or [shm NAME])");
 	expect_error(&errs, 12, 19, "[region edu]: a region of mem needs base "
 	    "and size");
 	expect_error(&errs, 13, 21, "unknown group 'nosuchgroup'");

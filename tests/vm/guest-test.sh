@@ -292,6 +292,11 @@ IVSHMEM_RES=
 	echo "[zero]"
 	echo "users = *"
 	echo
+	echo "[shm cam0]"
+	echo "size = 1M"
+	echo "writers = camera"
+	echo "reader_groups = video"
+	echo
 	if [ -n "$EDU" ]; then
 		echo "[region edu]"
 		echo "device = pci"
@@ -472,8 +477,10 @@ run regs-probe --size 0x10000 zero 0:64 0x8000=0x0123456789abcdef:64 0x8000:64 0
 expect_lines "regs-probe zero --size 0x10000: shared zero memory through the library's accessors" \
     '0x0: 0x0000000000000000' '0x8000: 0x0123456789abcdef' '0xfff8: 0x0000000000000000'
 
-# A named region: the first process fills it and holds it, a second one
-# (another user, even) attaches and sees the bytes.
+# A named region no [shm] section declares: the first process fills it
+# and holds it, a second one of the same user attaches and sees the
+# bytes; another user (alice) has no such region, and her own of the
+# same name is other memory.
 HOLD_OUT=$T/holder.out
 timeout 30 mmapctl map --dev zero --size 64K --shared --name vmshare \
     --fill 0xab --hold >"$HOLD_OUT" 2>&1 &
@@ -492,9 +499,10 @@ fi
 run mmapctl map --dev zero --size 64K --shared --name vmshare --expect 0xab
 expect_grep "named region vmshare: a second process sees the first one's bytes" \
     'all 65536 bytes are 0xab'
-as_alice mmapctl map --dev zero --size 64K --shared --name vmshare --expect 0xab
-expect_grep "named region vmshare: alice, in another process, sees them too" \
-    'all 65536 bytes are 0xab'
+as_alice mmapctl map --dev zero --size 64K --shared --name vmshare --attach
+expect_errno "named region vmshare: root's, so alice has none to attach to" ENOENT "for this uid"
+as_alice mmapctl map --dev zero --size 64K --shared --name vmshare
+expect_grep "named region vmshare: alice's own of that name is other memory" 'all zero'
 kill -INT "$HOLD_PID" 2>/dev/null || true
 RC=0
 wait "$HOLD_PID" || RC=$?
@@ -505,6 +513,52 @@ else
 fi
 run mmapctl map --dev zero --size 128K --shared --name vmshare
 expect_grep "named region vmshare: gone with its last lease, made anew all zero" 'all zero'
+
+# The camera scenario: cam0, 1 MiB, written by camera, read by the group
+# video (alice), made by the writer alone; bob and root are refused.
+as_alice mmapctl map --dev zero --size 1M --shared --name cam0 --read-only
+expect_errno "cam0: alice before the camera waits, makes no memory" ENOENT "may not create"
+run run-as camera mmapctl map --dev zero --size 4K --shared --name cam0 --create
+expect_errno "cam0: its size is fixed" EINVAL "cam0 is 1 MiB" "asks 4 KiB"
+CAM_OUT=$T/camera.out
+timeout 30 run-as camera mmapctl map --dev zero --size 1M --shared \
+    --name cam0 --create --fill 0xc3 --hold >"$CAM_OUT" 2>&1 &
+CAM_PID=$!
+i=0
+while ! grep -q 'holding lease' "$CAM_OUT" && [ "$i" -lt 100 ] &&
+    kill -0 "$CAM_PID" 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if grep -q 'holding lease' "$CAM_OUT"; then
+	ok "cam0: camera made it, filled it with 0xc3 and holds it"
+else
+	fail "cam0: camera did not get there: $(tr '\n' ' ' <"$CAM_OUT" | cut -c 1-400)"
+fi
+as_alice mmapctl map --dev zero --size 1M --shared --name cam0 --attach \
+    --read-only --expect 0xc3
+expect_grep "cam0: alice (video) reads the camera's bytes, read-only" \
+    'prot r,' 'all 1048576 bytes are 0xc3'
+as_alice mmapctl map --dev zero --size 1M --shared --name cam0 --attach
+expect_errno "cam0: alice may not write it" EACCES "reader only"
+run run-as bob mmapctl map --dev zero --size 1M --shared --name cam0 --read-only
+expect_errno "cam0: bob (no writer, no reader) is refused" EPERM "[shm] section"
+run mmapctl map --dev zero --size 1M --shared --name cam0 --read-only
+expect_errno "cam0: root, named nowhere, is refused" EPERM
+run run-as camera mmapctl map --dev zero --size 1M --shared --name cam0 --create
+expect_errno "cam0: a second create" EEXIST "exists (1 MiB"
+run mmapctl list
+expect_grep "cam0: mmapctl list names the region of camera's lease" ' 1002 .* cam0$'
+kill -INT "$CAM_PID" 2>/dev/null || true
+RC=0
+wait "$CAM_PID" || RC=$?
+if [ "$RC" -eq 0 ] && grep -q 'released lease' "$CAM_OUT"; then
+	ok "cam0: camera releases it on SIGINT"
+else
+	fail "cam0: camera exited $RC: $(tr '\n' ' ' <"$CAM_OUT" | cut -c 1-400)"
+fi
+as_alice mmapctl map --dev zero --size 1M --shared --name cam0 --attach --read-only
+expect_errno "cam0: gone with its last lease (persist = no)" ENOENT
 
 # ---------------------------------------------------------------------------
 # edu's registers as root: the pci regions (by address and by id), the

@@ -229,19 +229,23 @@ done
 # into libc, but it needs the files.  alice is the unprivileged client
 # (run-as alice ...), bob one the policy names nowhere but [zero].  mmapd
 # is the system user mmapd drops to once set up, as systemd-sysusers
-# would make it.
+# would make it.  camera writes the shared memory cam0, which the group
+# video (alice) reads.
 cat >"$ROOT/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
 mmapd:x:999:999:mmapd:/nonexistent:/bin/false
 alice:x:1000:1000:alice:/tmp:/bin/sh
 bob:x:1001:1001:bob:/tmp:/bin/sh
+camera:x:1002:1002:camera:/tmp:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
 EOF
 cat >"$ROOT/etc/group" <<'EOF'
 root:x:0:
+video:x:44:alice
 mmapd:x:999:
 alice:x:1000:
 bob:x:1001:
+camera:x:1002:
 nogroup:x:65534:
 EOF
 cat >"$ROOT/etc/nsswitch.conf" <<'EOF'

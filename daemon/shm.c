@@ -1,0 +1,213 @@
+/*
+ * A Map of shared memory by name: which memory the name is (declared by
+ * a [shm] section, or the caller's uid's own), whether the caller may
+ * reach it and how, and attaching to it or creating it as the Map's open
+ * says.  The memory itself is a memfd the engine made, mode 0600 and
+ * sealed against resizing and further seals; lease.c keeps the list.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "mmapd.pb-c.h"
+
+#define OPEN_CREATE	MMAPD__V1__REGION_OPEN__OPEN_CREATE
+#define OPEN_ATTACH	MMAPD__V1__REGION_OPEN__OPEN_ATTACH
+
+int
+shm_open_for(int shm_fd, int write, int *fdp)
+{
+	char path[64];
+	int fd;
+
+	if (write)
+		fd = fcntl(shm_fd, F_DUPFD_CLOEXEC, 0);
+	else {
+		/*
+		 * A new open file, read-only: a dup would share the memfd's
+		 * O_RDWR.  Its holder cannot open it again for writing
+		 * through /proc/self/fd: the inode is mode 0600, mmapd's
+		 * user's (engine.c, shmem_create()).
+		 */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", shm_fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -errno;
+	*fdp = fd;
+	return 0;
+}
+
+/* Bytes as "4 KiB", "1 MiB" (page multiples), else "N bytes". */
+static const char *
+shm_size_text(uint64_t v, char *buf, size_t len)
+{
+	if (v != 0 && v % (1ull << 20) == 0)
+		snprintf(buf, len, "%llu MiB", (unsigned long long)(v >> 20));
+	else if (v != 0 && v % 1024 == 0)
+		snprintf(buf, len, "%llu KiB", (unsigned long long)(v >> 10));
+	else
+		snprintf(buf, len, "%llu bytes", (unsigned long long)v);
+	return buf;
+}
+
+/* Make the memory of the name through the engine, and keep it. */
+static int
+shm_create(struct session *s, const Mmapd__V1__Map *m,
+    const struct policy_shm *decl, struct map_request *req,
+    struct map_result *res, struct shm_name **shmp, const char **why)
+{
+	struct mmapd *d = s->d;
+	struct shm_name *n;
+	int err, fd;
+
+	err = engine_map(&d->engine, req, res);
+	if (err) {
+		*why = res->msg;
+		return err;
+	}
+	fd = fcntl(res->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	n = shm_add(d, m->region, decl != NULL, s->peer.uid, fd, res->size);
+	if (n == NULL) {
+		close(fd);
+		err = -ENOMEM;
+		goto fail;
+	}
+	n->persist = decl != NULL && decl->persist;
+	if (!m->write) {
+		/* The creator's own fd must be read-only too. */
+		engine_result_close(res);
+		err = shm_open_for(n->fd, 0, &res->fd);
+		if (err) {
+			n->persist = 0;
+			shm_put(d, n);
+			*why = "cannot reopen the shared memory read-only";
+			return err;
+		}
+	}
+	*shmp = n;
+	return 0;
+
+fail:
+	engine_result_close(res);
+	*why = "out of resources";
+	return err;
+}
+
+int
+shm_map(struct session *s, const Mmapd__V1__Map *m,
+    struct map_request *req, struct map_result *res, struct shm_name **shmp,
+    const char **why)
+{
+	const struct policy_peer pp = {
+		.uid = s->peer.uid,
+		.gid = s->peer.gid,
+		.groups = s->peer.groups,
+		.n_groups = s->peer.n_groups,
+	};
+	struct mmapd *d = s->d;
+	const struct policy_shm *decl;
+	struct shm_name *n;
+	char t1[32], t2[32];
+	uint64_t size;
+	int err;
+
+	if ((unsigned int)m->open > OPEN_ATTACH) {
+		snprintf(s->why, sizeof(s->why), "unknown open mode %d (0 "
+		    "either, 1 create, 2 attach)", (int)m->open);
+		*why = s->why;
+		return -EINVAL;
+	}
+	if (req->size == 0) {
+		*why = "size is zero";
+		return -EINVAL;
+	}
+	if (map_size_round(req->size, &size) < 0) {
+		*why = "size does not fit once rounded up to a page";
+		return -ENOMEM;
+	}
+	/*
+	 * Who may reach a declared name is judged before whether it exists,
+	 * so that an outsider learns nothing of it.
+	 */
+	decl = policy_shm_find(d->policy, m->region);
+	if (decl != NULL) {
+		err = policy_shm_check(decl, &pp, m->write, 0, why);
+		if (err)
+			return err;
+		if (size != decl->size) {
+			snprintf(s->why, sizeof(s->why), "shared memory %s is "
+			    "%s ([shm %s], line %u); the Map asks %s",
+			    m->region, shm_size_text(decl->size, t1,
+			    sizeof(t1)), decl->name, decl->line,
+			    shm_size_text(size, t2, sizeof(t2)));
+			*why = s->why;
+			return -EINVAL;
+		}
+	}
+	n = shm_find(d, m->region, decl != NULL, s->peer.uid);
+	if (n == NULL) {
+		if (m->open == OPEN_ATTACH) {
+			snprintf(s->why, sizeof(s->why), "no shared memory "
+			    "named %s exists%s", m->region, decl != NULL ?
+			    "" : " for this uid (an undeclared name is its "
+			    "uid's own)");
+			*why = s->why;
+			return -ENOENT;
+		}
+		if (decl != NULL) {
+			err = policy_shm_check(decl, &pp, m->write, 1, why);
+			/* Either: a reader waits for its creator. */
+			if (err && m->open != OPEN_CREATE) {
+				snprintf(s->why, sizeof(s->why), "no shared "
+				    "memory named %s exists, and this user may "
+				    "not create it ([shm %s], line %u)",
+				    m->region, decl->name, decl->line);
+				*why = s->why;
+				return -ENOENT;
+			}
+			if (err)
+				return err;
+		}
+		return shm_create(s, m, decl, req, res, shmp, why);
+	}
+
+	if (m->open == OPEN_CREATE) {
+		snprintf(s->why, sizeof(s->why), "shared memory %s exists "
+		    "(%s, %u lease%s)", m->region, shm_size_text(n->size, t1,
+		    sizeof(t1)), n->refs, n->refs == 1 ? "" : "s");
+		*why = s->why;
+		return -EEXIST;
+	}
+	if (size != n->size) {
+		snprintf(s->why, sizeof(s->why), "shared memory %s exists with "
+		    "%s; the Map asks %s", m->region, shm_size_text(n->size,
+		    t1, sizeof(t1)), shm_size_text(size, t2, sizeof(t2)));
+		*why = s->why;
+		return -EINVAL;
+	}
+	memset(res, 0, sizeof(*res));
+	err = shm_open_for(n->fd, m->write, &res->fd);
+	if (err) {
+		res->fd = -1;
+		*why = "cannot open the shared memory";
+		return err;
+	}
+	res->kind = MAP_KIND_SHMEM;
+	res->size = n->size;
+	res->prot = PROT_READ | (m->write ? PROT_WRITE : 0);
+	res->mmap_flags = MAP_SHARED;
+	res->cache = MAP_CACHE_CACHED;
+	*shmp = n;
+	return 0;
+}

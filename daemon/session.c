@@ -1015,9 +1015,66 @@ offer_fill(const struct mmapd *d, const struct policy_entry *e,
 }
 
 /*
+ * A [shm] section as an offer: for a caller that [zero] lets share and
+ * the section names as a writer or reader (root: every section), the
+ * size every Map of it asks and the widest access it gets.
+ */
+static int
+shm_offer_fill(const struct mmapd *d, const struct policy_shm *sh,
+    const struct policy_peer *pp, int all, Mmapd__V1__Offer *o)
+{
+	const struct policy_entry *z = policy_find(d->policy, "zero");
+	const char *why;
+	int reader, writer;
+
+	writer = policy_shm_check(sh, pp, 1, 0, &why) == 0;
+	reader = policy_shm_check(sh, pp, 0, 0, &why) == 0;
+	if (!all && (!reader || z == NULL || !z->shared ||
+	    !policy_allows(z, pp)))
+		return 0;
+	mmapd__v1__offer__init(o);
+	o->name = sh->name;
+	o->kind = MMAPD__V1__OFFER_KIND__OFFER_SHARED_MEMORY;
+	o->max_size = sh->size;
+	o->size = sh->size;
+	o->prot = PROT_READ | (writer ? PROT_WRITE : 0);
+	o->shared = 1;
+	o->cache = MMAPD__V1__CACHE_MODE__CACHE_CACHED;
+	return 1;
+}
+
+/* The offers of a Status reply, as many as fit one packet. */
+struct offer_list {
+	Mmapd__V1__Offer *v;
+	Mmapd__V1__Offer **ptrs;
+	size_t n;
+	size_t used;			/* bytes of the reply so far */
+	uint32_t left;			/* offers that did not fit */
+};
+
+/* Once one offer did not fit, none after it goes in: order is kept. */
+static void
+offer_add(struct offer_list *ol, const Mmapd__V1__Offer *o)
+{
+	size_t len = mmapd__v1__offer__get_packed_size(o);
+
+	/* Its tag, its length, itself; inside StatusReply's length. */
+	len += 1 + varint_len(len) + 1;
+	if (ol->left > 0 || ol->used + len > WIRE_MAX) {
+		ol->left++;
+		return;
+	}
+	ol->used += len;
+	ol->v[ol->n] = *o;
+	ol->ptrs[ol->n] = &ol->v[ol->n];
+	ol->n++;
+}
+
+/*
  * What the daemon offers this caller: the entries whose users or groups
- * name it (root: every entry), with what a Map of each may get.  As many
- * as fit one packet; the rest are counted in offers_left_out.
+ * name it, then the [shm] sections it may attach (root: every entry and
+ * section), with what a Map of each may get.  As many as fit one packet;
+ * the rest are counted in offers_left_out.
  */
 static void
 session_status(struct session *s, uint64_t id)
@@ -1026,15 +1083,16 @@ session_status(struct session *s, uint64_t id)
 	const struct policy_peer pp = peer_policy(&s->peer);
 	Mmapd__V1__StatusReply sr = MMAPD__V1__STATUS_REPLY__INIT;
 	Reply r = MMAPD__V1__REPLY__INIT;
-	Mmapd__V1__Offer *offers = NULL, **ptrs = NULL, o;
+	struct offer_list ol = { 0 };
+	Mmapd__V1__Offer o;
 	const struct policy_entry *e;
-	size_t i, n = 0, used, len;
-	uint32_t left = 0;
+	size_t i, cap = d->policy->n_entries + d->policy->n_shms + 1;
+	int all = s->peer.uid == 0;
 	time_t now = time(NULL);
 
-	offers = calloc(d->policy->n_entries + 1, sizeof(*offers));
-	ptrs = calloc(d->policy->n_entries + 1, sizeof(*ptrs));
-	if (offers == NULL || ptrs == NULL) {
+	ol.v = calloc(cap, sizeof(*ol.v));
+	ol.ptrs = calloc(cap, sizeof(*ol.ptrs));
+	if (ol.v == NULL || ol.ptrs == NULL) {
 		reply_error(s, id, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1047,32 +1105,22 @@ session_status(struct session *s, uint64_t id)
 	r.body_case = MMAPD__V1__REPLY__BODY_STATUS;
 	r.status = &sr;
 	/* The reply without offers, then each offer's field as it goes. */
-	used = mmapd__v1__reply__get_packed_size(&r) + 8;
+	ol.used = mmapd__v1__reply__get_packed_size(&r) + 8;
 	for (i = 0; i < d->policy->n_entries; i++) {
 		e = &d->policy->entries[i];
-		if (s->peer.uid != 0 && !policy_allows(e, &pp))
-			continue;
-		if (!offer_fill(d, e, &pp, &o))
-			continue;
-		/* Its tag, its length, itself; inside StatusReply's length. */
-		len = mmapd__v1__offer__get_packed_size(&o);
-		len += 1 + varint_len(len) + 1;
-		if (left > 0 || used + len > sizeof(s->out)) {
-			left++;
-			continue;
-		}
-		used += len;
-		offers[n] = o;
-		ptrs[n] = &offers[n];
-		n++;
+		if ((all || policy_allows(e, &pp)) && offer_fill(d, e, &pp, &o))
+			offer_add(&ol, &o);
 	}
-	sr.offers = ptrs;
-	sr.n_offers = n;
-	sr.offers_left_out = left;
+	for (i = 0; i < d->policy->n_shms; i++)
+		if (shm_offer_fill(d, &d->policy->shms[i], &pp, all, &o))
+			offer_add(&ol, &o);
+	sr.offers = ol.ptrs;
+	sr.n_offers = ol.n;
+	sr.offers_left_out = ol.left;
 	reply_send(s, &r, -1);
 out:
-	free(offers);
-	free(ptrs);
+	free(ol.v);
+	free(ol.ptrs);
 }
 
 static const char *

@@ -132,6 +132,8 @@ enum mmapclient_kind {
 enum mmapclient_offer_kind {
 	MMAPCLIENT_OFFER_DEVICE = 0,	/* a device, e.g. "zero", "mem" */
 	MMAPCLIENT_OFFER_REGION = 1,	/* a region the configuration defines */
+	MMAPCLIENT_OFFER_SHM = 2,	/* a declared shared-memory name or
+					   pattern: map "zero" with region */
 };
 
 /* A connection to mmapd.  Opaque. */

@@ -422,3 +422,47 @@ Test(offers, registers_only_is_what_a_map_gets)
 	reply_free(r);
 	h_stop();
 }
+
+/*
+ * Declared shared memory is offered to whom its [shm] section names: a
+ * writer sees it read-write, a reader read-only, anyone else not at
+ * all; root sees every section.  The size shown is the one a Map must
+ * ask.
+ */
+Test(offers, shm_sections_offered_to_their_writers_and_readers)
+{
+	const Mmapd__V1__Offer *o;
+	Reply *r;
+
+	h_start("[zero]\nusers = *\n\n"
+	    "[shm cam0]\nsize = 1M\nwriters = 65533\nreaders = 65534\n\n"
+	    "[shm log*]\nsize = 64K\nwriters = 65533\n");
+	r = status_as(H_OTHER);
+	o = offer_named(r, "cam0");
+	cr_assert_not_null(o, "the writer is not offered cam0");
+	cr_expect_eq(o->kind, MMAPD__V1__OFFER_KIND__OFFER_SHARED_MEMORY);
+	cr_expect_eq(o->prot, PROT_READ | PROT_WRITE);
+	cr_expect_eq(o->size, 1u << 20);
+	cr_expect_eq(o->max_size, 1u << 20);
+	cr_expect_not_null(offer_named(r, "log*"));
+	reply_free(r);
+
+	r = status_as(H_NOBODY);
+	o = offer_named(r, "cam0");
+	cr_assert_not_null(o, "the reader is not offered cam0");
+	cr_expect_eq(o->prot, PROT_READ, "a reader is offered write");
+	cr_expect_null(offer_named(r, "log*"), "offered to a non-reader");
+	cr_expect_eq(r->status->n_offers, 2, "zero and cam0");
+	reply_free(r);
+
+	r = status_as(65532);
+	cr_expect_eq(r->status->n_offers, 1, "an outsider: zero alone");
+	cr_expect_null(offer_named(r, "cam0"));
+	reply_free(r);
+
+	r = status_as(0);
+	cr_expect_eq(r->status->n_offers, 3, "root: %zu offers",
+	    r->status->n_offers);
+	reply_free(r);
+	h_stop();
+}

@@ -7,6 +7,7 @@
  *	reaper.c	the thread that closes the fds clients send
  *	notify.c	READY=1, RELOADING=1, STOPPING=1, STATUS= (sd_notify)
  *	session.c	one client: decode, check, dispatch, encode
+ *	offers.c	what a client may see: Status and List
  *	lease.c		grants held by clients, and named shared regions
  *	regs.c		register access with a SIGBUS guard
  *	conns.c		connections per uid, fds in flight, idle connections
@@ -64,7 +65,7 @@ struct lease {
 	time_t created;
 	struct shm_name *shm;		/* the named region it holds, if any */
 	uint64_t zero_bytes;		/* its uid's zero quota: size, or 0 */
-	int granted;			/* its fd went out, its grant logged */
+	int granted;			/* its fd went out, grant logged */
 };
 
 /* What one uid's leases hold, for [limits]; kept while it holds any. */

@@ -223,8 +223,8 @@ struct mmapclient_offer_terms {
 	int prot;		/* PROT_READ, maybe | PROT_WRITE: the widest */
 	int shared;		/* 1: MMAPCLIENT_SHARED may be asked */
 	enum mmapclient_cache cache;	/* what CACHE_DEFAULT gets */
-	uint64_t size;		/* a region's size; 0: a device, unknown */
-	int registers_only;	/* 1: a map is refused, read and write serve */
+	uint64_t size;		/* region's size; 0: a device, unknown */
+	int registers_only;	/* 1: map refused; read, write serve */
 };
 
 /*

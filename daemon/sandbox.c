@@ -477,6 +477,33 @@ rule_list(scmp_filter_ctx ctx, const int *v, size_t n)
 #define ARG_IS(i, v) \
 	SCMP_CMP64((i), SCMP_CMP_MASKED_EQ, 0xffffffffull, (v))
 
+#ifdef ENABLE_COVERAGE
+/*
+ * Only in a gcov build (configure --enable-coverage), never in mmapd as
+ * built otherwise: libgcov's exit path writes each object's counts.  It
+ * opens the .gcda file with exactly O_RDWR | O_CREAT (any other flags
+ * stay killed: the unit test's O_WRONLY | O_CREAT and O_RDWR still die),
+ * takes a write lock (F_SETLKW) to merge with other processes, and when
+ * the open fails, checks each folder of the path with access() before it
+ * would mkdir: that mkdir stays killed, tests/coverage.sh makes the
+ * folders and files beforehand.  Read off strace of a --coverage binary.
+ */
+static int
+rule_coverage(scmp_filter_ctx ctx)
+{
+	struct scmp_arg_cmp a;
+	int rc;
+
+	a = ARG_IS(2, O_RDWR | O_CREAT);
+	if ((rc = rule(ctx, SCMP_SYS(openat), 1, &a)) < 0)
+		return rc;
+	a = ARG_IS(1, F_SETLKW);
+	if ((rc = rule(ctx, SCMP_SYS(fcntl), 1, &a)) < 0)
+		return rc;
+	return rule(ctx, SCMP_SYS(access), 0, NULL);
+}
+#endif
+
 /* The rules with an argument check: each is one comparison or two. */
 static int
 rule_args(scmp_filter_ctx ctx)
@@ -583,6 +610,10 @@ rule_args(scmp_filter_ctx ctx)
 	a = ARG_IS(0, (uint64_t)getpid());
 	if ((rc = rule(ctx, SCMP_SYS(tgkill), 1, &a)) < 0)
 		return rc;
+#ifdef ENABLE_COVERAGE
+	if ((rc = rule_coverage(ctx)) < 0)
+		return rc;
+#endif
 	return 0;
 }
 

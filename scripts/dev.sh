@@ -8,6 +8,7 @@ SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 BUILD="$SRCDIR/_build"
 BUILD_ASAN="$SRCDIR/_build-asan"
 BUILD_FUZZ="$SRCDIR/_build-fuzz"
+BUILD_COV="$SRCDIR/_build-cov"
 
 # Debian packages the build and the tests need.  gcc and make are on most
 # machines already; libc6-dev is listed because installing without
@@ -46,9 +47,11 @@ ones before it in this list do, as far as it needs):
           uid 65534 asking for root's undeclared shared-memory name),
           list, then mmapd stopped and its log shown
   check   build; make check in _build/; again under ASan+UBSan in
-          _build-asan/; make distcheck; make fuzz in _build-fuzz (the
-          libFuzzer harnesses, FUZZ_SECONDS=60 each, clang; SKIPPED like
-          the VM tests without libFuzzer); make check-vm (mmapd on a real
+          _build-asan/; again with gcov in _build-cov/ (make coverage:
+          the lines run per file of daemon/, client/, proto/); make
+          distcheck; make fuzz in _build-fuzz (the libFuzzer harnesses,
+          FUZZ_SECONDS=60 each, clang; SKIPPED like the VM tests without
+          libFuzzer); make check-vm (mmapd on a real
           /dev/mem in QEMU; tests/vm/setup.sh installs QEMU and fetches a
           kernel once; where QEMU cannot be installed it is SKIPPED, said
           loudly and never counted as passed); make check-systemd (make
@@ -466,20 +469,24 @@ summary() {
 	elif [ -n "$SYSTEMD_RESULT" ]; then
 		echo "$SYSTEMD_RESULT (counted below)"
 	fi
+	if [ -f "$BUILD_COV/coverage.txt" ] && [ -n "${COV_RAN:-}" ]; then
+		sed -n '/^coverage: totals/,/^  all /p' "$BUILD_COV/coverage.txt"
+	fi
 	echo "check: $PASSED passed, $FAILED failed"
 }
 
-# make_check DIR LABEL
+# make_check DIR LABEL [TARGET]: make TARGET (check by default) in DIR
 make_check() {
 	dir=$1
 	label=$2
-	say "check: make check in $dir ($label)"
+	target=${3:-check}
+	say "check: make $target in $dir ($label)"
 	# No stale logs: only this run's are read.
 	rm -f "$dir"/tests/unit/*.log "$dir"/tests/unit/*.trs \
 	    "$dir"/tests/integration/*.log "$dir"/tests/integration/*.trs \
 	    "$dir"/tests/fuzz/*.log "$dir"/tests/fuzz/*.trs
 	status=0
-	(cd "$dir" && make -j"$JOBS" check) || status=$?
+	(cd "$dir" && make -j"$JOBS" "$target") || status=$?
 	say "check: $label results:"
 	synthesis "$dir" "$label"
 	if [ "$status" -ne 0 ]; then
@@ -638,6 +645,15 @@ cmd_check() {
 	make -j"$JOBS"
 	make_check "$BUILD_ASAN" asan
 
+	# Line coverage: make check once more in a gcov build (-O0), every
+	# process's counts summed, mmapd's (as nobody, sandboxed) included;
+	# tests/coverage.sh prints them per file.
+	configure_in "$BUILD_COV" --enable-coverage --enable-werror --with-libsystemd=no
+	say "check: make -j$JOBS in $BUILD_COV (gcov)"
+	make -j"$JOBS"
+	COV_RAN=yes
+	make_check "$BUILD_COV" cov coverage
+
 	say "check: make distcheck in $BUILD"
 	status=0
 	(cd "$BUILD" && make -j"$JOBS" distcheck) || status=$?
@@ -659,7 +675,7 @@ cmd_check() {
 	    [ -n "$SYSTEMD_SKIPPED" ]; then
 		say "check: all that ran passed in $((end - start)) s; SKIPPED:${FUZZ_SKIPPED:+ fuzz tests}${VM_SKIPPED:+ VM tests}${SYSTEMD_SKIPPED:+ systemd VM test}"
 	else
-		say "check: all passed in $((end - start)) s (unit tests plain and under ASan+UBSan, distcheck, fuzz tests, VM tests, systemd VM test)"
+		say "check: all passed in $((end - start)) s (unit tests plain, under ASan+UBSan and with gcov, distcheck, fuzz tests, VM tests, systemd VM test)"
 	fi
 	summary
 }

@@ -91,7 +91,12 @@ accel_pick() {
 		setup_fail "MMAPD_VM_ACCEL is auto, kvm or tcg, not '$MMAPD_VM_ACCEL'" ;;
 	esac
 	# Opening it read-write is what QEMU does; a node we cannot open
-	# is the common case on machines without KVM.
+	# is the common case on machines without KVM.  (-c first: <> would
+	# create a missing /dev/kvm as a plain file.)
+	if [ ! -c /dev/kvm ]; then
+		VM_ACCEL_WHY="no /dev/kvm"
+		return 0
+	fi
 	if ! { : <>/dev/kvm; } 2>/dev/null; then
 		VM_ACCEL_WHY="/dev/kvm cannot be opened read-write"
 		return 0

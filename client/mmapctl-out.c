@@ -146,6 +146,8 @@ offer_kind_name(enum mmapclient_offer_kind kind)
 		return "device";
 	case MMAPCLIENT_OFFER_REGION:
 		return "region";
+	case MMAPCLIENT_OFFER_SHM:
+		return "shm";
 	}
 	return "unknown";
 }

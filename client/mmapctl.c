@@ -6,6 +6,7 @@
  *	mmapctl [--socket PATH] [--json] write DEVICE OFFSET VALUE [WIDTH]
  *	mmapctl [--socket PATH] [--json] list
  *	mmapctl [--socket PATH] [--json] status
+ *	mmapctl [--socket PATH] [--json] offers
  *
  * Every failure is one line on stderr,
  *	mmapctl: WHAT: STRERROR (ERRNONAME, errno N): MESSAGE
@@ -66,8 +67,11 @@ usage_text(FILE *f)
 "  write DEVICE OFFSET VALUE [WIDTH]\n"
 "        have the daemon store VALUE into one register, as read loads\n"
 "        one; prints nothing.\n"
-"  list    the leases the daemon lets this client see\n"
+"  list    the leases the daemon lets this client see, with the user\n"
+"          and client name that hold each\n"
 "  status  the daemon's version, uptime, offers, clients and leases\n"
+"  offers  what this user may map: each device or region with its\n"
+"          largest size, protection, sharing, cache mode and size\n"
 "\n"
 "Options:\n"
 "  --socket PATH  the daemon's socket (default: $%s, else %s)\n"
@@ -155,13 +159,24 @@ connect_or_die(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* list, status; map is in mmapctl-map.c */
+/* list, status, offers; map is in mmapctl-map.c */
+
+/* What one Map of an offer may get, as JSON fields. */
+static void
+terms_json(const struct mmapclient_offer_terms *t)
+{
+	printf("\"max_size\":%" PRIu64 ",\"prot\":\"%s\",\"shared\":%s,"
+	    "\"cache\":\"%s\",\"size\":%" PRIu64 ",\"map\":%s",
+	    t->max_size, prot_name(t->prot), t->shared ? "true" : "false",
+	    cache_name(t->cache), t->size,
+	    t->registers_only ? "false" : "true");
+}
 
 int
 cmd_list(struct mmapclient *c)
 {
 	struct mmapclient_lease *l;
-	char when[32], off[24], name[256];
+	char when[32], off[24], name[256], user[256], client[256];
 	struct tm tm;
 	time_t t;
 	size_t n, i;
@@ -176,8 +191,12 @@ cmd_list(struct mmapclient *c)
 		printf("{\"command\":\"list\",\"leases\":[");
 		for (i = 0; i < n; i++) {
 			printf("%s{\"id\":%" PRIu64 ",\"uid\":%lu,\"pid\":%ld,"
-			    "\"device\":", i ? "," : "", l[i].id,
+			    "\"user\":", i ? "," : "", l[i].id,
 			    (unsigned long)l[i].uid, (long)l[i].pid);
+			json_str(l[i].user);
+			printf(",\"client\":");
+			json_str(l[i].client);
+			printf(",\"device\":");
 			json_str(l[i].device);
 			printf(",\"region\":");
 			json_str(l[i].region[0] ? l[i].region : NULL);
@@ -190,9 +209,10 @@ cmd_list(struct mmapclient *c)
 		}
 		printf("]}\n");
 	} else {
-		printf("%-6s %-6s %-8s %-12s %-12s %-12s %-4s %-7s %-20s "
-		    "%s\n", "ID", "UID", "PID", "DEVICE", "OFFSET", "SIZE",
-		    "PROT", "SHARING", "CREATED", "REGION");
+		printf("%-6s %-6s %-10s %-8s %-12s %-12s %-12s %-4s %-7s %-20s "
+		    "%-20s %s\n", "ID", "UID", "USER", "PID", "DEVICE",
+		    "OFFSET", "SIZE", "PROT", "SHARING", "CREATED", "CLIENT",
+		    "REGION");
 		for (i = 0; i < n; i++) {
 			t = (time_t)l[i].created_unix_sec;
 			if (gmtime_r(&t, &tm) == NULL ||
@@ -201,13 +221,17 @@ cmd_list(struct mmapclient *c)
 				snprintf(when, sizeof(when), "%" PRId64,
 				    l[i].created_unix_sec);
 			snprintf(off, sizeof(off), "0x%" PRIx64, l[i].offset);
-			printf("%-6" PRIu64 " %-6lu %-8ld %-12s %-12s %-12"
-			    PRIu64 " %-4s %-7s %-20s ", l[i].id,
-			    (unsigned long)l[i].uid, (long)l[i].pid,
+			printf("%-6" PRIu64 " %-6lu %-10s %-8ld %-12s %-12s "
+			    "%-12" PRIu64 " %-4s %-7s %-20s %-20s ", l[i].id,
+			    (unsigned long)l[i].uid,
+			    l[i].user[0] ? text_str(l[i].user, user,
+			    sizeof(user)) : "-", (long)l[i].pid,
 			    text_str(l[i].device, name, sizeof(name)), off,
 			    l[i].size,
 			    prot_name(l[i].prot),
-			    l[i].shared ? "shared" : "private", when);
+			    l[i].shared ? "shared" : "private", when,
+			    l[i].client[0] ? text_str(l[i].client, client,
+			    sizeof(client)) : "-");
 			printf("%s\n", l[i].region[0] ? text_str(l[i].region,
 			    name, sizeof(name)) : "-");
 		}
@@ -240,10 +264,13 @@ cmd_status(struct mmapclient *c)
 		for (i = 0; i < st->n_offers; i++) {
 			printf("%s{\"name\":", i ? "," : "");
 			json_str(st->offers[i].name);
-			printf(",\"kind\":\"%s\"}",
-			    offer_kind_name(st->offers[i].kind));
+			printf(",\"kind\":\"%s\",", offer_kind_name(
+			    st->offers[i].kind));
+			terms_json(&st->terms[i]);
+			putchar('}');
 		}
-		printf("],\"clients\":%" PRIu32 ",\"leases\":%" PRIu32 "}\n",
+		printf("],\"offers_left_out\":%zu,\"clients\":%" PRIu32
+		    ",\"leases\":%" PRIu32 "}\n", st->offers_left_out,
 		    st->clients, st->leases);
 	} else {
 		printf("version: %s\n", text_str(st->version, name,
@@ -255,9 +282,65 @@ cmd_status(struct mmapclient *c)
 			    text_str(st->offers[i].name, name, sizeof(name)),
 			    offer_kind_name(st->offers[i].kind));
 		printf("%s\n", st->n_offers ? "" : " none");
+		if (st->offers_left_out)
+			printf("offers left out: %zu (more than one reply "
+			    "holds)\n", st->offers_left_out);
 		printf("clients: %" PRIu32 "\n", st->clients);
 		printf("leases: %" PRIu32 "\n", st->leases);
 	}
+	mmapclient_status_free(st);
+	return 0;
+}
+
+/* The offers this user may use, one a line, with their terms. */
+int
+cmd_offers(struct mmapclient *c)
+{
+	struct mmapclient_status *st;
+	const struct mmapclient_offer_terms *t;
+	char name[256], size[24];
+	size_t i;
+	int err;
+
+	err = mmapclient_status(c, &st);
+	if (err) {
+		fail_line(err, "offers", "%s", mmapclient_error(c));
+		return EXIT_REFUSED;
+	}
+	if (json) {
+		printf("{\"command\":\"offers\",\"offers\":[");
+		for (i = 0; i < st->n_offers; i++) {
+			printf("%s{\"name\":", i ? "," : "");
+			json_str(st->offers[i].name);
+			printf(",\"kind\":\"%s\",", offer_kind_name(
+			    st->offers[i].kind));
+			terms_json(&st->terms[i]);
+			putchar('}');
+		}
+		printf("],\"offers_left_out\":%zu}\n", st->offers_left_out);
+		mmapclient_status_free(st);
+		return 0;
+	}
+	printf("%-16s %-6s %-12s %-4s %-6s %-8s %-4s %s\n", "NAME", "KIND",
+	    "MAX_SIZE", "PROT", "SHARED", "CACHE", "MAP", "SIZE");
+	for (i = 0; i < st->n_offers; i++) {
+		t = &st->terms[i];
+		if (t->size)
+			snprintf(size, sizeof(size), "%" PRIu64, t->size);
+		else
+			snprintf(size, sizeof(size), "-");
+		printf("%-16s %-6s %-12" PRIu64 " %-4s %-6s %-8s %-4s %s\n",
+		    text_str(st->offers[i].name, name, sizeof(name)),
+		    offer_kind_name(st->offers[i].kind), t->max_size,
+		    prot_name(t->prot), t->shared ? "yes" : "no",
+		    cache_name(t->cache), t->registers_only ? "no" : "yes",
+		    size);
+	}
+	if (st->n_offers == 0)
+		printf("(nothing this user may map)\n");
+	if (st->offers_left_out)
+		printf("(%zu more: they do not fit one reply)\n",
+		    st->offers_left_out);
 	mmapclient_status_free(st);
 	return 0;
 }
@@ -531,7 +614,7 @@ main(int argc, char **argv)
 	}
 	if (optind == argc)
 		usage_fail("usage", "no command given (map, read, write, list, "
-		    "status)");
+		    "status, offers)");
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -541,14 +624,15 @@ main(int argc, char **argv)
 		parse_map(argc, argv, &mo);
 	else if (strcmp(cmd, "read") == 0 || strcmp(cmd, "write") == 0)
 		parse_reg(cmd[0] == 'w', argc, argv, &ro);
-	else if (strcmp(cmd, "list") == 0 || strcmp(cmd, "status") == 0)
+	else if (strcmp(cmd, "list") == 0 || strcmp(cmd, "status") == 0 ||
+	    strcmp(cmd, "offers") == 0)
 		parse_plain(cmd, argc, argv);
 	else if (strcmp(cmd, "help") == 0) {
 		usage_text(stdout);
 		return 0;
 	} else
 		usage_fail(cmd, "unknown command (map, read, write, list, "
-		    "status)");
+		    "status, offers)");
 
 	c = connect_or_die();
 	if (strcmp(cmd, "map") == 0)
@@ -559,6 +643,8 @@ main(int argc, char **argv)
 		status = cmd_write(c, &ro);
 	else if (strcmp(cmd, "list") == 0)
 		status = cmd_list(c);
+	else if (strcmp(cmd, "offers") == 0)
+		status = cmd_offers(c);
 	else
 		status = cmd_status(c);
 	mmapclient_close(c);

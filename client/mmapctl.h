@@ -40,6 +40,7 @@ struct map_opts {
 int cmd_map(struct mmapclient *c, const struct map_opts *o);
 int cmd_list(struct mmapclient *c);
 int cmd_status(struct mmapclient *c);
+int cmd_offers(struct mmapclient *c);
 int cmd_read(struct mmapclient *c, const struct reg_op *op);
 int cmd_write(struct mmapclient *c, const struct reg_op *op);
 

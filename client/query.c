@@ -13,16 +13,16 @@
 
 #include "internal.h"
 
-/*
- * The leases gathered so far, with their names still separate: each
- * lease's device and region, one after the other, NULs included.
- */
+/* A lease's strings: its device, its region, its client, its user. */
+#define LEASE_STRS	4
+
+/* The leases gathered so far, with their strings still separate. */
 struct lease_acc {
 	struct mmapclient_lease *v;
-	char **names;
+	char **names;		/* LEASE_STRS a lease */
 	size_t n;
 	size_t cap;
-	size_t strbytes;	/* the names' bytes, NULs included */
+	size_t strbytes;	/* the strings' bytes, NULs included */
 };
 
 static void
@@ -30,7 +30,7 @@ acc_free(struct lease_acc *a)
 {
 	size_t i;
 
-	for (i = 0; i < a->n; i++)
+	for (i = 0; i < a->n * LEASE_STRS; i++)
 		free(a->names[i]);
 	free(a->names);
 	free(a->v);
@@ -39,35 +39,39 @@ acc_free(struct lease_acc *a)
 static int
 acc_add(struct lease_acc *a, const Mmapd__V1__Lease *l)
 {
+	const char *strs[LEASE_STRS] = {
+		l->device, l->region, l->client, l->user,
+	};
 	struct mmapclient_lease *v;
 	char **names;
-	size_t cap, len, dlen;
+	size_t cap, len, i, k;
 
 	if (a->n == a->cap) {
 		cap = a->cap ? a->cap * 2 : 16;
-		if (cap > SIZE_MAX / sizeof(*v))
+		if (cap > SIZE_MAX / sizeof(*v) / LEASE_STRS)
 			return -ENOMEM;
 		v = realloc(a->v, cap * sizeof(*v));
 		if (v == NULL)
 			return -ENOMEM;
 		a->v = v;
-		names = realloc(a->names, cap * sizeof(*names));
+		names = realloc(a->names, cap * LEASE_STRS * sizeof(*names));
 		if (names == NULL)
 			return -ENOMEM;
 		a->names = names;
 		a->cap = cap;
 	}
-	/* Both fit one packet: their sum cannot overflow. */
-	dlen = strlen(l->device) + 1;
-	len = dlen + strlen(l->region) + 1;
-	if (a->strbytes > SIZE_MAX - len)
-		return -ENOMEM;
-	a->names[a->n] = malloc(len);
-	if (a->names[a->n] == NULL)
-		return -ENOMEM;
-	memcpy(a->names[a->n], l->device, dlen);
-	memcpy(a->names[a->n] + dlen, l->region, len - dlen);
-	a->strbytes += len;
+	for (i = 0; i < LEASE_STRS; i++) {
+		k = a->n * LEASE_STRS + i;
+		len = strlen(strs[i]) + 1;
+		a->names[k] = a->strbytes > SIZE_MAX - len ? NULL :
+		    strdup(strs[i]);
+		if (a->names[k] == NULL) {
+			while (i-- > 0)
+				free(a->names[--k]);
+			return -ENOMEM;
+		}
+		a->strbytes += len;
+	}
 	a->v[a->n] = (struct mmapclient_lease){
 		.id = l->id,
 		.uid = (uid_t)l->uid,
@@ -98,20 +102,33 @@ acc_flatten(const struct lease_acc *a)
 		return NULL;
 	memcpy(out, a->v, head);
 	s = (char *)out + head;
-	for (i = 0; i < a->n; i++) {
+	for (i = 0; i < a->n * LEASE_STRS; i++) {
 		len = strlen(a->names[i]) + 1;
-		len += strlen(a->names[i] + len) + 1;
 		memcpy(s, a->names[i], len);
-		out[i].device = s;
-		out[i].region = s + strlen(s) + 1;
+		if (i % LEASE_STRS == 0)
+			out[i / LEASE_STRS].device = s;
+		else if (i % LEASE_STRS == 1)
+			out[i / LEASE_STRS].region = s;
+		else if (i % LEASE_STRS == 2)
+			out[i / LEASE_STRS].client = s;
+		else
+			out[i / LEASE_STRS].user = s;
 		s += len;
 	}
 	return out;
 }
 
+/*
+ * mmapclient_list@@MMAPCLIENT_0.3: its leases carry client and user.
+ * Named apart from mmapclient_* so that only the versioned names below
+ * are exported (client/mmapclient.sym).
+ */
+int list_v03(struct mmapclient *c, struct mmapclient_lease **out,
+    size_t *n);
+__asm__(".symver list_v03, mmapclient_list@@MMAPCLIENT_0.3");
+
 int
-mmapclient_list(struct mmapclient *c, struct mmapclient_lease **out,
-    size_t *n)
+list_v03(struct mmapclient *c, struct mmapclient_lease **out, size_t *n)
 {
 	Mmapd__V1__List list = MMAPD__V1__LIST__INIT;
 	Mmapd__V1__Request req = MMAPD__V1__REQUEST__INIT;
@@ -179,6 +196,55 @@ fail:
 	return err;
 }
 
+/* struct mmapclient_lease as 0.1 made it, before client and user. */
+struct lease_v01 {
+	uint64_t id;
+	uid_t uid;
+	pid_t pid;
+	const char *device;
+	uint64_t offset;
+	uint64_t size;
+	int prot;
+	int shared;
+	int64_t created_unix_sec;
+};
+
+/*
+ * mmapclient_list@MMAPCLIENT_0.1, for programs built against 0.1: the
+ * same leases in the older, shorter layout, moved down in place (each
+ * lands at or below where it was), so mmapclient_leases_free() still
+ * frees the block and the device names stay where they point.
+ */
+int list_v01(struct mmapclient *c, struct lease_v01 **out, size_t *n);
+__asm__(".symver list_v01, mmapclient_list@MMAPCLIENT_0.1");
+
+int
+list_v01(struct mmapclient *c, struct lease_v01 **out, size_t *n)
+{
+	struct mmapclient_lease *v = NULL, l;
+	struct lease_v01 *o;
+	size_t i;
+	int err;
+
+	if (out)
+		*out = NULL;
+	err = list_v03(c, out ? &v : NULL, n);
+	if (err || v == NULL)
+		return err;
+	o = (struct lease_v01 *)(void *)v;
+	for (i = 0; i < *n; i++) {
+		l = v[i];
+		o[i] = (struct lease_v01){
+			.id = l.id, .uid = l.uid, .pid = l.pid,
+			.device = l.device, .offset = l.offset,
+			.size = l.size, .prot = l.prot, .shared = l.shared,
+			.created_unix_sec = l.created_unix_sec,
+		};
+	}
+	*out = o;
+	return 0;
+}
+
 void
 mmapclient_leases_free(struct mmapclient_lease *leases)
 {
@@ -191,25 +257,30 @@ align_up(size_t n, size_t a)
 	return (n + a - 1) / a * a;
 }
 
-/* One block: the status, its offers, then the strings. */
+/* One block: the status, its offers, their terms, then the strings. */
 static struct mmapclient_status *
 status_flatten(const Mmapd__V1__StatusReply *sr)
 {
 	struct mmapclient_status *st;
 	struct mmapclient_offer *offers;
-	size_t head, bytes, len, i;
+	struct mmapclient_offer_terms *terms;
+	const Mmapd__V1__Offer *o;
+	size_t head, mid, bytes, len, i;
 	char *s;
 
 	/* A reply fits one packet, so none of these sums can overflow. */
 	head = align_up(sizeof(*st), alignof(struct mmapclient_offer));
-	bytes = head + sr->n_offers * sizeof(*offers) + strlen(sr->version) + 1;
+	mid = align_up(head + sr->n_offers * sizeof(*offers),
+	    alignof(struct mmapclient_offer_terms));
+	bytes = mid + sr->n_offers * sizeof(*terms) + strlen(sr->version) + 1;
 	for (i = 0; i < sr->n_offers; i++)
 		bytes += strlen(sr->offers[i]->name) + 1;
 	st = malloc(bytes);
 	if (st == NULL)
 		return NULL;
 	offers = (struct mmapclient_offer *)(void *)((char *)st + head);
-	s = (char *)(offers + sr->n_offers);
+	terms = (struct mmapclient_offer_terms *)(void *)((char *)st + mid);
+	s = (char *)(terms + sr->n_offers);
 
 	len = strlen(sr->version) + 1;
 	memcpy(s, sr->version, len);
@@ -220,6 +291,8 @@ status_flatten(const Mmapd__V1__StatusReply *sr)
 		.n_offers = sr->n_offers,
 		.clients = sr->clients,
 		.leases = sr->leases,
+		.terms = sr->n_offers ? terms : NULL,
+		.offers_left_out = sr->offers_left_out,
 	};
 	s += len;
 	for (i = 0; i < sr->n_offers; i++) {
@@ -228,6 +301,15 @@ status_flatten(const Mmapd__V1__StatusReply *sr)
 		offers[i].name = s;
 		offers[i].kind =
 		    (enum mmapclient_offer_kind)sr->offers[i]->kind;
+		o = sr->offers[i];
+		terms[i] = (struct mmapclient_offer_terms){
+			.max_size = o->max_size,
+			.prot = (int)o->prot,
+			.shared = o->shared ? 1 : 0,
+			.cache = (enum mmapclient_cache)o->cache,
+			.size = o->size,
+			.registers_only = o->registers_only ? 1 : 0,
+		};
 		s += len;
 	}
 	return st;

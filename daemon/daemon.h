@@ -7,6 +7,7 @@
  *	reaper.c	the thread that closes the fds clients send
  *	notify.c	READY=1, RELOADING=1, STOPPING=1, STATUS= (sd_notify)
  *	session.c	one client: decode, check, dispatch, encode
+ *	offers.c	what a client may see: Status and List
  *	lease.c		grants held by clients, and named shared regions
  *	regs.c		register access with a SIGBUS guard
  *	conns.c		connections per uid, fds in flight, idle connections
@@ -64,6 +65,7 @@ struct lease {
 	time_t created;
 	struct shm_name *shm;		/* the named region it holds, if any */
 	uint64_t zero_bytes;		/* its uid's zero quota: size, or 0 */
+	int granted;			/* its fd went out, grant logged */
 };
 
 /* What one uid's leases hold, for [limits]; kept while it holds any. */
@@ -148,6 +150,9 @@ struct session {
 	int clean;			/* no fd can have come: inbox_accept() */
 	struct peer peer;
 	char name[NAME_MAX_LEN + 1];	/* from Hello, for logs */
+	char user[64];			/* the uid's name, or "" */
+	const char *end_reason;		/* set: why it ends; NULL: its
+					   client hung up (or a bad packet) */
 	uint8_t out[WIRE_MAX];
 	size_t out_len;			/* a reply waiting to be sent, or 0 */
 	int out_fd;			/* its fd, or -1 */

@@ -82,6 +82,25 @@ errors_print(const char *path, const struct policy_errors *errs)
 	}
 }
 
+/* What a policy read says that is likely not meant, as warnings. */
+static void
+warnings_log(const char *path, const struct policy *pol)
+{
+	struct policy_errors w = { 0 };
+	size_t i;
+
+	if (policy_warnings(pol, &w) < 0)
+		log_warn("%s: out of memory for its warnings", path);
+	for (i = 0; i < w.n; i++) {
+		if (w.v[i].line)
+			log_warn("%s:%u: warning: %s", path, w.v[i].line,
+			    w.v[i].msg);
+		else
+			log_warn("%s: warning: %s", path, w.v[i].msg);
+	}
+	policy_errors_free(&w);
+}
+
 /*
  * The policy from the file, or the built-in one when no file was named
  * and the default file does not exist.
@@ -105,7 +124,8 @@ policy_read(struct policy **out)
 		errors_print(config_path, &errs);
 		if (errs.n == 0)
 			log_err("%s: %s", config_path, strerror(-err));
-	}
+	} else
+		warnings_log(config_path, *out);
 	policy_errors_free(&errs);
 	return err;
 }
@@ -113,12 +133,14 @@ policy_read(struct policy **out)
 /*
  * Regions whose Map would hand out more than the region: the file is
  * right, but its author should know what goes out (see daemon/reach.h).
+ * Returns how many warnings it printed.
  */
-static void
+static unsigned int
 check_reach(const char *path, const struct policy *pol)
 {
 	const struct policy_entry *e;
 	char span[96];
+	unsigned int n = 0;
 	size_t i;
 
 	for (i = 0; i < pol->n_entries; i++) {
@@ -133,14 +155,17 @@ check_reach(const char *path, const struct policy *pol)
 			snprintf(span, sizeof(span), "base %#llx to the end "
 			    "of the BAR", (unsigned long long)e->base);
 		if (!e->is_pci && (e->raw_who.everyone ||
-		    e->raw_who.n_uids > 0 || e->raw_who.n_gids > 0))
+		    e->raw_who.n_uids > 0 || e->raw_who.n_gids > 0)) {
 			fprintf(stderr, "%s:%u: warning: [region %s]: a Map "
 			    "hands raw_fd_users and raw_fd_groups /dev/mem "
 			    "itself, which reaches all non-RAM physical "
 			    "memory, not only %s\n", path, e->line, e->name,
 			    span);
+			n++;
+		}
 		if (!e->is_pci || (e->base == 0 && e->size == 0))
 			continue;
+		n++;
 		if (e->whole_bar)
 			fprintf(stderr, "%s:%u: warning: [region %s]: "
 			    "whole_bar = yes: a Map hands out all of BAR %u, "
@@ -154,14 +179,15 @@ check_reach(const char *path, const struct policy *pol)
 			    "whole_bar = yes to map it\n", path, e->line,
 			    e->name, span, e->bar);
 	}
+	return n;
 }
 
 static int
 check_config(const char *path)
 {
-	struct policy_errors errs = { 0 };
+	struct policy_errors errs = { 0 }, warns = { 0 };
 	struct policy *pol = NULL;
-	size_t i;
+	size_t i, n;
 	int err;
 
 	err = policy_load(path, &pol, &errs);
@@ -177,8 +203,21 @@ check_config(const char *path)
 	policy_errors_free(&errs);
 	if (err)
 		return 1;
-	check_reach(path, pol);
-	printf("%s: ok, %zu entries\n", path, pol->n_entries);
+	/* Warnings do not fail the check: such a file is served. */
+	n = check_reach(path, pol);
+	if (policy_warnings(pol, &warns) < 0) {
+		fprintf(stderr, "%s: out of memory\n", path);
+		policy_errors_free(&warns);
+		policy_free(pol);
+		return 1;
+	}
+	for (i = 0; i < warns.n; i++)
+		fprintf(stderr, "%s:%u: warning: %s\n", path, warns.v[i].line,
+		    warns.v[i].msg);
+	n += warns.n;
+	printf("%s: ok, %zu entries, %zu warning%s\n", path, pol->n_entries,
+	    n, n == 1 ? "" : "s");
+	policy_errors_free(&warns);
 	policy_free(pol);
 	return 0;
 }

@@ -125,6 +125,14 @@ policy_check(const struct policy_entry *e, const struct policy_peer *peer,
 }
 
 int
+policy_allows(const struct policy_entry *e, const struct policy_peer *peer)
+{
+	if (e == NULL || peer == NULL)
+		return 0;
+	return who_allows(&e->who, peer);
+}
+
+int
 policy_raw_allowed(const struct policy_entry *e,
     const struct policy_peer *peer)
 {

@@ -179,6 +179,14 @@ int policy_load(const char *path, struct policy **out,
 #define POLICY_DEFAULT_MAX	(64ull << 20)
 int policy_default(struct policy **out);
 
+/*
+ * What pol says that is likely not meant (policy-warn.c): an entry
+ * with no users and no groups, a region of mem without [mem].  0 and
+ * *warns, one a line (to be freed with policy_errors_free()), or
+ * -ENOMEM.
+ */
+int policy_warnings(const struct policy *pol, struct policy_errors *warns);
+
 void policy_free(struct policy *pol);
 void policy_errors_free(struct policy_errors *errs);
 
@@ -202,6 +210,10 @@ const struct policy_entry *policy_find(const struct policy *pol,
 int policy_check(const struct policy_entry *e, const struct policy_peer *peer,
     uint64_t offset, uint64_t size, unsigned int flags, enum map_cache cache,
     const char **why);
+
+/* Do e's users or groups name peer?  What Status shows it. */
+int policy_allows(const struct policy_entry *e,
+    const struct policy_peer *peer);
 
 /* May peer be handed the raw /dev/mem fd of e? */
 int policy_raw_allowed(const struct policy_entry *e,

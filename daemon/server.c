@@ -531,6 +531,8 @@ server_stop(struct server *srv, const char *why)
 	while ((c = srv->clients) != NULL) {
 		/* Replies made still go out if the socket takes them. */
 		(void)outq_flush(&c->out, c->s.fd);
+		/* What its leases' release lines say. */
+		c->s.end_reason = "shutdown";
 		client_close(c);
 	}
 	uv_close((uv_handle_t *)&srv->sig_term, NULL);

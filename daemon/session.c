@@ -22,15 +22,23 @@
 #include "daemon.h"
 #include "log.h"
 #include "mmapd.pb-c.h"
+#include "nss.h"
 #include "reach.h"
 #include "regs.h"
+#include "session-int.h"
 
-#define LIST_PAGE	16	/* leases a reply; 16 of the largest fit 4 KiB */
 #define QUOTE_LEN	(4 * NAME_MAX_LEN + 3)
 /* A refusal with a region's and a BAR's numbers. */
 #define REACH_LEN	384
-
-typedef Mmapd__V1__Reply Reply;
+/*
+ * Who asked, in an audit line: the uid's name and the client's own from
+ * Hello, cut shorter than a device's so that every field of the longest
+ * line still fits log_msg's 1024 bytes (tests/integration/test_audit.c,
+ * test_trail.c).
+ */
+#define WHO_CLIENT	48
+#define WHO_USER	36
+#define WHO_LEN		(80 + WHO_CLIENT + WHO_USER)
 
 int
 peer_read(int fd, struct peer *peer)
@@ -74,7 +82,7 @@ peer_free(struct peer *peer)
 }
 
 /* The caller as the policy judges it. */
-static struct policy_peer
+struct policy_peer
 peer_policy(const struct peer *peer)
 {
 	struct policy_peer pp = {
@@ -95,7 +103,16 @@ name_ok(const char *s)
 	return n > 0 && n <= NAME_MAX_LEN;
 }
 
-static void
+/* Why a device name is refused, with its length. */
+static const char *
+name_why(struct session *s, const char *name)
+{
+	snprintf(s->why, sizeof(s->why), "device name of %zu bytes: 1 to %d "
+	    "are allowed", strlen(name), NAME_MAX_LEN);
+	return s->why;
+}
+
+void
 reply_send(struct session *s, Reply *r, int fd)
 {
 	size_t n = mmapd__v1__reply__get_packed_size(r);
@@ -113,7 +130,7 @@ reply_send(struct session *s, Reply *r, int fd)
 	s->out_fd = fd;
 }
 
-static void
+void
 reply_error(struct session *s, uint64_t id, int err, const char *msg)
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
@@ -132,16 +149,31 @@ errno_name(int err)
 	return n ? n : "EUNKNOWN";
 }
 
+/*
+ * "uid=1000 user=alice gid=1000 pid=42 client=mmapctl": who a line is
+ * about.  user="" when the uid has no name, client="" before a Hello.
+ */
+static const char *
+audit_who(const struct session *s, char *buf, size_t len)
+{
+	char qu[WHO_USER], qc[WHO_CLIENT];
+
+	snprintf(buf, len, "uid=%u user=%s gid=%u pid=%d client=%s",
+	    (unsigned)s->peer.uid, log_quote(s->user, qu, sizeof(qu)),
+	    (unsigned)s->peer.gid, (int)s->peer.pid,
+	    log_quote(s->name, qc, sizeof(qc)));
+	return buf;
+}
+
 static void
 audit_deny(struct session *s, const Mmapd__V1__Map *m, int err,
     const char *why)
 {
-	char qd[QUOTE_LEN], qr[QUOTE_LEN], qw[REACH_LEN + 64];
+	char qd[QUOTE_LEN], qr[QUOTE_LEN], qw[REACH_LEN + 64], who[WHO_LEN];
 
-	log_notice("audit: event=deny uid=%u gid=%u pid=%d device=%s "
+	log_notice("audit: event=deny %s device=%s "
 	    "region=%s offset=%llu size=%llu shared=%d write=%d "
-	    "result=denied errno=%s msg=%s", (unsigned)s->peer.uid,
-	    (unsigned)s->peer.gid, (int)s->peer.pid,
+	    "result=denied errno=%s msg=%s", audit_who(s, who, sizeof(who)),
 	    log_quote(m->device, qd, sizeof(qd)),
 	    log_quote(m->region, qr, sizeof(qr)),
 	    (unsigned long long)m->offset, (unsigned long long)m->size,
@@ -158,16 +190,15 @@ static struct grant_note *
 grant_note(struct session *s, uint64_t id, const struct lease *l,
     const char *kind, enum map_cache cache, int raw, const char *wide)
 {
-	char qd[QUOTE_LEN], qr[QUOTE_LEN], fields[768];
+	char qd[QUOTE_LEN], qr[QUOTE_LEN], fields[768], who[WHO_LEN];
 	size_t wlen = wide != NULL ? strlen(wide) + 1 : 0;
 	struct grant_note *n;
 	int len;
 
-	len = snprintf(fields, sizeof(fields), "lease=%llu uid=%u gid=%u "
-	    "pid=%d device=%s region=%s offset=%llu size=%llu prot=%s "
+	len = snprintf(fields, sizeof(fields), "lease=%llu %s "
+	    "device=%s region=%s offset=%llu size=%llu prot=%s "
 	    "shared=%d kind=%s cache=%s",
-	    (unsigned long long)l->id, (unsigned)s->peer.uid,
-	    (unsigned)s->peer.gid, (int)s->peer.pid,
+	    (unsigned long long)l->id, audit_who(s, who, sizeof(who)),
 	    log_quote(l->device, qd, sizeof(qd)),
 	    log_quote(l->shm ? l->shm->name : "", qr, sizeof(qr)),
 	    (unsigned long long)l->offset, (unsigned long long)l->size,
@@ -189,6 +220,25 @@ grant_note(struct session *s, uint64_t id, const struct lease *l,
 	if (wide != NULL)
 		n->wide = memcpy(n->fields + len + 1, wide, wlen);
 	return n;
+}
+
+/*
+ * A lease ends: reason=request (Release), disconnect (the client closed
+ * its connection or died), protocol (mmapd closed it on a bad packet),
+ * shutdown (mmapd stops).  Logged before it is dropped.
+ */
+static void
+audit_release(struct session *s, const struct lease *l, const char *reason)
+{
+	char qd[QUOTE_LEN], qr[QUOTE_LEN], who[WHO_LEN];
+
+	log_info("audit: event=release lease=%llu %s device=%s region=%s "
+	    "offset=%llu size=%llu reason=%s", (unsigned long long)l->id,
+	    audit_who(s, who, sizeof(who)),
+	    log_quote(l->device, qd, sizeof(qd)),
+	    log_quote(l->shm ? l->shm->name : "", qr, sizeof(qr)),
+	    (unsigned long long)l->offset, (unsigned long long)l->size,
+	    reason);
 }
 
 static void
@@ -228,14 +278,42 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 }
 
 /*
+ * The file an entry needed and start-up did not open, for the refusal:
+ * /dev/mem as [mem] names it, or the BAR's resourceN file.
+ */
+static const char *
+unopened_why(struct session *s, const struct policy_entry *e)
+{
+	const struct policy_entry *mem = policy_find(s->d->policy, "mem");
+	const char *sysfs = e->sysfs ? e->sysfs : "/sys/bus/pci/devices";
+
+	if (!e->is_pci)
+		snprintf(s->why, sizeof(s->why), "%s was not opened at "
+		    "start-up: the daemon's log says why",
+		    mem != NULL && mem->path != NULL ? mem->path : "/dev/mem");
+	else if (e->pci_address != NULL)
+		snprintf(s->why, sizeof(s->why), "%s/%s/resource%u was not "
+		    "opened at start-up: the daemon's log says why", sysfs,
+		    e->pci_address, e->bar);
+	else
+		snprintf(s->why, sizeof(s->why), "BAR %u of PCI device "
+		    "%04x:%04x (index %u) under %s was not opened at "
+		    "start-up: the daemon's log says why", e->bar,
+		    e->pci_vendor, e->pci_device, e->pci_index, sysfs);
+	return s->why;
+}
+
+/*
  * Which opened device serves an entry, where its range starts, and for a
  * pci region the BAR (else *bar is NULL).
  */
 static int
-entry_device(struct mmapd *d, const struct policy_entry *e,
+entry_device(struct session *s, const struct policy_entry *e,
     const struct map_device **dev, uint64_t *base,
     const struct pci_device **bar, const char **why)
 {
+	struct mmapd *d = s->d;
+
 	*base = 0;
 	*bar = NULL;
 	switch (e->kind) {
@@ -248,8 +326,7 @@ entry_device(struct mmapd *d, const struct policy_entry *e,
 			const struct pci_region *r = pcis_find(d, e->name);
 
 			if (r == NULL) {
-				*why = "the region's PCI device could not be "
-				    "opened: the daemon's log says why";
+				*why = unopened_why(s, e);
 				return -ENODEV;
 			}
 			*dev = &r->pci.dev;
@@ -259,7 +336,7 @@ entry_device(struct mmapd *d, const struct policy_entry *e,
 		/* FALLTHROUGH */
 	case POLICY_MEM:
 		if (!d->have_mem) {
-			*why = "/dev/mem was not opened at start-up";
+			*why = unopened_why(s, e);
 			return -ENODEV;
 		}
 		*dev = &d->mem.dev;
@@ -317,6 +394,23 @@ size_text(uint64_t v, char *buf, size_t len)
 		snprintf(buf, len, "%.1f %s", (double)v / (double)unit,
 		    units[i]);
 	return buf;
+}
+
+/* policy_check()'s EFBIG with the numbers: the size asked, max_size. */
+static const char *
+size_why(struct session *s, const struct policy_entry *e, uint64_t size,
+    int err, const char *why)
+{
+	char t_ask[32], t_max[32];
+
+	if (err != -EFBIG)
+		return why;
+	snprintf(s->why, sizeof(s->why), "size %llu (%s) over the entry's "
+	    "max_size %llu (%s)", (unsigned long long)size,
+	    size_text(size, t_ask, sizeof(t_ask)),
+	    (unsigned long long)e->max_size,
+	    size_text(e->max_size, t_max, sizeof(t_max)));
+	return s->why;
 }
 
 /*
@@ -483,18 +577,21 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	req.cache = (enum map_cache)m->cache;
 	if (!name_ok(m->device)) {
 		err = -EINVAL;
-		why = "device name missing or longer than 63 bytes";
+		why = name_why(s, m->device);
 		goto deny;
 	}
 	if ((unsigned int)m->cache >= MAP_CACHE_NR) {
 		err = -EINVAL;
-		why = "unknown cache mode";
+		snprintf(s->why, sizeof(s->why), "unknown cache mode %u "
+		    "(0 to %u)", (unsigned int)m->cache, MAP_CACHE_NR - 1);
+		why = s->why;
 		goto deny;
 	}
 	e = policy_find(d->policy, m->device);
 	if (e == NULL) {
 		err = -ENODEV;
-		why = "no such device or region";
+		why = "no such device or region (mmapctl offers lists what "
+		    "this user may map)";
 		goto deny;
 	}
 	err = policy_check(e, &pp, m->offset, m->size, req.flags, req.cache,
@@ -502,6 +599,7 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	if (err) {
 		range_explain(e, err, m->offset, m->size, msg, sizeof(msg),
 		    &why);
+		why = size_why(s, e, m->size, err, why);
 		goto deny;
 	}
 	if (req.cache == MAP_CACHE_DEFAULT)
@@ -518,7 +616,7 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 		why = "create or attach goes with a shared-memory name only";
 		goto deny;
 	}
-	err = entry_device(d, e, &req.dev, &base, &bar, &why);
+	err = entry_device(s, e, &req.dev, &base, &bar, &why);
 	if (err)
 		goto deny;
 	/* zero and mem have no base: their drivers judge the range. */
@@ -623,22 +721,21 @@ static void
 audit_reg(struct session *s, const struct reg_op *op, int err,
     const char *why)
 {
-	char qd[QUOTE_LEN], qw[256];
+	char qd[QUOTE_LEN], qw[224], who[WHO_LEN];
 
 	if (err == 0) {
-		log_info("audit: event=%s uid=%u gid=%u pid=%d device=%s "
+		log_info("audit: event=%s %s device=%s "
 		    "offset=%#llx width=%u value=%#llx result=ok errno=0",
-		    op->write ? "write" : "read", (unsigned)s->peer.uid,
-		    (unsigned)s->peer.gid, (int)s->peer.pid,
+		    op->write ? "write" : "read",
+		    audit_who(s, who, sizeof(who)),
 		    log_quote(op->device, qd, sizeof(qd)),
 		    (unsigned long long)op->offset, op->width,
 		    (unsigned long long)op->value);
 		return;
 	}
-	log_notice("audit: event=deny op=%s uid=%u gid=%u pid=%d device=%s "
+	log_notice("audit: event=deny op=%s %s device=%s "
 	    "offset=%#llx width=%u result=denied errno=%s msg=%s",
-	    op->write ? "write" : "read", (unsigned)s->peer.uid,
-	    (unsigned)s->peer.gid, (int)s->peer.pid,
+	    op->write ? "write" : "read", audit_who(s, who, sizeof(who)),
 	    log_quote(op->device, qd, sizeof(qd)),
 	    (unsigned long long)op->offset, op->width, errno_name(err),
 	    log_quote(why, qw, sizeof(qw)));
@@ -717,30 +814,37 @@ session_reg(struct session *s, uint64_t id, struct reg_op *op)
 
 	if (!name_ok(op->device)) {
 		err = -EINVAL;
-		why = "device name missing or longer than 63 bytes";
+		why = name_why(s, op->device);
 		goto deny;
 	}
 	if (op->width != 8 && op->width != 16 && op->width != 32 &&
 	    op->width != 64) {
 		err = -EINVAL;
-		why = "width must be 8, 16, 32 or 64 bits";
+		snprintf(s->why, sizeof(s->why), "width %u: it must be 8, 16, "
+		    "32 or 64 bits", op->width);
+		why = s->why;
 		goto deny;
 	}
 	if (op->offset % bytes != 0) {
 		err = -EINVAL;
-		why = "offset is not a multiple of the width: registers are "
-		    "accessed naturally aligned";
+		snprintf(s->why, sizeof(s->why), "offset %#llx is not a "
+		    "multiple of %u bytes (the width): registers are accessed "
+		    "naturally aligned", (unsigned long long)op->offset, bytes);
+		why = s->why;
 		goto deny;
 	}
 	if (op->write && op->width < 64 && (op->value >> op->width) != 0) {
 		err = -EINVAL;
-		why = "value does not fit the width";
+		snprintf(s->why, sizeof(s->why), "value %#llx does not fit "
+		    "%u bits", (unsigned long long)op->value, op->width);
+		why = s->why;
 		goto deny;
 	}
 	e = policy_find(d->policy, op->device);
 	if (e == NULL) {
 		err = -ENODEV;
-		why = "no such device or region";
+		why = "no such device or region (mmapctl offers lists what "
+		    "this user may map)";
 		goto deny;
 	}
 	if (e->kind == POLICY_ZERO) {
@@ -754,9 +858,10 @@ session_reg(struct session *s, uint64_t id, struct reg_op *op)
 	if (err) {
 		range_explain(e, err, op->offset, bytes, msg, sizeof(msg),
 		    &why);
+		why = size_why(s, e, bytes, err, why);
 		goto deny;
 	}
-	err = entry_device(d, e, &dev, &base, &bar, &why);
+	err = entry_device(s, e, &dev, &base, &bar, &why);
 	if (err)
 		goto deny;
 	/*
@@ -800,105 +905,12 @@ session_release(struct session *s, uint64_t id, const Mmapd__V1__Release *rel)
 		reply_error(s, id, -ENOENT, "no such lease on this connection");
 		return;
 	}
-	log_info("audit: event=release lease=%llu uid=%u pid=%d",
-	    (unsigned long long)l->id, (unsigned)s->peer.uid,
-	    (int)s->peer.pid);
+	audit_release(s, l, "request");
 	lease_drop(s->d, l);
 	r.request_id = id;
 	r.body_case = MMAPD__V1__REPLY__BODY_RELEASE;
 	r.release = &ack;
 	reply_send(s, &r, -1);
-}
-
-/* A user sees its own leases; root sees all. */
-static void
-session_list(struct session *s, uint64_t id, const Mmapd__V1__List *req)
-{
-	Mmapd__V1__Lease items[LIST_PAGE], *ptrs[LIST_PAGE];
-	Mmapd__V1__ListReply lr = MMAPD__V1__LIST_REPLY__INIT;
-	Reply r = MMAPD__V1__REPLY__INIT;
-	const struct lease *l;
-	size_t n = 0;
-
-	for (l = s->d->leases; l != NULL; l = l->next) {
-		if (l->id <= req->after_id)
-			continue;
-		if (s->peer.uid != 0 && l->uid != s->peer.uid)
-			continue;
-		if (n == LIST_PAGE) {
-			lr.more = 1;
-			break;
-		}
-		mmapd__v1__lease__init(&items[n]);
-		items[n].id = l->id;
-		items[n].uid = l->uid;
-		items[n].pid = l->pid;
-		items[n].device = (char *)l->device;
-		items[n].offset = l->offset;
-		items[n].size = l->size;
-		items[n].prot = (uint32_t)l->prot;
-		items[n].shared = l->shared;
-		items[n].created_unix_sec = (int64_t)l->created;
-		items[n].region = (char *)(l->shm ? l->shm->name : "");
-		ptrs[n] = &items[n];
-		n++;
-	}
-	lr.leases = ptrs;
-	lr.n_leases = n;
-	r.request_id = id;
-	r.body_case = MMAPD__V1__REPLY__BODY_LIST;
-	r.list = &lr;
-	reply_send(s, &r, -1);
-}
-
-static void
-session_status(struct session *s, uint64_t id)
-{
-	struct mmapd *d = s->d;
-	Mmapd__V1__StatusReply sr = MMAPD__V1__STATUS_REPLY__INIT;
-	Reply r = MMAPD__V1__REPLY__INIT;
-	Mmapd__V1__Offer *offers = NULL, **ptrs = NULL;
-	const struct policy_entry *e;
-	size_t i, n = 0;
-	time_t now = time(NULL);
-
-	offers = calloc(d->policy->n_entries + 1, sizeof(*offers));
-	ptrs = calloc(d->policy->n_entries + 1, sizeof(*ptrs));
-	if (offers == NULL || ptrs == NULL) {
-		reply_error(s, id, -ENOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < d->policy->n_entries; i++) {
-		e = &d->policy->entries[i];
-		if (e->kind == POLICY_REGION && e->is_pci) {
-			if (pcis_find(d, e->name) == NULL)
-				continue;
-		} else if (e->kind != POLICY_ZERO && !d->have_mem)
-			continue;
-		/* A packet holds about 50 names; past that the list is cut. */
-		if (n == 48)
-			break;
-		mmapd__v1__offer__init(&offers[n]);
-		offers[n].name = e->name;
-		offers[n].kind = e->kind == POLICY_REGION ?
-		    MMAPD__V1__OFFER_KIND__OFFER_REGION :
-		    MMAPD__V1__OFFER_KIND__OFFER_DEVICE;
-		ptrs[n] = &offers[n];
-		n++;
-	}
-	sr.version = (char *)PACKAGE_VERSION;
-	sr.uptime_sec = now > d->started ? (uint64_t)(now - d->started) : 0;
-	sr.offers = ptrs;
-	sr.n_offers = n;
-	sr.clients = d->n_clients;
-	sr.leases = d->n_leases;
-	r.request_id = id;
-	r.body_case = MMAPD__V1__REPLY__BODY_STATUS;
-	r.status = &sr;
-	reply_send(s, &r, -1);
-out:
-	free(offers);
-	free(ptrs);
 }
 
 static const char *
@@ -928,12 +940,20 @@ request_name(Mmapd__V1__Request__BodyCase body)
 static void
 audit_limit(struct session *s, const char *op, int err, const char *why)
 {
-	char qw[256];
+	char qw[256], who[WHO_LEN];
 
-	log_notice("audit: event=deny op=%s uid=%u gid=%u pid=%d "
-	    "result=denied errno=%s msg=%s", op, (unsigned)s->peer.uid,
-	    (unsigned)s->peer.gid, (int)s->peer.pid, errno_name(err),
+	log_notice("audit: event=deny op=%s %s result=denied errno=%s msg=%s",
+	    op, audit_who(s, who, sizeof(who)), errno_name(err),
 	    log_quote(why, qw, sizeof(qw)));
+}
+
+static void
+user_lookup(struct session *s)
+{
+	struct nss_user u;
+
+	if (nss_user_by_uid(s->peer.uid, &u) == 0)
+		snprintf(s->user, sizeof(s->user), "%s", u.name);
 }
 
 int
@@ -943,6 +963,16 @@ session_admit(struct session *s)
 
 	/* [limits] connections, connections_per_uid, the reserve: conns.c */
 	err = conns_admit(s);
+	/*
+	 * The uid's name, for the audit lines and List: from another
+	 * connection of the uid (conns.c links them), else looked up, as
+	 * the policy's names are (nss.c), so that a client opening many
+	 * connections does not cost a lookup each.  No name is no error.
+	 */
+	if (err == 0 && s->uid_next != NULL)
+		memcpy(s->user, s->uid_next->user, sizeof(s->user));
+	else
+		user_lookup(s);
 	if (err == 0)
 		return 0;
 	audit_limit(s, "connect", err, s->why);
@@ -1054,6 +1084,16 @@ session_input(struct session *s, const uint8_t *buf, ssize_t len,
 void
 session_end(struct session *s)
 {
+	const struct lease *l;
+
+	/*
+	 * A lease whose fd has not gone out ends unlogged here: its grant
+	 * line says result=failed (session_sent()).
+	 */
+	for (l = s->d->leases; l != NULL; l = l->next)
+		if (l->owner == s && l->granted)
+			audit_release(s, l, s->end_reason ? s->end_reason :
+			    s->closing ? "protocol" : "disconnect");
 	lease_drop_owner(s->d, s);
 	conns_leave(s);
 	if (s->out_fd >= 0)
@@ -1070,21 +1110,25 @@ session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
 	struct lease *l;
-	char msg[160], qm[200];
+	char msg[160], qm[200], who[WHO_LEN];
 
 	conns_grant_done(s, err == 0);
 	if (err == 0) {
 		log_info("audit: event=grant %s result=ok errno=0", n->fields);
+		/* Released meanwhile (pipelined): its release line is out. */
+		l = lease_find(s->d, n->lease);
+		if (l != NULL)
+			l->granted = 1;
 		if (n->raw)
-			log_warn("audit: event=raw-fd lease=%llu uid=%u pid=%d: "
+			log_warn("audit: event=raw-fd lease=%llu %s: "
 			    "a raw /dev/mem fd went out; its holder can map any "
 			    "non-RAM physical memory (root-equivalent)",
 			    (unsigned long long)n->lease,
-			    (unsigned)s->peer.uid, (int)s->peer.pid);
+			    audit_who(s, who, sizeof(who)));
 		if (n->wide != NULL)
-			log_warn("audit: event=whole-bar lease=%llu uid=%u "
-			    "pid=%d: %s", (unsigned long long)n->lease,
-			    (unsigned)s->peer.uid, (int)s->peer.pid, n->wide);
+			log_warn("audit: event=whole-bar lease=%llu %s: %s",
+			    (unsigned long long)n->lease,
+			    audit_who(s, who, sizeof(who)), n->wide);
 		free(n);
 		return 0;
 	}
@@ -1114,11 +1158,11 @@ void
 session_idle(struct session *s)
 {
 	unsigned int idle = s->d->policy->limits.idle_seconds;
+	char who[WHO_LEN];
 
-	log_notice("audit: event=close uid=%u gid=%u pid=%d reason=idle "
+	log_notice("audit: event=close %s reason=idle "
 	    "msg=\"no request for %u s and no lease held (idle_seconds = "
-	    "%u)\"", (unsigned)s->peer.uid, (unsigned)s->peer.gid,
-	    (int)s->peer.pid, idle, idle);
+	    "%u)\"", audit_who(s, who, sizeof(who)), idle, idle);
 	snprintf(s->why, sizeof(s->why), "closed: no request for %u s and "
 	    "no lease held (limit idle_seconds = %u)", idle, idle);
 	reply_error(s, 0, -ETIMEDOUT, s->why);

@@ -132,6 +132,8 @@ enum mmapclient_kind {
 enum mmapclient_offer_kind {
 	MMAPCLIENT_OFFER_DEVICE = 0,	/* a device, e.g. "zero", "mem" */
 	MMAPCLIENT_OFFER_REGION = 1,	/* a region the configuration defines */
+	MMAPCLIENT_OFFER_SHM = 2,	/* a declared shared-memory name or
+					   pattern: map "zero" with region */
 };
 
 /* A connection to mmapd.  Opaque. */
@@ -197,7 +199,13 @@ struct mmapclient_lease {
 	int prot;		/* as granted: PROT_READ, maybe | PROT_WRITE */
 	int shared;		/* 1: MAP_SHARED, 0: MAP_PRIVATE */
 	int64_t created_unix_sec;	/* when granted, seconds since the epoch */
+	/*
+	 * Since 0.3 (mmapclient_list@MMAPCLIENT_0.3; a program built
+	 * against 0.1 keeps the layout above).  "" from an older daemon.
+	 */
 	const char *region;	/* its shared-memory region's name; "": none */
+	const char *client;	/* the name its client sent in Hello */
+	const char *user;	/* uid's name; "" when it has none */
 };
 
 /* A device or region the daemon offers. */
@@ -206,7 +214,23 @@ struct mmapclient_offer {
 	enum mmapclient_offer_kind kind;
 };
 
-/* The daemon's state, as mmapclient_status() reports it. */
+/*
+ * What one Map of an offer may get (offers[i]'s are terms[i]).  An
+ * older daemon does not say: max_size is 0 then.
+ */
+struct mmapclient_offer_terms {
+	uint64_t max_size;	/* the largest size one Map may ask for */
+	int prot;		/* PROT_READ, maybe | PROT_WRITE: the widest */
+	int shared;		/* 1: MMAPCLIENT_SHARED may be asked */
+	enum mmapclient_cache cache;	/* what CACHE_DEFAULT gets */
+	uint64_t size;		/* region's size; 0: a device, unknown */
+	int registers_only;	/* 1: map refused; read, write serve */
+};
+
+/*
+ * The daemon's state, as mmapclient_status() reports it.  Its offers are
+ * those this caller may use (root: all of them).
+ */
 struct mmapclient_status {
 	const char *version;	/* the daemon's package version, e.g. "0.1.0" */
 	uint64_t uptime_sec;	/* seconds since the daemon started */
@@ -214,6 +238,10 @@ struct mmapclient_status {
 	size_t n_offers;
 	uint32_t clients;	/* connections open now, this one included */
 	uint32_t leases;	/* leases held now, by all clients */
+	/* Since 0.3: */
+	/* n_offers of them, one for each offer */
+	const struct mmapclient_offer_terms *terms;
+	size_t offers_left_out;	/* offers that did not fit the reply */
 };
 
 /*

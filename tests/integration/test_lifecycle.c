@@ -634,7 +634,9 @@ Test(lifecycle, ctl_status_and_list)
 	cr_expect(strstr(r.out, "\"version\":\"" PACKAGE_VERSION "\"") != NULL,
 	    "%s", r.out);
 	cr_expect(strstr(r.out, "\"offers\":[{\"name\":\"zero\","
-	    "\"kind\":\"device\"}]") != NULL, "%s", r.out);
+	    "\"kind\":\"device\",\"max_size\":67108864,\"prot\":\"rw\","
+	    "\"shared\":true,\"cache\":\"cached\",\"size\":0,\"map\":true}],"
+	    "\"offers_left_out\":0,") != NULL, "%s", r.out);
 	/* Its own connection and ours. */
 	cr_expect(strstr(r.out, "\"clients\":2") != NULL, "%s", r.out);
 	cr_expect(strstr(r.out, "\"leases\":1") != NULL, "%s", r.out);

@@ -165,19 +165,26 @@ audit_who(const struct session *s, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * raw: the error before the driver's error_filter replaced it (0 when
+ * none did).  The client gets the filtered one; the log keeps both.
+ */
 static void
-audit_deny(struct session *s, const Mmapd__V1__Map *m, int err,
+audit_deny(struct session *s, const Mmapd__V1__Map *m, int err, int raw,
     const char *why)
 {
 	char qd[QUOTE_LEN], qr[QUOTE_LEN], qw[REACH_LEN + 64], who[WHO_LEN];
+	char qk[48] = "";
 
+	if (raw != 0 && raw != err)
+		snprintf(qk, sizeof(qk), " raw_errno=%s", errno_name(raw));
 	log_notice("audit: event=deny %s device=%s "
 	    "region=%s offset=%llu size=%llu shared=%d write=%d "
-	    "result=denied errno=%s msg=%s", audit_who(s, who, sizeof(who)),
+	    "result=denied errno=%s%s msg=%s", audit_who(s, who, sizeof(who)),
 	    log_quote(m->device, qd, sizeof(qd)),
 	    log_quote(m->region, qr, sizeof(qr)),
 	    (unsigned long long)m->offset, (unsigned long long)m->size,
-	    m->shared ? 1 : 0, m->write ? 1 : 0, errno_name(err),
+	    m->shared ? 1 : 0, m->write ? 1 : 0, errno_name(err), qk,
 	    log_quote(why, qw, sizeof(qw)));
 }
 
@@ -570,7 +577,7 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	struct lease *l;
 	uint64_t base, want;
 	char msg[REACH_LEN];
-	int err, raw, wide;
+	int err, raw, wide, raw_err = 0;
 
 	req.flags = (m->shared ? MAP_DESC_SHARED : 0) |
 	    (m->write ? MAP_DESC_WRITE : 0);
@@ -652,6 +659,8 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	else {
 		err = engine_map(&d->engine, &req, &res);
 		why = res.msg;
+		if (err)
+			raw_err = res.raw_error;
 		if (err == 0)
 			err = result_read_only(&res, &why);
 	}
@@ -704,7 +713,7 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	return;
 
 deny:
-	audit_deny(s, m, err, why ? why : strerror(-err));
+	audit_deny(s, m, err, raw_err, why ? why : strerror(-err));
 	reply_error(s, id, err, why);
 }
 

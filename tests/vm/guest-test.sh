@@ -213,6 +213,33 @@ ram_page() {
 	done
 }
 
+# far_page: a page above 4 GiB, below the CPU's physical address bits
+# and in no range /proc/iomem lists: nothing there, so the pre-check
+# lets it through, and the firmware's MTRRs leave it write-back, so a
+# cached mapping of it reserves the page write-back (x86 PAT).
+far_page() {
+	bits=$(sed -n 's/^address sizes.*: \([0-9]*\) bits physical.*/\1/p' \
+	    /proc/cpuinfo | head -n 1)
+	[ -n "$bits" ] && [ "$bits" -gt 36 ] && [ "$bits" -lt 63 ] || return 0
+	ranges=$(sed -n 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\) : .*/\1:\2/p' \
+	    /proc/iomem)
+	for c in 0x1000000000 0x2000000000 0x4000000000 0x8000000000; do
+		[ $((c + 0x1000 <= (1 << bits))) -eq 1 ] || continue
+		hit=0
+		for r in $ranges; do
+			if [ $((c <= 0x${r##*:} && c + 0xfff >= 0x${r%%:*})) \
+			    -eq 1 ]; then
+				hit=1
+				break
+			fi
+		done
+		if [ "$hit" -eq 0 ]; then
+			printf '0x%x\n' "$((c))"
+			return 0
+		fi
+	done
+}
+
 echo "guest: $(uname -sr), $(grep -c ^processor /proc/cpuinfo) cpu"
 
 # ---------------------------------------------------------------------------
@@ -257,6 +284,12 @@ if [ -n "$RAM" ]; then
 	ok "System RAM above 1 MiB found in /proc/iomem: page $RAM"
 else
 	fail "no System RAM page above 1 MiB in /proc/iomem"
+fi
+FAR=$(far_page)
+if [ -n "$FAR" ]; then
+	ok "a page in no /proc/iomem range, above 4 GiB and within the CPU's physical address bits: $FAR"
+else
+	fail "no free page above 4 GiB within the CPU's physical address bits: $(grep -m 1 'address sizes' /proc/cpuinfo)"
 fi
 # A range the kernel marks busy: the local APIC, with the name
 # /proc/iomem gives it (the claimant mmapd must name).
@@ -401,6 +434,20 @@ IVSHMEM_RES=
 		echo "map = no"
 		echo "users = root"
 		echo "shared = yes"
+		echo
+	fi
+	# The free page far up, cached: a Map of it holds a write-back
+	# reservation that [mem]'s uncached Maps then conflict with.
+	if [ -n "$FAR" ]; then
+		echo "[region far-cached]"
+		echo "device = mem"
+		echo "base = $FAR"
+		echo "size = 4K"
+		echo "protection = rw"
+		echo "users = root"
+		echo "raw_fd_users = root"
+		echo "shared = yes"
+		echo "cache = cached"
 		echo
 	fi
 	echo "[mem]"
@@ -770,6 +817,60 @@ if [ -n "$BUSY" ]; then
 	expect_errno "mmapctl read mem $BUSY: busy" EBUSY "$BUSY_NAME"
 else
 	fail "a busy range through mem: none to ask for"
+fi
+
+# ---------------------------------------------------------------------------
+# What the kernel refuses though every check of mmapd let it through: a
+# cache-type conflict.  While a cached (write-back) mapping of the far
+# page is held, x86 PAT refuses an uncached one of it: the memtype
+# reservation fails (EINVAL, and the kernel logs the two types), and
+# this kernel's mmap_mem() itself turns any remap failure into EAGAIN,
+# as mem's error_filter does.  So the daemon's probe gets EAGAIN, the
+# client gets EAGAIN with the daemon's reason, and the audit line shows
+# no raw_errno (it does when the kernel's error differs: test_mem).
+# ---------------------------------------------------------------------------
+if [ -n "$FAR" ]; then
+	FAR_OUT=$T/far.out
+	: >"$FAR_OUT"
+	mmapctl map --dev far-cached --size 4K --shared --hold \
+	    >"$FAR_OUT" 2>&1 &
+	FAR_PID=$!
+	i=0
+	while ! grep -q 'holding lease' "$FAR_OUT" && [ "$i" -lt 100 ] &&
+	    kill -0 "$FAR_PID" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if grep -q 'holding lease' "$FAR_OUT" &&
+	    grep -q 'kind device.*cache cached' "$FAR_OUT"; then
+		ok "far-cached: a cached mapping of $FAR is held"
+	else
+		fail "far-cached: no cached mapping of $FAR held: $(tr '\n' ' ' <"$FAR_OUT" | cut -c 1-400)"
+	fi
+	run mmapctl map --dev mem --offset "$FAR" --size 4K --shared
+	expect_errno "mmapctl map --dev mem --offset $FAR uncached, against the held cached mapping: the kernel's refusal, filtered" \
+	    EAGAIN "the kernel refused to map the device range"
+	if grep "event=deny .*device=mem .*offset=$((FAR)) " "$LOG" |
+	    grep -q 'errno=EAGAIN msg="the kernel refused to map the device range"'; then
+		ok "mmapd's log: the kernel's refusal of $FAR, EAGAIN as the kernel said it"
+	else
+		fail "mmapd's log has no kernel refusal of $FAR with errno=EAGAIN: $(grep "offset=$((FAR)) " "$LOG" | tr '\n' ' ' | cut -c 1-400)"
+	fi
+	if dmesg | grep -q 'x86/PAT: .*expected mapping type uncached-minus .*got write-back'; then
+		ok "the kernel says why: PAT wanted uncached-minus, the page is write-back"
+	else
+		fail "no x86/PAT conflict in the kernel's log: $(dmesg | grep 'x86/PAT' | tail -n 2 | tr '\n' ' ')"
+	fi
+	run mmapctl read mem "$FAR"
+	expect_errno "mmapctl read mem $FAR uncached, against the held cached mapping" \
+	    EAGAIN "the kernel refused to map the device range"
+	kill -INT "$FAR_PID" 2>/dev/null || true
+	wait "$FAR_PID" 2>/dev/null || true
+	run mmapctl map --dev mem --offset "$FAR" --size 4K --shared
+	expect_grep "mmapctl map --dev mem --offset $FAR once the cached mapping is gone" \
+	    'kind device.*cache uncached'
+else
+	fail "a kernel refusal through mem: no far page to ask for"
 fi
 
 # ---------------------------------------------------------------------------

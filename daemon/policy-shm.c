@@ -161,6 +161,18 @@ key_shm_persist(struct loader *ld, const char *key, const char *value)
 		    value);
 		return;
 	}
+	/*
+	 * Kept memory counts against no uid's zero_bytes_per_uid, so a
+	 * pattern that persisted would let one writer keep a memfd (and a
+	 * daemon fd) per name it makes up, without bound.
+	 */
+	if (v && strpbrk(loader_shm(ld)->name, "*?") != NULL) {
+		loader_error(ld, ld->lineno, "%s = yes needs one name, not "
+		    "the pattern %s: kept memory counts against no user's "
+		    "zero_bytes_per_uid, and a pattern would let a writer keep "
+		    "any number of names", key, loader_shm(ld)->name);
+		return;
+	}
 	loader_shm(ld)->persist = v;
 }
 

@@ -506,8 +506,9 @@ Test(shm, read_only_creator)
 }
 
 /*
- * persist = yes, by a pattern: the memory outlives its last lease, and
- * goes once a reload no longer declares it so.
+ * persist = yes: the memory outlives its last lease, and goes once a
+ * reload no longer declares it so.  (A pattern may not persist: the
+ * other names it matches come and go with their leases.)
  */
 Test(shm, persist_and_reload)
 {
@@ -516,11 +517,15 @@ Test(shm, persist_and_reload)
 		"socket_mode = 0666\n"
 		"[zero]\n"
 		"users = *\n"
-		"[shm log*]\n"
+		"[shm log1]\n"
 		"size = 16K\n"
 		"writers = 65531\n"
 		"readers = 65532\n"
-		"persist = yes\n";
+		"persist = yes\n"
+		"[shm log*]\n"
+		"size = 16K\n"
+		"writers = 65531\n"
+		"readers = 65532\n";
 	int cam, view, fd;
 	uint8_t *p;
 

@@ -79,10 +79,10 @@ static const char camera[] =
 	"readers = 3000\n"
 	"writer_groups = 45\n"
 	"creators = 4000\n"
-	"persist = yes\n"
 	"[shm log7]\n"
 	"size = 4K\n"
-	"writers = 5000\n";
+	"writers = 5000\n"
+	"persist = yes\n";
 
 Test(policy_shm, sections_read)
 {
@@ -109,11 +109,12 @@ Test(policy_shm, sections_read)
 	s = policy_shm_find(pol, "log1");
 	cr_assert_not_null(s);
 	cr_expect_str_eq(s->name, "log*");
-	cr_expect_eq(s->persist, 1);
+	cr_expect_eq(s->persist, 0);
 	cr_expect_eq(s->has_creators, 1);
 	s = policy_shm_find(pol, "log7");
 	cr_assert_not_null(s);
 	cr_expect_str_eq(s->name, "log7");
+	cr_expect_eq(s->persist, 1);
 	cr_expect_null(policy_shm_find(pol, "cam1"));
 	cr_expect_null(policy_shm_find(pol, "xlog1"));
 	policy_free(pol);
@@ -183,11 +184,11 @@ Test(policy_shm, full_fixture)
 	cr_expect_eq(s->has_creators, 1);
 	cr_expect_eq(s->creators.n_uids, 1);
 	cr_expect_eq(s->creators.n_gids, 1);
-	cr_expect_eq(s->persist, 0);
+	cr_expect_eq(s->persist, 1);
 	s = policy_shm_find(pol, "log-kernel");
 	cr_assert_not_null(s);
 	cr_expect(s->readers.everyone);
-	cr_expect_eq(s->persist, 1);
+	cr_expect_eq(s->persist, 0);
 	policy_free(pol);
 }
 
@@ -203,6 +204,11 @@ Test(policy_shm, errors)
 	    "pages");
 	load_bad("[shm a]\nsize = 4K\nwriters = 1\npersist = maybe\n", 4,
 	    "not yes or no");
+	/* Kept memory is nobody's quota: one name each, never a pattern. */
+	load_bad("[shm app-*]\nsize = 4K\nwriters = 1\npersist = yes\n", 4,
+	    "needs one name, not the pattern app-*");
+	load_bad("[shm a?]\nsize = 4K\nwriters = 1\npersist = yes\n", 4,
+	    "needs one name");
 	load_bad("[shm a]\nsize = 4K\nwriters = 1\nusers = 1\n", 4,
 	    "unknown key 'users' in [shm a]");
 	load_bad("[shm a]\nsize = 4K\nwriters = 1\n[shm a]\nsize = 4K\n"

@@ -7,6 +7,9 @@
  *	reaper.c	the thread that closes the fds clients send
  *	notify.c	READY=1, RELOADING=1, STOPPING=1, STATUS= (sd_notify)
  *	session.c	one client: decode, check, dispatch, encode
+ *	session-map.c	a Map: the checks, the engine, the lease
+ *	session-reg.c	Read and Write: one register access each
+ *	audit.c		the audit lines of the requests
  *	offers.c	what a client may see: Status and List
  *	lease.c		grants held by clients, and named shared regions
  *	regs.c		register access with a SIGBUS guard

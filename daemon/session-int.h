@@ -1,27 +1,82 @@
 /*
  * What session.c shares with the other files that answer a client's
- * requests (offers.c): replies into s->out, and the caller as the policy
+ * requests (session-map.c, session-reg.c, offers.c) and write their audit
+ * lines (audit.c): replies into s->out, and the caller as the policy
  * sees it.  Nothing outside them includes it.
  */
 #ifndef MMAPD_SESSION_INT_H
 #define MMAPD_SESSION_INT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "daemon.h"
 #include "mmapd.pb-c.h"
 
+#define QUOTE_LEN	(4 * NAME_MAX_LEN + 3)
+/* A refusal with a region's and a BAR's numbers. */
+#define REACH_LEN	384
+/*
+ * Who asked, in an audit line: the uid's name and the client's own from
+ * Hello, cut shorter than a device's so that every field of the longest
+ * line still fits log_msg's 1024 bytes (tests/integration/test_audit.c,
+ * test_trail.c).
+ */
+#define WHO_CLIENT	48
+#define WHO_USER	36
+#define WHO_LEN		(80 + WHO_CLIENT + WHO_USER)
+
 typedef Mmapd__V1__Reply Reply;
+
+/* What a Read or Write asked, for its audit line. */
+struct reg_op {
+	const char *device;
+	uint64_t offset;
+	unsigned int width;
+	int write;
+	uint64_t value;
+};
 
 /* Pack r into s->out with fd; a reply over a packet closes instead. */
 void reply_send(struct session *s, Reply *r, int fd);
 /* An error reply: err negative, msg NULL for strerror's. */
 void reply_error(struct session *s, uint64_t id, int err, const char *msg);
 struct policy_peer peer_policy(const struct peer *peer);
+int session_name_ok(const char *s);
+const char *session_name_why(struct session *s, const char *name);
+
+/* session-map.c */
+void session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m);
+int session_entry_device(struct session *s, const struct policy_entry *e,
+    const struct map_device **dev, uint64_t *base,
+    const struct pci_device **bar, const char **why);
+const char *session_size_why(struct session *s, const struct policy_entry *e,
+    uint64_t size, int err, const char *why);
+void session_range_explain(const struct policy_entry *e, int err,
+    uint64_t offset, uint64_t size, char *msg, size_t len, const char **why);
+int session_region_locate(const struct policy_entry *e,
+    const struct pci_device *bar, uint64_t base, uint64_t offset,
+    uint64_t size, int pages, uint64_t *at, char *msg, size_t len,
+    const char **why);
+
+/* session-reg.c */
+void session_reg(struct session *s, uint64_t id, struct reg_op *op);
 
 /* offers.c */
 void session_status(struct session *s, uint64_t id);
 void session_list(struct session *s, uint64_t id,
     const Mmapd__V1__List *req);
+
+/* audit.c */
+const char *audit_errno_name(int err);
+const char *audit_who(const struct session *s, char *buf, size_t len);
+void audit_deny(struct session *s, const Mmapd__V1__Map *m, int err, int raw,
+    const char *why);
+struct grant_note *audit_grant_note(struct session *s, uint64_t id,
+    const struct lease *l, const char *kind, enum map_cache cache, int raw,
+    const char *wide);
+void audit_release(struct session *s, const struct lease *l,
+    const char *reason);
+void audit_limit(struct session *s, const char *op, int err, const char *why);
 
 #endif /* MMAPD_SESSION_INT_H */

@@ -26,9 +26,10 @@ GCOV=${GCOV:-gcov}
 MAKE=${MAKE:-make}
 data=$build/coverage-data
 # map_named of issue 15 is shm_create and shm_map now (daemon/shm.c);
-# reg_limit became region_locate and session_reg's own range checks.
+# reg_limit became region_locate and session_reg's own range checks;
+# region_locate is session_region_locate since session.c was split.
 : "${COVERAGE_FUNCS:=policy_check raw_check shm_create shm_map
-region_locate session_reg reg_do sandbox_user_find sandbox_drop
+session_region_locate session_reg reg_do sandbox_user_find sandbox_drop
 drop_verify sandbox_filter rule_args}"
 
 cd "$build"

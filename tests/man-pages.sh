@@ -143,8 +143,9 @@ check_options "$page" "$srcdir/daemon/main.c"
 # mmapd(8): what a request can be refused with
 # ---------------------------------------------------------------------------
 {
-	# session.c answers every request.
-	grep -oE -- '-E[A-Z]+' "$srcdir/daemon/session.c"
+	# session.c answers every request, with session-map.c (Map) and
+	# session-reg.c (Read, Write).
+	grep -hoE -- '-E[A-Z]+' "$srcdir"/daemon/session*.c
 	# Any reply_error() elsewhere (the server, limits).
 	grep -hoE 'reply_error\([^;]*-E[A-Z]+' "$srcdir"/daemon/*.c |
 	    grep -oE -- '-E[A-Z]+'

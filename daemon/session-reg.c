@@ -1,0 +1,194 @@
+/*
+ * Read and Write requests: one register access each, through a mapping
+ * the engine makes with every check a Map gets (session-map.c), gone
+ * again before the reply.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "mmapd.pb-c.h"
+#include "regs.h"
+#include "session-int.h"
+
+static void
+audit_reg(struct session *s, const struct reg_op *op, int err,
+    const char *why)
+{
+	char qd[QUOTE_LEN], qw[224], who[WHO_LEN];
+
+	if (err == 0) {
+		log_info("audit: event=%s %s device=%s "
+		    "offset=%#llx width=%u value=%#llx result=ok errno=0",
+		    op->write ? "write" : "read",
+		    audit_who(s, who, sizeof(who)),
+		    log_quote(op->device, qd, sizeof(qd)),
+		    (unsigned long long)op->offset, op->width,
+		    (unsigned long long)op->value);
+		return;
+	}
+	log_notice("audit: event=deny op=%s %s device=%s "
+	    "offset=%#llx width=%u result=denied errno=%s msg=%s",
+	    op->write ? "write" : "read", audit_who(s, who, sizeof(who)),
+	    log_quote(op->device, qd, sizeof(qd)),
+	    (unsigned long long)op->offset, op->width, audit_errno_name(err),
+	    log_quote(why, qw, sizeof(qw)));
+}
+
+/*
+ * One register access through a mapping of its page, made by the engine
+ * with every check a Map gets, and gone again before the reply.
+ */
+static int
+reg_do(struct session *s, const struct policy_entry *e,
+    const struct map_device *dev, uint64_t addr, struct reg_op *op,
+    const char **why)
+{
+	struct mmapd *d = s->d;
+	struct map_request req = { .dev = dev };
+	struct map_result res = { .fd = -1 };
+	uint64_t ps = map_page_size();
+	void *p;
+	int err;
+
+	req.offset = addr & ~(ps - 1);
+	req.size = ps;
+	req.flags = MAP_DESC_SHARED | (op->write ? MAP_DESC_WRITE : 0);
+	req.cache = e->cache;
+	req.peer.uid = s->peer.uid;
+	req.peer.gid = s->peer.gid;
+	req.peer.pid = s->peer.pid;
+	err = engine_map(&d->engine, &req, &res);
+	if (err) {
+		/* The reason may live in res, which is about to go. */
+		snprintf(s->why, sizeof(s->why), "%s",
+		    res.msg ? res.msg : strerror(-err));
+		*why = s->why;
+		return err;
+	}
+	p = mmap(NULL, (size_t)res.size, res.prot, res.mmap_flags, res.fd,
+	    (off_t)res.offset);
+	if (p == MAP_FAILED) {
+		err = -errno;
+		*why = "the kernel refused to map the register's page";
+		goto out;
+	}
+	err = regs_access((volatile uint8_t *)p + (addr - req.offset),
+	    op->width, op->write, &op->value);
+	if (err == -EIO)
+		*why = "the access faulted (SIGBUS): the device's memory was "
+		    "revoked, likely claimed by a kernel driver";
+	else if (err)
+		*why = "bad width or alignment";
+	if (munmap(p, (size_t)res.size) < 0 && err == 0) {
+		err = -errno;
+		*why = "cannot unmap the register's page";
+	}
+out:
+	engine_result_close(&res);
+	return err;
+}
+
+void
+session_reg(struct session *s, uint64_t id, struct reg_op *op)
+{
+	struct mmapd *d = s->d;
+	const struct policy_entry *e;
+	const struct policy_peer pp = peer_policy(&s->peer);
+	Mmapd__V1__ReadReply rr = MMAPD__V1__READ_REPLY__INIT;
+	Mmapd__V1__Ack ack = MMAPD__V1__ACK__INIT;
+	Reply r = MMAPD__V1__REPLY__INIT;
+	unsigned int bytes = op->width / 8;
+	const char *why = NULL;
+	const struct map_device *dev;
+	const struct pci_device *bar;
+	uint64_t base, addr;
+	char msg[REACH_LEN];
+	int err;
+
+	if (!session_name_ok(op->device)) {
+		err = -EINVAL;
+		why = session_name_why(s, op->device);
+		goto deny;
+	}
+	if (op->width != 8 && op->width != 16 && op->width != 32 &&
+	    op->width != 64) {
+		err = -EINVAL;
+		snprintf(s->why, sizeof(s->why), "width %u: it must be 8, 16, "
+		    "32 or 64 bits", op->width);
+		why = s->why;
+		goto deny;
+	}
+	if (op->offset % bytes != 0) {
+		err = -EINVAL;
+		snprintf(s->why, sizeof(s->why), "offset %#llx is not a "
+		    "multiple of %u bytes (the width): registers are accessed "
+		    "naturally aligned", (unsigned long long)op->offset, bytes);
+		why = s->why;
+		goto deny;
+	}
+	if (op->write && op->width < 64 && (op->value >> op->width) != 0) {
+		err = -EINVAL;
+		snprintf(s->why, sizeof(s->why), "value %#llx does not fit "
+		    "%u bits", (unsigned long long)op->value, op->width);
+		why = s->why;
+		goto deny;
+	}
+	e = policy_find(d->policy, op->device);
+	if (e == NULL) {
+		err = -ENODEV;
+		why = "no such device or region (mmapctl offers lists what "
+		    "this user may map)";
+		goto deny;
+	}
+	if (e->kind == POLICY_ZERO) {
+		err = -EINVAL;
+		why = "zero has no registers: Read and Write are for device "
+		    "memory";
+		goto deny;
+	}
+	err = policy_check(e, &pp, op->offset, bytes,
+	    op->write ? MAP_DESC_WRITE : 0, MAP_CACHE_DEFAULT, &why);
+	if (err) {
+		session_range_explain(e, err, op->offset, bytes, msg,
+		    sizeof(msg), &why);
+		why = session_size_why(s, e, bytes, err, why);
+		goto deny;
+	}
+	err = session_entry_device(s, e, &dev, &base, &bar, &why);
+	if (err)
+		goto deny;
+	/*
+	 * Within the region, or for a pci region without a size the rest of
+	 * its BAR to the byte (a 256-byte BAR has no register at 0x100).
+	 */
+	err = session_region_locate(e, bar, base, op->offset, bytes, 0, &addr,
+	    msg, sizeof(msg), &why);
+	if (err)
+		goto deny;
+	err = reg_do(s, e, dev, addr, op, &why);
+	if (err)
+		goto deny;
+
+	audit_reg(s, op, 0, NULL);
+	r.request_id = id;
+	if (op->write) {
+		r.body_case = MMAPD__V1__REPLY__BODY_WRITE;
+		r.write = &ack;
+	} else {
+		rr.value = op->value;
+		r.body_case = MMAPD__V1__REPLY__BODY_READ;
+		r.read = &rr;
+	}
+	reply_send(s, &r, -1);
+	return;
+
+deny:
+	audit_reg(s, op, err, why ? why : strerror(-err));
+	reply_error(s, id, err, why);
+}

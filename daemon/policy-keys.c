@@ -409,31 +409,34 @@ key_pci(struct loader *ld, const char *key, const char *value)
 	    "(0000:00:01.0) nor vendor:device (1234:11e8)", key, value);
 }
 
+/* A decimal from 0 to max into *out, else an error naming what. */
 static void
-key_index(struct loader *ld, const char *key, const char *value)
+key_decimal(struct loader *ld, const char *key, const char *value,
+    uint64_t max, const char *what, unsigned int *out)
 {
 	uint64_t v;
 
-	if (policy_parse_digits(value, 10, &v) < 0 || v > 255) {
-		loader_error(ld, ld->lineno, "%s: '%s' is not a number from 0 "
-		    "to 255", key, value);
+	if (policy_parse_digits(value, 10, &v) < 0 || v > max) {
+		loader_error(ld, ld->lineno, "%s: '%s' is not %s from 0 to "
+		    "%llu", key, value, what, (unsigned long long)max);
 		return;
 	}
-	loader_entry(ld)->pci_index = (unsigned int)v;
+	*out = (unsigned int)v;
+}
+
+static void
+key_index(struct loader *ld, const char *key, const char *value)
+{
+	key_decimal(ld, key, value, 255, "a number",
+	    &loader_entry(ld)->pci_index);
 }
 
 static void
 key_bar(struct loader *ld, const char *key, const char *value)
 {
-	uint64_t v;
-
 	/* BARs 0-5; the expansion ROM is not device memory to hand out. */
-	if (policy_parse_digits(value, 10, &v) < 0 || v > 5) {
-		loader_error(ld, ld->lineno, "%s: '%s' is not a BAR number from "
-		    "0 to 5", key, value);
-		return;
-	}
-	loader_entry(ld)->bar = (unsigned int)v;
+	key_decimal(ld, key, value, 5, "a BAR number",
+	    &loader_entry(ld)->bar);
 }
 
 /*

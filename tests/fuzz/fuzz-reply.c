@@ -38,22 +38,6 @@
 #define REPLIES		4
 #define OPS		7
 
-
-static int
-fd_count(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	FUZZ_ASSERT(dir != NULL, "cannot list /proc/self/fd");
-	while ((de = readdir(dir)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
-}
-
 /* The open fds and what they are, for the report of a leak. */
 static void
 fd_list(char *buf, size_t len)
@@ -242,7 +226,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	fds_before = fd_count();
+	fds_before = fuzz_fd_count();
 	FUZZ_ASSERT(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
 	    sv) == 0, "socketpair: %s", strerror(errno));
 	for (i = 0; i < REPLIES && pos + 3 <= size; i++) {
@@ -265,7 +249,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mmapclient_close(c);
 	close(sv[1]);
 
-	n = fd_count();
+	n = fuzz_fd_count();
 	if (n != fds_before) {
 		char open_fds[1024];
 

@@ -40,7 +40,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include "conns.h"
 #include "daemon.h"
@@ -106,21 +105,6 @@ static const char policy_fmt[] =
 	"base = 0xfe800000\n"
 	"size = 64K\n"
 	"users = 4242\n";
-
-static int
-fd_count(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	FUZZ_ASSERT(dir != NULL, "cannot list /proc/self/fd");
-	while ((de = readdir(dir)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
-}
 
 static void
 policy_setup(const char *standin, const char *iomem)
@@ -348,7 +332,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Mmapd__V1__Request *req;
 	struct outq q;
 	int64_t want_id = -1;
-	int sv[2], err, alive = 1, n, bad, fds_before = fd_count();
+	int sv[2], err, alive = 1, n, bad, fds_before = fuzz_fd_count();
 
 	FUZZ_ASSERT(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0, sv) == 0, "socketpair: %s", strerror(errno));
@@ -413,7 +397,7 @@ out:
 	FUZZ_ASSERT(fallocate(standin_fd, FALLOC_FL_PUNCH_HOLE |
 	    FALLOC_FL_KEEP_SIZE, 0, STANDIN_SIZE) == 0, "punch: %s",
 	    strerror(errno));
-	n = fd_count();
+	n = fuzz_fd_count();
 	FUZZ_ASSERT(n == fds_before, "%d fds open after the input, %d before",
 	    n, fds_before);
 	return 0;

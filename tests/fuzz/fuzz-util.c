@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -93,4 +94,19 @@ fuzz_data_path(char *buf, size_t len, const char *name)
 		fprintf(stderr, "fuzz: path %s/%s too long\n", dir, name);
 		abort();
 	}
+}
+
+int
+fuzz_fd_count(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	FUZZ_ASSERT(dir != NULL, "cannot list /proc/self/fd");
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
 }

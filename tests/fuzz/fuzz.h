@@ -39,5 +39,7 @@ void fuzz_quiet_end(void);
 
 /* "$MMAPD_TEST_DATA/name", else the source tree's tests/unit/data. */
 void fuzz_data_path(char *buf, size_t len, const char *name);
+/* Entries of /proc/self/fd: a harness's fds before and after an input. */
+int fuzz_fd_count(void);
 
 #endif /* MMAPD_FUZZ_H */

@@ -42,6 +42,8 @@ void reply_send(struct session *s, Reply *r, int fd);
 /* An error reply: err negative, msg NULL for strerror's. */
 void reply_error(struct session *s, uint64_t id, int err, const char *msg);
 struct policy_peer peer_policy(const struct peer *peer);
+/* Bytes for a person, into buf: "4095 bytes", "64 KiB", "1.1 GiB". */
+const char *session_size_text(uint64_t v, char *buf, size_t len);
 int session_name_ok(const char *s);
 const char *session_name_why(struct session *s, const char *name);
 

@@ -112,8 +112,8 @@ result_read_only(struct map_result *res, const char **why)
 }
 
 /* Bytes for a person: "4095 bytes", "64 KiB", "1.1 GiB". */
-static const char *
-size_text(uint64_t v, char *buf, size_t len)
+const char *
+session_size_text(uint64_t v, char *buf, size_t len)
 {
 	static const char *const units[] = {
 		"KiB", "MiB", "GiB", "TiB", "PiB", "EiB",
@@ -149,9 +149,9 @@ session_size_why(struct session *s, const struct policy_entry *e,
 		return why;
 	snprintf(s->why, sizeof(s->why), "size %llu (%s) over the entry's "
 	    "max_size %llu (%s)", (unsigned long long)size,
-	    size_text(size, t_ask, sizeof(t_ask)),
+	    session_size_text(size, t_ask, sizeof(t_ask)),
 	    (unsigned long long)e->max_size,
-	    size_text(e->max_size, t_max, sizeof(t_max)));
+	    session_size_text(e->max_size, t_max, sizeof(t_max)));
 	return s->why;
 }
 
@@ -185,10 +185,11 @@ quota_map(struct session *s, const struct policy_entry *e, uint64_t size,
 		return 0;
 	snprintf(s->why, sizeof(s->why), "uid %u would hold %s of zero memory "
 	    "(holds %s, asks %s; limit %s per uid)", (unsigned)s->peer.uid,
-	    size_text(want > UINT64_MAX - held ? UINT64_MAX : held + want,
-	    t_sum, sizeof(t_sum)), size_text(held, t_held, sizeof(t_held)),
-	    size_text(want, t_want, sizeof(t_want)),
-	    size_text(lim->zero_bytes_per_uid, t_lim, sizeof(t_lim)));
+	    session_size_text(want > UINT64_MAX - held ? UINT64_MAX :
+	    held + want, t_sum, sizeof(t_sum)),
+	    session_size_text(held, t_held, sizeof(t_held)),
+	    session_size_text(want, t_want, sizeof(t_want)),
+	    session_size_text(lim->zero_bytes_per_uid, t_lim, sizeof(t_lim)));
 	*why = s->why;
 	return -EDQUOT;
 }

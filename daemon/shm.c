@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "mmapd.pb-c.h"
+#include "session-int.h"
 
 #define OPEN_CREATE	MMAPD__V1__REGION_OPEN__OPEN_CREATE
 #define OPEN_ATTACH	MMAPD__V1__REGION_OPEN__OPEN_ATTACH
@@ -42,19 +43,6 @@ shm_open_for(int shm_fd, int write, int *fdp)
 		return -errno;
 	*fdp = fd;
 	return 0;
-}
-
-/* Bytes as "4 KiB", "1 MiB" (page multiples), else "N bytes". */
-static const char *
-shm_size_text(uint64_t v, char *buf, size_t len)
-{
-	if (v != 0 && v % (1ull << 20) == 0)
-		snprintf(buf, len, "%llu MiB", (unsigned long long)(v >> 20));
-	else if (v != 0 && v % 1024 == 0)
-		snprintf(buf, len, "%llu KiB", (unsigned long long)(v >> 10));
-	else
-		snprintf(buf, len, "%llu bytes", (unsigned long long)v);
-	return buf;
 }
 
 /* Make the memory of the name through the engine, and keep it. */
@@ -109,12 +97,7 @@ shm_map(struct session *s, const Mmapd__V1__Map *m,
     struct map_request *req, struct map_result *res, struct shm_name **shmp,
     const char **why)
 {
-	const struct policy_peer pp = {
-		.uid = s->peer.uid,
-		.gid = s->peer.gid,
-		.groups = s->peer.groups,
-		.n_groups = s->peer.n_groups,
-	};
+	const struct policy_peer pp = peer_policy(&s->peer);
 	struct mmapd *d = s->d;
 	const struct policy_shm *decl;
 	struct shm_name *n;
@@ -148,9 +131,9 @@ shm_map(struct session *s, const Mmapd__V1__Map *m,
 		if (size != decl->size) {
 			snprintf(s->why, sizeof(s->why), "shared memory %s is "
 			    "%s ([shm %s], line %u); the Map asks %s",
-			    m->region, shm_size_text(decl->size, t1,
+			    m->region, session_size_text(decl->size, t1,
 			    sizeof(t1)), decl->name, decl->line,
-			    shm_size_text(size, t2, sizeof(t2)));
+			    session_size_text(size, t2, sizeof(t2)));
 			*why = s->why;
 			return -EINVAL;
 		}
@@ -184,15 +167,17 @@ shm_map(struct session *s, const Mmapd__V1__Map *m,
 
 	if (m->open == OPEN_CREATE) {
 		snprintf(s->why, sizeof(s->why), "shared memory %s exists "
-		    "(%s, %u lease%s)", m->region, shm_size_text(n->size, t1,
-		    sizeof(t1)), n->refs, n->refs == 1 ? "" : "s");
+		    "(%s, %u lease%s)", m->region,
+		    session_size_text(n->size, t1, sizeof(t1)), n->refs,
+		    n->refs == 1 ? "" : "s");
 		*why = s->why;
 		return -EEXIST;
 	}
 	if (size != n->size) {
 		snprintf(s->why, sizeof(s->why), "shared memory %s exists with "
-		    "%s; the Map asks %s", m->region, shm_size_text(n->size,
-		    t1, sizeof(t1)), shm_size_text(size, t2, sizeof(t2)));
+		    "%s; the Map asks %s", m->region,
+		    session_size_text(n->size, t1, sizeof(t1)),
+		    session_size_text(size, t2, sizeof(t2)));
 		*why = s->why;
 		return -EINVAL;
 	}

@@ -82,7 +82,7 @@ revoke_notify(struct mmapd *d, struct lease *l, unsigned int seconds)
 	Mmapd__V1__Revoking rv = MMAPD__V1__REVOKING__INIT;
 	struct session *s = l->owner;
 	uint8_t buf[WIRE_MAX];
-	char who[WHO_LEN];
+	char who[WHO_LEN], qw[128];
 	const char *why = NULL;
 	size_t len;
 	int err;
@@ -130,8 +130,9 @@ revoke_notify(struct mmapd *d, struct lease *l, unsigned int seconds)
 
 skip:
 	log_info("audit: event=revoke-notify lease=%llu %s result=skipped "
-	    "errno=%s msg=\"%s\"", (unsigned long long)l->id,
-	    audit_who(s, who, sizeof(who)), audit_errno_name(err), why);
+	    "errno=%s msg=%s", (unsigned long long)l->id,
+	    audit_who(s, who, sizeof(who)), audit_errno_name(err),
+	    log_quote(why, qw, sizeof(qw)));
 }
 
 /*

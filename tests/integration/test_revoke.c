@@ -611,3 +611,62 @@ Test(revoke, unread_events_do_not_stall_others)
 	close(fd);
 	h_stop();
 }
+
+/*
+ * A program built against libmmapclient 0.3 knows struct
+ * mmapclient_lease without state; it is bound to
+ * mmapclient_list@MMAPCLIENT_0.3, which must hand it that layout: its
+ * second lease where it looks, its strings intact.
+ */
+struct lease_v03 {
+	uint64_t id;
+	uid_t uid;
+	pid_t pid;
+	const char *device;
+	uint64_t offset;
+	uint64_t size;
+	int prot;
+	int shared;
+	int64_t created_unix_sec;
+	const char *region;
+	const char *client;
+	const char *user;
+};
+
+int list_v03_caller(struct mmapclient *c, struct lease_v03 **out,
+    size_t *n);
+__asm__(".symver list_v03_caller, mmapclient_list@MMAPCLIENT_0.3");
+
+Test(revoke, list_keeps_the_0_3_layout_for_old_programs)
+{
+	struct mmapclient_request req = { .device = "zero", .size = 4096 };
+	struct mmapclient_region *a = NULL, *b = NULL;
+	struct lease_v03 *l = NULL;
+	struct mmapclient *c;
+	size_t n = 0;
+
+	h_start(CONF_ZERO);
+	c = h_connect();
+	cr_assert_eq(mmapclient_map(c, &req, &a), 0, "%s",
+	    mmapclient_error(c));
+	req.size = 12288;
+	req.flags = MMAPCLIENT_SHARED | MMAPCLIENT_WRITE;
+	req.region = "cam1";
+	cr_assert_eq(mmapclient_map(c, &req, &b), 0, "%s",
+	    mmapclient_error(c));
+	cr_assert_eq(list_v03_caller(c, &l, &n), 0, "%s",
+	    mmapclient_error(c));
+	cr_assert_eq(n, 2);
+	cr_expect_eq(l[0].id, a->lease_id);
+	cr_expect_eq(l[1].id, b->lease_id);
+	cr_expect_eq(l[1].size, 12288);
+	cr_expect_str_eq(l[1].device, "zero");
+	cr_expect_str_eq(l[1].region, "cam1");
+	cr_expect_str_eq(l[1].user, "root");
+	cr_expect_eq(l[1].shared, 1);
+	mmapclient_leases_free((struct mmapclient_lease *)(void *)l);
+	cr_assert_eq(mmapclient_release(c, a), 0);
+	cr_assert_eq(mmapclient_release(c, b), 0);
+	mmapclient_close(c);
+	h_stop();
+}

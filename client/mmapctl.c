@@ -225,10 +225,10 @@ cmd_list(struct mmapclient *c)
 		}
 		printf("]}\n");
 	} else {
-		printf("%-6s %-6s %-10s %-8s %-12s %-12s %-12s %-4s %-7s %-20s "
-		    "%-20s %-8s %s\n", "ID", "UID", "USER", "PID", "DEVICE",
-		    "OFFSET", "SIZE", "PROT", "SHARING", "CREATED", "CLIENT",
-		    "REGION", "STATE");
+		printf("%-6s %-6s %-10s %-8s %-12s %-12s %-12s %-4s %-7s %-8s "
+		    "%-20s %-20s %s\n", "ID", "UID", "USER", "PID", "DEVICE",
+		    "OFFSET", "SIZE", "PROT", "SHARING", "STATE", "CREATED",
+		    "CLIENT", "REGION");
 		for (i = 0; i < n; i++) {
 			t = (time_t)l[i].created_unix_sec;
 			if (gmtime_r(&t, &tm) == NULL ||
@@ -238,23 +238,26 @@ cmd_list(struct mmapclient *c)
 				    l[i].created_unix_sec);
 			snprintf(off, sizeof(off), "0x%" PRIx64, l[i].offset);
 			printf("%-6" PRIu64 " %-6lu %-10s %-8ld %-12s %-12s "
-			    "%-12" PRIu64 " %-4s %-7s %-20s %-20s ", l[i].id,
+			    "%-12" PRIu64 " %-4s %-7s %-8s %-20s %-20s ",
+			    l[i].id,
 			    (unsigned long)l[i].uid,
 			    l[i].user[0] ? text_str(l[i].user, user,
 			    sizeof(user)) : "-", (long)l[i].pid,
 			    text_str(l[i].device, name, sizeof(name)), off,
 			    l[i].size,
 			    prot_name(l[i].prot),
-			    l[i].shared ? "shared" : "private", when,
+			    l[i].shared ? "shared" : "private",
+			    lease_state_name(l[i].state), when,
 			    l[i].client[0] ? text_str(l[i].client, client,
 			    sizeof(client)) : "-");
-			printf("%-8s %s\n", l[i].region[0] ?
-			    text_str(l[i].region, name, sizeof(name)) : "-",
-			    lease_state_text(&l[i], state, sizeof(state)));
-			if (l[i].revoke_reason[0])
-				printf("       reason: %s\n",
-				    text_str(l[i].revoke_reason, name,
-				    sizeof(name)));
+			printf("%s\n", l[i].region[0] ? text_str(l[i].region,
+			    name, sizeof(name)) : "-");
+			/* Revoking or revoked: until when, and why. */
+			if (l[i].state != MMAPCLIENT_LEASE_HELD)
+				printf("       %s: %s\n",
+				    lease_state_text(&l[i], state,
+				    sizeof(state)), text_str(l[i].revoke_reason,
+				    name, sizeof(name)));
 		}
 		if (n == 0)
 			printf("(no leases)\n");

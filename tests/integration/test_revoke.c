@@ -267,7 +267,9 @@ Test(revoke, uncooperative_client_under_log_is_marked)
 
 	ctl_run(&c, CTL_ROOT, "list");
 	cr_assert_eq(c.status, 0, "%s", c.err);
-	cr_assert(strstr(c.out, "revoking until") != NULL, "%s", c.out);
+	cr_assert(strstr(c.out, " revoking ") != NULL &&
+	    strstr(c.out, "revoking until ") != NULL &&
+	    strstr(c.out, ": revoked by root (uid 0)\n") != NULL, "%s", c.out);
 	ctl_free(&c);
 
 	cr_assert_eq(h_log_wait(1, "event=revoke-expired ", lease_f(lease),

@@ -357,6 +357,7 @@ Test(revoke, kill_needs_monitor)
 {
 	struct mmapclient_revoke_what w = { .lease_id = 0 };
 	uint64_t lease = 0;
+	char said[1024], *line;
 	int p[2], status;
 	pid_t pid;
 
@@ -380,9 +381,11 @@ Test(revoke, kill_needs_monitor)
 	cr_assert_eq(h_log_wait(1, "event=revoke-kill ", lease_f(lease)), 1,
 	    "no revoke-kill line within %d ms", H_WAIT_MS);
 	status = h_wait(pid, H_WAIT_MS);
+	line = h_log_line("event=revoke-kill");
+	snprintf(said, sizeof(said), "%s", line != NULL ? line : "");
+	free(line);
 	cr_assert(status != -1, "the holder is alive %d ms after its "
-	    "deadline; the log says: %s", H_WAIT_MS,
-	    h_log_line("event=revoke-kill"));
+	    "deadline; the log says: %s", H_WAIT_MS, said);
 	h_untrack(pid);
 	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
 	    "the holder ended with status %#x, not SIGKILL", status);

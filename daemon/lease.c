@@ -211,7 +211,8 @@ lease_add(struct mmapd *d, struct session *owner, const char *device,
 	*pp = l;
 	d->n_leases++;
 	owner->n_leases++;
-	if (e != NULL && e->max_lease_seconds > 0)
+	/* A lifetime, of the entry or of an [shm] section: time it. */
+	if ((e != NULL && e->max_lease_seconds > 0) || shm != NULL)
 		revoke_arm(d);
 	return l;
 }

@@ -70,6 +70,7 @@ enum key_id {
 	KEY_SHM_CREATORS,
 	KEY_SHM_CREATOR_GROUPS,
 	KEY_SHM_PERSIST,
+	KEY_SHM_MAX_LEASE_SECONDS,	/* policy-revoke.c */
 	KEY_NR
 };
 

@@ -98,6 +98,8 @@ const struct key policy_keys[KEY_NR] = {
 	[KEY_SHM_CREATOR_GROUPS] = { "creator_groups", IN_SHM, 0,
 				  key_shm_who },
 	[KEY_SHM_PERSIST] =	{ "persist", IN_SHM, 0, key_shm_persist },
+	[KEY_SHM_MAX_LEASE_SECONDS] = { "max_lease_seconds", IN_SHM, 0,
+				  key_revoke },
 };
 
 static const char *const cache_names[MAP_CACHE_NR] = {

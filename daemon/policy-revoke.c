@@ -3,7 +3,8 @@
 /*
  * The keys of an entry that say how its leases are taken back
  * (daemon/revoke.c): how long one may be held at most, how long its
- * holder has to release it once revoked, and what happens then.
+ * holder has to release it once revoked, and what happens then.  A
+ * [shm NAME] section may give a lifetime of its own to its leases.
  */
 
 #include <stdint.h>
@@ -15,9 +16,21 @@
 void
 key_revoke(struct loader *ld, const char *key, const char *value)
 {
-	struct policy_entry *e = loader_entry(ld);
+	struct policy_entry *e;
 	uint64_t v, max;
 
+	if (ld->sect == SECT_SHM) {
+		if (policy_parse_digits(value, 10, &v) < 0 ||
+		    v > POLICY_MAX_LEASE_SECONDS)
+			loader_error(ld, ld->lineno, "%s: '%s' is not a number "
+			    "of seconds from 0 to %u", key, value,
+			    POLICY_MAX_LEASE_SECONDS);
+		else
+			ld->pol->shms[ld->shm].max_lease_seconds =
+			    (unsigned int)v;
+		return;
+	}
+	e = loader_entry(ld);
 	if (strcmp(key, "on_revoke") == 0) {
 		if (strcmp(value, "kill") == 0)
 			e->on_revoke = POLICY_REVOKE_KILL;

@@ -149,6 +149,7 @@ struct policy_shm {
 	struct policy_who creators;	/* creators, creator_groups */
 	int has_creators;	/* else the writers create it */
 	int persist;		/* persist = yes: outlives its last lease */
+	unsigned int max_lease_seconds;	/* a lease's lifetime; 0: none */
 };
 
 struct policy {

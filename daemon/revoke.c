@@ -208,15 +208,34 @@ revoke_enforce(struct mmapd *d, struct lease *l)
 	    enforce_name(l->enforce));
 }
 
+/*
+ * l's lifetime in seconds, 0: none.  Its entry's max_lease_seconds, or
+ * its [shm] section's when that is shorter.
+ */
+static unsigned int
+lease_lifetime(const struct mmapd *d, const struct lease *l)
+{
+	const struct policy_entry *e = policy_find(d->policy, l->device);
+	const struct policy_shm *ps = NULL;
+	unsigned int s = e != NULL ? e->max_lease_seconds : 0;
+
+	if (l->shm != NULL && l->shm->declared)
+		ps = policy_shm_find(d->policy, l->shm->name);
+	if (ps != NULL && ps->max_lease_seconds != 0 &&
+	    (s == 0 || ps->max_lease_seconds < s))
+		s = ps->max_lease_seconds;
+	return s;
+}
+
 /* When l's lifetime runs out (monotonic ms), or -1: it has none. */
 static int64_t
 lease_expiry(const struct mmapd *d, const struct lease *l)
 {
-	const struct policy_entry *e = policy_find(d->policy, l->device);
+	unsigned int s = lease_lifetime(d, l);
 
-	if (e == NULL || e->max_lease_seconds == 0 || l->state != LEASE_HELD)
+	if (s == 0 || l->state != LEASE_HELD)
 		return -1;
-	return l->created_ms + (int64_t)e->max_lease_seconds * 1000;
+	return l->created_ms + (int64_t)s * 1000;
 }
 
 int64_t
@@ -225,14 +244,12 @@ revoke_run(struct mmapd *d, int64_t now)
 	struct lease *l;
 	int64_t due = -1, at;
 	char reason[96];
-	const struct policy_entry *e;
 
 	for (l = d->leases; l != NULL; l = l->next) {
 		at = lease_expiry(d, l);
 		if (at >= 0 && at <= now) {
-			e = policy_find(d->policy, l->device);
 			snprintf(reason, sizeof(reason), "its lifetime ran out "
-			    "(max_lease_seconds = %u)", e->max_lease_seconds);
+			    "(max_lease_seconds = %u)", lease_lifetime(d, l));
 			revoke_lease(d, l, reason, "by=lifetime");
 		}
 		if (l->state == LEASE_REVOKING && l->deadline_ms <= now)

@@ -115,11 +115,23 @@ Test(policy_revoke, bad_values)
 	    "from 0 to 31622400");
 }
 
-/* Entry keys: not in [daemon], [limits] or [shm]. */
+/* Entry keys: not in [daemon] or [limits]; on_revoke not in [shm]. */
 Test(policy_revoke, only_in_entries)
 {
 	load_bad("[limits]\nrevoke_seconds = 1\n[zero]\nusers = *\n", 2,
 	    "revoke_seconds");
 	load_bad("[zero]\nusers = *\n[shm a]\nsize = 4K\nwriters = 0\n"
 	    "on_revoke = log\n", 6, "on_revoke");
+}
+
+/* [shm NAME] takes a lifetime of its own, and no other revocation key. */
+Test(policy_revoke, shm_lifetime)
+{
+	struct policy *pol = load_ok("[zero]\nusers = *\n[shm cam0]\n"
+	    "size = 4K\nwriters = 0\nmax_lease_seconds = 30\n");
+
+	cr_assert_eq(policy_shm_find(pol, "cam0")->max_lease_seconds, 30);
+	policy_free(pol);
+	load_bad("[zero]\nusers = *\n[shm a]\nsize = 4K\nwriters = 0\n"
+	    "max_lease_seconds = x\n", 6, "is not a number of seconds");
 }

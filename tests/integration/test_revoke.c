@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -673,5 +674,85 @@ Test(revoke, list_keeps_the_0_3_layout_for_old_programs)
 	cr_assert_eq(mmapclient_release(c, a), 0);
 	cr_assert_eq(mmapclient_release(c, b), 0);
 	mmapclient_close(c);
+	h_stop();
+}
+
+/*
+ * Revoking one holder's lease of shared memory leaves the memory and
+ * its other holder alone: after the first releases, the second still
+ * holds it, and a third attaching sees what the second wrote.
+ */
+Test(revoke, shared_memory_stays_for_other_holders)
+{
+	struct mmapclient_revoke_what w = { .reason = "one holder" };
+	uint64_t a, b;
+	uint8_t *p;
+	Reply *r;
+	int fa, fb, fc, mfd = -1;
+
+	h_start(CONF_ZERO);
+	fa = raw_connect_as(H_NOBODY, H_NOBODY);
+	fb = raw_connect_as(H_NOBODY, H_NOBODY);
+	fc = raw_connect_as(H_NOBODY, H_NOBODY);
+	hello_events(fa, 1);
+	hello_events(fb, 1);
+	hello_events(fc, 0);
+	a = map_zero(fa, 2, "cam0");
+	r = raw_map(fb, 2, "zero", 0, 65536, 1, 1, "cam0", &mfd);
+	cr_assert_eq(r->error, 0, "%s", r->message);
+	b = r->grant->lease_id;
+	reply_free(r);
+	p = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	cr_assert(p != MAP_FAILED, "mmap: %s", strerror(errno));
+
+	w.lease_id = a;
+	cr_assert_eq(revoke_as_root(&w), 1);
+	r = raw_recv(fa, NULL, NULL);
+	cr_assert_eq(r->body_case, MMAPD__V1__REPLY__BODY_EVENT);
+	reply_free(r);
+	r = raw_release(fa, 3, a);
+	cr_assert_eq(r->error, 0);
+	reply_free(r);
+
+	memset(p, 0x5a, 65536);
+	cr_assert_eq(listed(b).state, MMAPCLIENT_LEASE_HELD);
+	r = raw_map(fc, 2, "zero", 0, 65536, 1, 0, "cam0", &mfd);
+	cr_assert_eq(r->error, 0, "attach after a revoke: %s", r->message);
+	reply_free(r);
+	{
+		uint8_t *q = mmap(NULL, 65536, PROT_READ, MAP_SHARED, mfd, 0);
+
+		cr_assert(q != MAP_FAILED);
+		cr_assert(h_all(q, 65536, 0x5a), "the memory was replaced");
+		munmap(q, 65536);
+	}
+	close(mfd);
+	munmap(p, 65536);
+	/* No event reached b's connection. */
+	cr_assert_eq(recv(fb, &w, 1, MSG_DONTWAIT), -1);
+	close(fa);
+	close(fb);
+	close(fc);
+	h_stop();
+}
+
+/* An [shm] section's max_lease_seconds: its leases only. */
+Test(revoke, shm_section_lifetime)
+{
+	uint64_t named, plain;
+	int fd;
+
+	h_start(CONF_ZERO "[shm tick]\nsize = 64K\nwriters = 65534\n"
+	    "max_lease_seconds = 1\n");
+	fd = raw_connect_as(H_NOBODY, H_NOBODY);
+	hello_events(fd, 0);
+	named = map_zero(fd, 2, "tick");
+	plain = map_zero(fd, 3, NULL);
+	cr_assert_eq(h_log_wait(1, "event=revoke ", lease_f(named),
+	    "by=lifetime"), 1, "the [shm] lifetime did not run out");
+	h_sleep_ms(300);
+	cr_assert_eq(listed(plain).state, MMAPCLIENT_LEASE_HELD);
+	cr_assert_eq(h_log_count("event=revoke ", lease_f(plain)), 0);
+	close(fd);
 	h_stop();
 }

@@ -213,7 +213,8 @@ cmd_list(struct mmapclient *c)
 			printf(",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
 			    ",\"prot\":\"%s\",\"shared\":%s,"
 			    "\"created_unix_sec\":%" PRId64 ",\"state\":\"%s\","
-			    "\"deadline_unix_sec\":%" PRId64 ",\"revoke_reason\":",
+			    "\"deadline_unix_sec\":%" PRId64
+			    ",\"revoke_reason\":",
 			    l[i].offset, l[i].size, prot_name(l[i].prot),
 			    l[i].shared ? "true" : "false",
 			    l[i].created_unix_sec,

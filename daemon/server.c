@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -515,9 +516,12 @@ static int
 revoke_event_push(void *arg, struct session *s, const uint8_t *buf,
     size_t len)
 {
+	/* s is the first member of its client. */
 	struct client *c = (struct client *)(void *)s;
 	int err;
 
+	_Static_assert(offsetof(struct client, s) == 0,
+	    "struct client must start with its session");
 	(void)arg;
 	if (c->s.closing)
 		return -ESHUTDOWN;

@@ -79,6 +79,7 @@ struct lease {
 	int64_t deadline_ms;		/* revoking: monotonic */
 	time_t deadline;		/* the same, for people */
 	char revoke_reason[128];	/* revoking or revoked: why */
+	int notify_pending;		/* its event waits for room */
 };
 
 /* What one uid's leases hold, for [limits]; kept while it holds any. */
@@ -167,6 +168,7 @@ struct session {
 	struct peer peer;
 	char name[NAME_MAX_LEN + 1];	/* from Hello, for logs */
 	int events;			/* Hello.events: may be sent events */
+	int events_pending;		/* events wait for room: revoke.c */
 	char user[64];			/* the uid's name, or "" */
 	const char *end_reason;		/* set: why it ends; NULL: its
 					   client hung up (or a bad packet) */

@@ -70,37 +70,39 @@ lease_fields(const struct lease *l, char *buf, size_t len)
 	return buf;
 }
 
-/*
- * Tell the holder, if its Hello asked for events, through its reply
- * queue.  A full queue skips the event: the deadline holds all the same.
- */
 static void
-revoke_notify(struct mmapd *d, struct lease *l, unsigned int seconds)
+notify_skipped(const struct lease *l, int err, const char *why)
+{
+	char who[WHO_LEN], qw[128];
+
+	log_info("audit: event=revoke-notify lease=%llu %s result=skipped "
+	    "errno=%s msg=%s", (unsigned long long)l->id,
+	    audit_who(l->owner, who, sizeof(who)), audit_errno_name(err),
+	    log_quote(why, qw, sizeof(qw)));
+}
+
+/*
+ * Queue l's Revoking event for its holder, after its replies.  0; or
+ * -ENOBUFS when REVOKE_EVENTS_MAX of its events wait unsent (the caller
+ * defers it), another -errno when it cannot go at all.
+ */
+static int
+notify_push(struct mmapd *d, struct lease *l, int64_t now)
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
 	Mmapd__V1__Event ev = MMAPD__V1__EVENT__INIT;
 	Mmapd__V1__Revoking rv = MMAPD__V1__REVOKING__INIT;
-	struct session *s = l->owner;
 	uint8_t buf[WIRE_MAX];
-	char who[WHO_LEN], qw[128];
-	const char *why = NULL;
+	char who[WHO_LEN];
 	size_t len;
 	int err;
 
-	if (!s->events) {
-		why = "the client did not ask for events (Hello.events)";
-		err = -EOPNOTSUPP;
-		goto skip;
-	}
-	if (d->revoke_ops == NULL) {
-		why = "no event loop";
-		err = -ENOTCONN;
-		goto skip;
-	}
 	rv.lease_id = l->id;
 	rv.reason = l->revoke_reason;
 	rv.deadline_unix_sec = (int64_t)l->deadline;
-	rv.seconds = seconds;
+	/* A deferred event says what is left, rounded up. */
+	rv.seconds = l->deadline_ms > now ?
+	    (uint32_t)((l->deadline_ms - now + 999) / 1000) : 0;
 	rv.enforce = l->enforce == POLICY_REVOKE_LOG ?
 	    MMAPD__V1__REVOKE_ENFORCE__ENFORCE_LOG :
 	    MMAPD__V1__REVOKE_ENFORCE__ENFORCE_KILL;
@@ -111,28 +113,70 @@ revoke_notify(struct mmapd *d, struct lease *l, unsigned int seconds)
 	r.event = &ev;
 	/* reason is at most 127 bytes: the event fits a packet. */
 	len = mmapd__v1__reply__get_packed_size(&r);
-	if (len > sizeof(buf)) {
-		why = "the event does not fit a packet";
-		err = -EMSGSIZE;
-		goto skip;
-	}
+	if (len > sizeof(buf))
+		return -EMSGSIZE;
 	len = mmapd__v1__reply__pack(&r, buf);
-	err = d->revoke_ops->event(d->revoke_arg, s, buf, len);
-	if (err == -ENOBUFS)
-		why = "the client leaves its events unread (queue full)";
-	else if (err)
-		why = strerror(-err);
+	err = d->revoke_ops->event(d->revoke_arg, l->owner, buf, len);
 	if (err)
-		goto skip;
-	log_info("audit: event=revoke-notify lease=%llu %s result=ok errno=0",
-	    (unsigned long long)l->id, audit_who(s, who, sizeof(who)));
-	return;
+		return err;
+	/* deferred=1: it waited for room in the client's queue. */
+	log_info("audit: event=revoke-notify lease=%llu %s result=ok errno=0 "
+	    "seconds=%u deferred=%d", (unsigned long long)l->id,
+	    audit_who(l->owner, who, sizeof(who)), (unsigned)rv.seconds,
+	    l->notify_pending);
+	l->notify_pending = 0;
+	return 0;
+}
 
-skip:
-	log_info("audit: event=revoke-notify lease=%llu %s result=skipped "
-	    "errno=%s msg=%s", (unsigned long long)l->id,
-	    audit_who(s, who, sizeof(who)), audit_errno_name(err),
-	    log_quote(why, qw, sizeof(qw)));
+/*
+ * Tell the holder, if its Hello asked for events.  When its queue holds
+ * REVOKE_EVENTS_MAX already, the event waits (a flag on the lease: no
+ * memory grows) and goes as the queue drains (revoke_resume()); one
+ * still waiting at the deadline is skipped, which the deadline does not
+ * wait for.
+ */
+static void
+revoke_notify(struct mmapd *d, struct lease *l)
+{
+	struct session *s = l->owner;
+	int err;
+
+	if (!s->events) {
+		notify_skipped(l, -EOPNOTSUPP, "the client did not ask for "
+		    "events (Hello.events)");
+		return;
+	}
+	if (d->revoke_ops == NULL) {
+		notify_skipped(l, -ENOTCONN, "no event loop");
+		return;
+	}
+	if (l->notify_pending)
+		return;			/* it goes with the newer deadline */
+	err = notify_push(d, l, conns_now_ms());
+	if (err == -ENOBUFS) {
+		l->notify_pending = 1;
+		s->events_pending = 1;
+	} else if (err) {
+		notify_skipped(l, err, strerror(-err));
+	}
+}
+
+void
+revoke_resume(struct session *s)
+{
+	struct mmapd *d = s->d;
+	struct lease *l;
+	int64_t now = conns_now_ms();
+
+	if (d->revoke_ops == NULL)
+		return;
+	for (l = d->leases; l != NULL; l = l->next) {
+		if (l->owner != s || !l->notify_pending)
+			continue;
+		if (notify_push(d, l, now) == -ENOBUFS)
+			return;		/* still full: the rest wait */
+	}
+	s->events_pending = 0;
 }
 
 /*
@@ -168,7 +212,7 @@ revoke_lease(struct mmapd *d, struct lease *l, const char *reason,
 	    lease_fields(l, fields, sizeof(fields)), by,
 	    log_quote(l->revoke_reason, qr, sizeof(qr)), grace,
 	    (long long)l->deadline, enforce_name(l->enforce));
-	revoke_notify(d, l, grace);
+	revoke_notify(d, l);
 	revoke_arm(d);
 }
 
@@ -187,6 +231,11 @@ revoke_enforce(struct mmapd *d, struct lease *l)
 	(void)d;
 	audit_who(s, who, sizeof(who));
 	l->state = LEASE_REVOKED;
+	if (l->notify_pending) {
+		l->notify_pending = 0;
+		notify_skipped(l, -ENOBUFS, "the client left its events "
+		    "unread until the deadline");
+	}
 	if (l->enforce == POLICY_REVOKE_KILL) {
 		err = privsep_kill(s->fd, l->revoke_reason);
 		if (err == 0) {

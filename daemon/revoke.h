@@ -22,8 +22,9 @@ enum {
 };
 
 /*
- * Events queued on one connection and not yet sent, at most: one that
- * never reads is skipped past that (its deadline holds all the same).
+ * Events queued on one connection and not yet sent, at most.  Past
+ * that they wait, a flag on each lease, and are queued as the client
+ * reads; one still waiting at its deadline is skipped.
  */
 #define REVOKE_EVENTS_MAX	4
 
@@ -48,6 +49,11 @@ void session_revoke(struct session *s, uint64_t id,
  * same checks as a Map) is revoked.
  */
 void revoke_policy_changed(struct mmapd *d);
+/*
+ * s's queue of events has room again (s->events_pending): queue those
+ * that waited.  Never ends s nor drops a lease.
+ */
+void revoke_resume(struct session *s);
 /* A lease with a lifetime was added: the timer must know. */
 void revoke_arm(struct mmapd *d);
 /*

@@ -202,6 +202,9 @@ client_flush(struct client *c)
 	} else if (err != -EAGAIN) {
 		return err;
 	}
+	/* Events that waited for room in the queue (revoke.c). */
+	if (c->s.events_pending && outq_events(&c->out) < REVOKE_EVENTS_MAX)
+		revoke_resume(&c->s);
 	if (outq_len(&c->out) > 0)
 		events |= UV_WRITABLE;
 	if (client_reading(c))

@@ -838,3 +838,28 @@ Test(revoke, reader_gets_every_event)
 	close(fd);
 	h_stop();
 }
+
+/*
+ * A reload whose policy drops the entry altogether: its leases are
+ * revoked with the grace and on_revoke their entry had when granted.
+ */
+Test(revoke, reload_that_removes_the_entry_revokes)
+{
+	uint64_t lease;
+	int fd;
+
+	h_start("[zero]\nusers = *\nrevoke_seconds = 1\non_revoke = log\n");
+	fd = raw_connect_as(H_NOBODY, H_NOBODY);
+	hello_events(fd, 0);
+	lease = map_zero(fd, 2, NULL);
+	h_rewrite_conf("[limits]\nidle_seconds = 60\n");
+	h_signal(SIGHUP);
+	cr_assert_eq(h_log_wait(1, "event=revoke ", lease_f(lease),
+	    "by=reload", "no longer offers zero", "seconds=1",
+	    "on_revoke=log"), 1, "the reload revoked nothing");
+	cr_assert_eq(h_log_wait(1, "event=revoke-expired ", lease_f(lease)),
+	    1);
+	cr_assert_eq(listed(lease).state, MMAPCLIENT_LEASE_REVOKED);
+	close(fd);
+	h_stop();
+}

@@ -1,14 +1,18 @@
 /*
  * Revocation against a real mmapd: a Revoke by root (by lease, uid,
- * region; mmapctl revoke), refused to others; a reload that takes access
- * away; a lease's lifetime; the Revoking event a client that asked for
- * events receives, and its Release in time; what on_revoke = log keeps
- * and lists; and a client that never reads its socket while its leases
- * are revoked, which must not slow another.
+ * region; mmapctl revoke), refused to others and allowed to
+ * admin_group; a reload that takes access away or drops the entry; a
+ * lease's lifetime ([zero] and [shm]); the Revoking event a client that
+ * asked for events receives, and its Release in time; what
+ * on_revoke = log keeps and lists; shared memory left to its other
+ * holders; 600 leases revoked at once, for a client that reads every
+ * event and for one that never reads, which must not slow another; and
+ * mmapclient_list@MMAPCLIENT_0.3's layout.
  *
  * revoke.kill_needs_monitor asserts that on_revoke = kill kills the
  * holder: it passes only with the privileged monitor (branch monitor),
- * which makes privsep_kill() real.
+ * which makes privsep_kill() real.  Until then it fails, and so does
+ * this binary, on that assertion alone.
  */
 #include "config.h"
 

@@ -246,12 +246,14 @@ int shm_close_all(struct mmapd *d);
 
 /*
  * shm.c: a Map of a shared-memory name (m->region): attach to it or
- * create it, as the policy and m->open say.  0 with res and *shmp set,
- * or -errno and *why.
+ * create it, as the policy and m->open say (decide_shm()).  0 with res
+ * and *shmp set, or -errno and *why (which may point into a).
  */
 struct Mmapd__V1__Map;
-int shm_map(struct session *s, const struct Mmapd__V1__Map *m,
-    struct map_request *req, struct map_result *res,
+struct ask;
+int shm_map(struct session *s, struct ask *a,
+    const struct Mmapd__V1__Map *m, struct map_request *req,
+    struct map_result *res,
     struct shm_name **shmp, const char **why);
 /*
  * A second open of shared memory: a dup for write, else a read-only

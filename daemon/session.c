@@ -90,15 +90,6 @@ session_name_ok(const char *s)
 	return n > 0 && n <= NAME_MAX_LEN;
 }
 
-/* Why a device name is refused, with its length. */
-const char *
-session_name_why(struct session *s, const char *name)
-{
-	snprintf(s->why, sizeof(s->why), "device name of %zu bytes: 1 to %d "
-	    "are allowed", strlen(name), NAME_MAX_LEN);
-	return s->why;
-}
-
 void
 reply_send(struct session *s, Reply *r, int fd)
 {

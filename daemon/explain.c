@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +45,18 @@ struct extra {
 	uint64_t bar;		/* the BAR's size, for pci regions */
 };
 
+static int usage_err(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
 static int
-usage_err(const char *fmt, const char *arg)
+usage_err(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "mmapd: --explain: ");
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\n");
 	return EXPLAIN_USAGE;
 }
@@ -240,7 +248,7 @@ reg_parse(char **w, int n, struct reg_op *op, struct extra *x)
 	if (n < want || num_parse(w[1], &op->offset) < 0 ||
 	    (op->write && num_parse(w[2], &op->value) < 0))
 		return usage_err("%s DEVICE OFFSET%s [WIDTH] [bar N]",
-		    op->write ? "write" : "read");
+		    op->write ? "write" : "read", op->write ? " VALUE" : "");
 	for (; want < n; want++) {
 		if (strcmp(w[want], "bar") == 0 && want + 1 < n &&
 		    num_parse(w[want + 1], &x->bar) == 0) {
@@ -603,7 +611,7 @@ explain_run(const char *path, const struct policy *pol, const char *request)
 	struct asker who;
 	struct ask a;
 	char *copy, *w[MAX_WORDS], *save = NULL, *t;
-	int n = 0, rc, is_map = 0;
+	int n = 0, rc, is_map = 0, i;
 
 	copy = strdup(request);
 	if (copy == NULL)
@@ -612,7 +620,7 @@ explain_run(const char *path, const struct policy *pol, const char *request)
 	    t = strtok_r(NULL, " \t\n", &save)) {
 		if (n == MAX_WORDS) {
 			free(copy);
-			return usage_err("more than %s words", "32");
+			return usage_err("more than %d words", MAX_WORDS);
 		}
 		w[n++] = t;
 	}
@@ -647,15 +655,16 @@ explain_run(const char *path, const struct policy *pol, const char *request)
 		    map_cache_name((enum map_cache)m.cache),
 		    m.region[0] ? " region " : "", m.region);
 	else
-		printf("request: %s %s offset %#llx width %u%s\n",
+		printf("request: %s %s offset %#llx width %u value %#llx\n",
 		    op.write ? "write" : "read", op.device,
 		    (unsigned long long)op.offset, op.width,
-		    op.write ? " (value given)" : "");
+		    (unsigned long long)op.value);
 	printf("assumed: every device opens at start-up; the kernel refuses "
 	    "System RAM through /dev/mem; uid %u holds no lease and has no "
 	    "grant in flight\n", (unsigned)who.uid);
 	d.engine.zero_fd = -1;
-	d.zero.fd = -1;
+	for (i = 0; i < MAP_CACHE_NR; i++)
+		d.zero.fd[i] = d.zero.fd_ro[i] = -1;
 	if (state_build(&d, (struct policy *)pol, &x,
 	    is_map ? m.offset + m.size : op.offset + op.width / 8) == NULL) {
 		free(copy);

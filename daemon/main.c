@@ -20,6 +20,7 @@
 
 #include "conns.h"
 #include "daemon.h"
+#include "explain.h"
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
@@ -32,6 +33,8 @@
 #define DEFAULT_SOCKET	RUNSTATEDIR "/mmapd/mmapd.sock"
 
 static const char *config_path = DEFAULT_CONFIG;
+static const char *check_path;	/* --check-config */
+static const char *explain_req;	/* --explain */
 static int config_given;
 static int config_none;		/* --no-config: the built-in policy */
 static const char *user_opt;	/* --user; NULL: the policy's, or mmapd */
@@ -46,7 +49,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: mmapd [-f] [-c FILE | --no-config] [-s SOCKET] [--user USER]\n"
 	    "             [--seccomp=kill|log]\n"
-	    "       mmapd --check-config FILE\n"
+	    "       mmapd --check-config FILE [--explain REQUEST]\n"
 	    "\n"
 	    "  -c, --config FILE     policy file (default %s;\n"
 	    "                        when it does not exist, a built-in default:\n"
@@ -63,6 +66,12 @@ usage(FILE *f)
 	    "  -f, --foreground      accepted for compatibility: mmapd always\n"
 	    "                        runs in the foreground\n"
 	    "      --check-config FILE  check a policy file and say what is wrong\n"
+	    "      --explain 'USER map DEVICE [offset N] [size N] [r|rw] [shared]\n"
+	    "                [cache C] [region NAME [create|attach] [exists]]'\n"
+	    "      --explain 'USER read|write DEVICE OFFSET [VALUE] [WIDTH]'\n"
+	    "                        with --check-config: judge one request\n"
+	    "                        against FILE as mmapd would (exit 0\n"
+	    "                        allowed, 1 refused, 2 bad request or file)\n"
 	    "  -V, --version         print the version\n"
 	    "  -h, --help            this text\n",
 	    DEFAULT_CONFIG, DEFAULT_SOCKET, SANDBOX_DEFAULT_USER);
@@ -183,7 +192,7 @@ check_reach(const char *path, const struct policy *pol)
 }
 
 static int
-check_config(const char *path)
+check_config(const char *path, const char *explain)
 {
 	struct policy_errors errs = { 0 }, warns = { 0 };
 	struct policy *pol = NULL;
@@ -202,7 +211,12 @@ check_config(const char *path)
 		fprintf(stderr, "%s: %s\n", path, strerror(-err));
 	policy_errors_free(&errs);
 	if (err)
-		return 1;
+		return explain != NULL ? EXPLAIN_USAGE : 1;
+	if (explain != NULL) {
+		err = explain_run(path, pol, explain);
+		policy_free(pol);
+		return err;
+	}
 	/* Warnings do not fail the check: such a file is served. */
 	n = check_reach(path, pol);
 	if (policy_warnings(pol, &warns) < 0) {
@@ -445,6 +459,7 @@ main(int argc, char **argv)
 		{ "seccomp", required_argument, NULL, 'S' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check-config", required_argument, NULL, 'C' },
+		{ "explain", required_argument, NULL, 'E' },
 		{ "no-config", no_argument, NULL, 'N' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -489,7 +504,11 @@ main(int argc, char **argv)
 			config_none = 1;
 			break;
 		case 'C':
-			return check_config(optarg);
+			check_path = optarg;
+			break;
+		case 'E':
+			explain_req = optarg;
+			break;
 		case 'V':
 			printf("mmapd %s\n", PACKAGE_VERSION);
 			return 0;
@@ -501,10 +520,13 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || (config_none && config_given)) {
+	if (optind != argc || (config_none && config_given) ||
+	    (explain_req != NULL && check_path == NULL)) {
 		usage(stderr);
 		return 2;
 	}
+	if (check_path != NULL)
+		return check_config(check_path, explain_req);
 
 	log_init();
 	/* Now, while mmapd may still open sockets: see notify.h. */

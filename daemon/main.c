@@ -21,6 +21,7 @@
 #include "conns.h"
 #include "daemon.h"
 #include "explain.h"
+#include "journal.h"
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
@@ -35,6 +36,8 @@
 static const char *config_path = DEFAULT_CONFIG;
 static const char *check_path;	/* --check-config */
 static const char *explain_req;	/* --explain */
+static int log_journal_opt;	/* --log-journal */
+static int log_stamps_opt;	/* --log-timestamps */
 static int config_given;
 static int config_none;		/* --no-config: the built-in policy */
 static const char *user_opt;	/* --user; NULL: the policy's, or mmapd */
@@ -48,7 +51,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: mmapd [-f] [-c FILE | --no-config] [-s SOCKET] [--user USER]\n"
-	    "             [--seccomp=kill|log]\n"
+	    "             [--seccomp=kill|log] [--log-journal] [--log-timestamps]\n"
 	    "       mmapd --check-config FILE [--explain REQUEST]\n"
 	    "\n"
 	    "  -c, --config FILE     policy file (default %s;\n"
@@ -59,6 +62,11 @@ usage(FILE *f)
 	    "  -u, --user USER       the user to run as once the devices are\n"
 	    "                        open and the socket listens, when started\n"
 	    "                        as root (default: [daemon] user, else %s)\n"
+	    "      --log-journal     audit records to journald as entries of\n"
+	    "                        their own, even when stderr is not its\n"
+	    "                        stream (under systemd they go there anyway)\n"
+	    "      --log-timestamps  lines on stderr start with the time (they\n"
+	    "                        do when stderr is a terminal)\n"
 	    "      --seccomp=kill|log  a system call outside the allow-list\n"
 	    "                        kills mmapd (kill, the default) or is\n"
 	    "                        logged by the kernel and allowed (log:\n"
@@ -431,6 +439,20 @@ user_choose(const struct policy *pol)
 	return err;
 }
 
+/*
+ * Where the log goes: stderr, and audit records to the journal when it
+ * is journald's stream or --log-journal says so; the socket is made
+ * now, before the sandbox (journal.h).
+ */
+static void
+log_start(void)
+{
+	log_init();
+	if (log_stamps_opt)
+		log_set_timestamps(1);
+	(void)journal_open(log_journal_opt);
+}
+
 /* server.c's ready hook: the socket listens, every device is open. */
 static int
 ready(struct mmapd *d)
@@ -460,6 +482,8 @@ main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check-config", required_argument, NULL, 'C' },
 		{ "explain", required_argument, NULL, 'E' },
+		{ "log-journal", no_argument, NULL, 'J' },
+		{ "log-timestamps", no_argument, NULL, 'T' },
 		{ "no-config", no_argument, NULL, 'N' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -509,6 +533,12 @@ main(int argc, char **argv)
 		case 'E':
 			explain_req = optarg;
 			break;
+		case 'J':
+			log_journal_opt = 1;
+			break;
+		case 'T':
+			log_stamps_opt = 1;
+			break;
 		case 'V':
 			printf("mmapd %s\n", PACKAGE_VERSION);
 			return 0;
@@ -528,7 +558,7 @@ main(int argc, char **argv)
 	if (check_path != NULL)
 		return check_config(check_path, explain_req);
 
-	log_init();
+	log_start();
 	/* Now, while mmapd may still open sockets: see notify.h. */
 	(void)notify_open();
 	d.started = time(NULL);
@@ -583,5 +613,6 @@ out:
 	free(mem_path);
 	free(mem_iomem);
 	notify_close();
+	journal_close();
 	return status;
 }

@@ -32,10 +32,10 @@ struct ask {
 /* Which check refused (explain.c names the key behind each). */
 enum decide_stage {
 	DECIDE_OK,
-	DECIDE_REQUEST,		/* the request itself: name, width, cache */
+	DECIDE_REQUEST,		/* the request: name, width, cache */
 	DECIDE_ENTRY,		/* no entry of that name */
 	DECIDE_POLICY,		/* policy_check(): the entry's keys */
-	DECIDE_DEVICE,		/* the device was not opened at start-up */
+	DECIDE_DEVICE,		/* its device did not open at start-up */
 	DECIDE_RANGE,		/* outside the region, or its BAR */
 	DECIDE_REACH,		/* the fd would reach beyond the entry */
 	DECIDE_QUOTA,		/* [limits] */
@@ -45,7 +45,7 @@ enum decide_stage {
 struct map_plan {
 	enum decide_stage stage;
 	const struct policy_entry *e;
-	struct map_request req;	/* dev, offset (on the device), flags, cache */
+	struct map_request req;	/* dev, offset on it, flags, cache */
 	uint64_t base;		/* the region's base on the device */
 	const struct pci_device *bar;	/* a pci region's BAR, else NULL */
 	int raw;		/* the raw /dev/mem fd goes out */

@@ -352,7 +352,8 @@ rule_print(const struct policy *pol, enum decide_stage st,
 		printf("rule: the request itself, before any policy key\n");
 		break;
 	case DECIDE_ENTRY:
-		printf("rule: no [zero], [mem] or [region NAME] of that name\n");
+		printf("rule: no [zero], [mem] or [region NAME] of that "
+		    "name\n");
 		break;
 	case DECIDE_POLICY:
 		rule_policy(e, a, err);
@@ -559,12 +560,13 @@ map_explain(const char *path, struct mmapd *d, struct ask *a,
 		}
 	}
 	if (p.e->kind != POLICY_ZERO) {
-		printf("not judged offline: the %s driver's checks (/proc/iomem: "
-		    "System RAM and ranges a kernel driver claims; the cache "
-		    "mode; the kernel's own, as EAGAIN)\n", p.e->kind ==
-		    POLICY_MEM || !p.e->is_pci ? "mem" : "pci");
+		printf("not judged offline: the %s driver's checks "
+		    "(/proc/iomem: System RAM and ranges a kernel driver "
+		    "claims; the cache mode; the kernel's own, as EAGAIN)\n",
+		    p.e->kind == POLICY_MEM || !p.e->is_pci ? "mem" : "pci");
 		if (p.raw)
-			printf("grant: the raw /dev/mem fd (root-equivalent)\n");
+			printf("grant: the raw /dev/mem fd "
+			    "(root-equivalent)\n");
 		else if (p.wide)
 			printf("grant: the whole BAR (whole_bar = yes)\n");
 		return verdict(0, NULL);

@@ -10,7 +10,7 @@
 
 #define EXPLAIN_ALLOWED	0
 #define EXPLAIN_REFUSED	1
-#define EXPLAIN_USAGE	2	/* a request or policy that cannot be read */
+#define EXPLAIN_USAGE	2	/* a request or policy that is not right */
 
 /*
  * Judge request ("USER map DEVICE ...", "USER read ...", "USER write

@@ -35,7 +35,8 @@ static const struct {
 	const char *id;
 } kinds[] = {
 	{ "grant", "ok", "c50662e097124f5b8a04d291cb86af5b" },
-	{ "grant", NULL, "4e63d1b2b58944d3b80219f5c70a1232" },	/* failed */
+	/* result=failed: its fd never went out. */
+	{ "grant", NULL, "4e63d1b2b58944d3b80219f5c70a1232" },
 	{ "release", NULL, "f58e9732f8c24999a7e85262268a45ed" },
 	{ "deny", NULL, "bb37d1bd0ce844cfbab8f46990600459" },
 	{ "read", NULL, "d34cd610aa6f4d39aa5b3499f20dcf65" },

@@ -51,7 +51,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: mmapd [-f] [-c FILE | --no-config] [-s SOCKET] [--user USER]\n"
-	    "             [--seccomp=kill|log] [--log-journal] [--log-timestamps]\n"
+	    "             [--seccomp=kill|log] [--log-journal]\n"
+	    "             [--log-timestamps]\n"
 	    "       mmapd --check-config FILE [--explain REQUEST]\n"
 	    "\n"
 	    "  -c, --config FILE     policy file (default %s;\n"

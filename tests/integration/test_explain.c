@@ -28,7 +28,7 @@
 #include "harness.h"
 
 #define STANDIN_SIZE	(8ull << 30)
-#define NOBODY_ID	"65534:65534,65534"	/* as raw_connect_nobody() */
+#define NOBODY_ID	"65534:65534,65534"	/* as connect_nobody() */
 
 #define OPEN_EITHER	MMAPD__V1__REGION_OPEN__OPEN_EITHER
 #define OPEN_ATTACH	MMAPD__V1__REGION_OPEN__OPEN_ATTACH

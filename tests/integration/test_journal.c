@@ -323,3 +323,49 @@ Test(journal, timestamps_when_asked)
 	cr_expect_geq(stamped(log + seen, 0), 1, "%s", log + seen);
 	free(log);
 }
+
+/*
+ * A client names itself to forge fields: a quote and key=value pairs,
+ * and a newline followed by a journal field.  Its name must arrive as
+ * one value, in MMAPD_CLIENT, and forge nothing.
+ */
+Test(journal, client_name_forges_nothing)
+{
+	static const char name[] = "x\" uid=0 evil=1\nMESSAGE_ID=0000";
+	const char *path = h_path("journal.sock");
+	const char *const args[] = { "--log-journal", NULL };
+	Request req = MMAPD__V1__REQUEST__INIT;
+	Mmapd__V1__Hello h = MMAPD__V1__HELLO__INIT;
+	struct entry e;
+	int jfd, fd, rfd = -1, i, ids = 0;
+	Reply *r;
+
+	if (geteuid() != 0)
+		cr_skip_test("not root: cannot be uid 65534");
+	jfd = fake_journal(path);
+	h_next_env(SEAM, path);
+	h_start_args(conf, args);
+	fd = raw_connect_as(H_NOBODY, H_NOBODY);
+	h.protocol_major = 1;
+	h.client_name = (char *)name;
+	req.request_id = 1;
+	req.body_case = MMAPD__V1__REQUEST__BODY_HELLO;
+	req.hello = &h;
+	r = raw_call(fd, &req, NULL);
+	cr_assert_eq(r->error, 0, "%s", r->message);
+	reply_free(r);
+	r = raw_map(fd, 2, "zero", 0, 4096, 0, 1, "", &rfd);
+	cr_assert_eq(r->error, 0, "%s", r->message);
+	reply_free(r);
+	close(rfd);
+	cr_assert(entry_wait(jfd, &e, ID_GRANT), "no grant entry");
+	expect_field(&e, "MMAPD_CLIENT", name);
+	expect_field(&e, "MMAPD_UID", "65534");
+	cr_expect_null(field(&e, "MMAPD_EVIL"));
+	for (i = 0; i < e.n; i++)
+		ids += strcmp(e.key[i], "MESSAGE_ID") == 0;
+	cr_expect_eq(ids, 1, "%d MESSAGE_ID fields", ids);
+	close(fd);
+	h_stop();
+	close(jfd);
+}

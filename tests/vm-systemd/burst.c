@@ -1,16 +1,19 @@
 /*
  * burst: grants at full speed, for the systemd VM test's audit trail
  * (tests/vm-systemd/guest-test.sh): N Maps of 4 KiB of zero, each
- * released at once, then D Maps over max_size, refused, all on one
+ * released at once (fewer when S seconds have gone by first: QEMU
+ * without KVM is slow), then D Maps over max_size, refused, all on one
  * connection named "burst".  Built in the guest against the installed
  * library:
  *
  *	cc burst.c $(pkg-config --cflags --libs mmapclient)
- *	burst N D
+ *	burst N D S
  *
- * Prints "burst: pid P: N granted and released, D denied in T ms";
+ * Prints "burst: pid P: G granted and released, D denied in T ms";
  * exit 0, or 1 when any Map or Release did not go as meant.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,12 +42,13 @@ main(int argc, char **argv)
 	};
 	struct mmapclient *c = NULL;
 	struct mmapclient_region *r;
-	long n, d, i;
+	long n, d, s, i;
 	long long t0;
 	int err;
 
-	if (argc != 3 || (n = atol(argv[1])) < 0 || (d = atol(argv[2])) < 0) {
-		fprintf(stderr, "usage: burst GRANTS DENIALS\n");
+	if (argc != 4 || (n = atol(argv[1])) < 0 || (d = atol(argv[2])) < 0 ||
+	    (s = atol(argv[3])) <= 0) {
+		fprintf(stderr, "usage: burst GRANTS DENIALS SECONDS\n");
 		return 2;
 	}
 	err = mmapclient_connect_named(NULL, "burst", &c);
@@ -54,6 +58,8 @@ main(int argc, char **argv)
 	}
 	t0 = now_ms();
 	for (i = 0; i < n; i++) {
+		if (i % 256 == 0 && now_ms() - t0 > s * 1000)
+			break;
 		err = mmapclient_map(c, &req, &r);
 		if (err == 0)
 			err = mmapclient_release(c, r);
@@ -64,6 +70,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+	n = i;
 	req.size = 1ull << 40;	/* over any max_size the test sets */
 	for (i = 0; i < d; i++) {
 		err = mmapclient_map(c, &req, &r);

@@ -174,14 +174,14 @@ journal_count() {
 	journalctl -b -o cat --no-pager "$@" 2>/dev/null | grep -c '^audit: '
 }
 
-# wait_count WANT MATCH...: up to 60 s for WANT entries (journald may
+# wait_count WANT MATCH...: up to 30 s for WANT entries (journald may
 # still be reading its socket when the client is done); prints the last
 # count.
 wait_count() {
 	want=$1
 	shift
 	i=0
-	while n=$(journal_count "$@"); [ "$n" -lt "$want" ] && [ "$i" -lt 120 ]; do
+	while n=$(journal_count "$@"); [ "$n" -lt "$want" ] && [ "$i" -lt 60 ]; do
 		i=$((i + 1))
 		sleep 0.5
 	done
@@ -191,7 +191,8 @@ wait_count() {
 # The audit trail as journal entries (mmapd(8), JOURNAL ENTRIES): found
 # by MESSAGE_ID and MMAPD_ fields, and not one lost to journald's rate
 # limit in a burst of grants at full speed (mmapd.service has
-# LogRateLimitIntervalSec=0).  alice has been granted and refused by now.
+# LogRateLimitIntervalSec=0): BURST grants, or as many as 20 s allow
+# (QEMU without KVM is slow).  alice has been granted and refused by now.
 ID_GRANT=c50662e097124f5b8a04d291cb86af5b
 ID_RELEASE=f58e9732f8c24999a7e85262268a45ed
 ID_DENY=bb37d1bd0ce844cfbab8f46990600459
@@ -224,18 +225,20 @@ audit_journal() {
 	run cc -std=c11 -O2 -Wall -Wextra -Werror -o "$DIR/burst" \
 	    "$DIR/burst.c" $(pkg-config --cflags --libs mmapclient)
 	check "burst: cc burst.c" "status $RC: $(said)" [ "$RC" -eq 0 ]
-	as alice "$DIR/burst" "$BURST" 100
-	expect "burst: alice maps and releases $BURST times, 100 refused" \
+	as alice "$DIR/burst" "$BURST" 100 20
+	expect "burst: alice maps and releases up to $BURST times, 100 refused" \
 	    "granted and released"
 	info "$(cat "$OUT")"
 	bpid=$(sed -n 's/^burst: pid \([0-9]*\):.*/\1/p' "$OUT")
+	made=$(sed -n 's/^burst: pid [0-9]*: \([0-9]*\) granted.*/\1/p' "$OUT")
 	[ -n "$bpid" ] || bpid=none
-	n=$(wait_count "$BURST" MESSAGE_ID=$ID_GRANT MMAPD_PID="$bpid")
-	check "burst: the journal holds every grant" "$n of $BURST" \
-	    [ "$n" -eq "$BURST" ]
-	n=$(wait_count "$BURST" MESSAGE_ID=$ID_RELEASE MMAPD_PID="$bpid")
-	check "burst: the journal holds every release" "$n of $BURST" \
-	    [ "$n" -eq "$BURST" ]
+	[ -n "$made" ] || made=1
+	n=$(wait_count "$made" MESSAGE_ID=$ID_GRANT MMAPD_PID="$bpid")
+	check "burst: the journal holds every grant" "$n of $made" \
+	    [ "$n" -eq "$made" ]
+	n=$(wait_count "$made" MESSAGE_ID=$ID_RELEASE MMAPD_PID="$bpid")
+	check "burst: the journal holds every release" "$n of $made" \
+	    [ "$n" -eq "$made" ]
 	n=$(wait_count 100 MESSAGE_ID=$ID_DENY MMAPD_PID="$bpid")
 	check "burst: the journal holds every denial" "$n of 100" \
 	    [ "$n" -eq 100 ]

@@ -6,9 +6,12 @@
  *	inbox.c		client packets in; no client fd closes on the loop
  *	reaper.c	the thread that closes the fds clients send
  *	notify.c	READY=1, RELOADING=1, STOPPING=1, STATUS= (sd_notify)
+ *	journal.c	audit lines as journal entries
  *	session.c	one client: decode, check, dispatch, encode
  *	session-map.c	a Map: the checks, the engine, the lease
  *	session-reg.c	Read and Write: one register access each
+ *	decide.c	the checks that decide a request, before anything is
+ *			made (also for mmapd --explain, explain.c)
  *	audit.c		the audit lines of the requests
  *	offers.c	what a client may see: Status and List
  *	lease.c		grants held by clients, and named shared regions

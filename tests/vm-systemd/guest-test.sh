@@ -245,10 +245,11 @@ audit_journal() {
 	n=$(wait_count 100 MESSAGE_ID=$ID_DENY MMAPD_PID="$bpid")
 	check "burst: the journal holds every denial" "$n of 100" \
 	    [ "$n" -eq 100 ]
-	s=$(journalctl -b -u systemd-journald -o cat --no-pager 2>/dev/null |
-	    grep -c 'Suppressed.*mmapd')
-	check "burst: journald suppressed nothing of mmapd's" \
-	    "$s 'Suppressed' lines" [ "$s" -eq 0 ]
+	# The counts above are the proof (with LogRateLimitIntervalSec=0
+	# in the unit they were 69, 68 and 0 of 2304, 2304 and 100 under
+	# TCG); journald's own note of what it dropped is only shown.
+	info "burst: journald's notes of suppressed messages: $(journalctl -b \
+	    -o cat --no-pager 2>/dev/null | grep -c 'Suppressed')"
 	info "burst: journal usage $(journalctl --disk-usage 2>/dev/null)"
 }
 

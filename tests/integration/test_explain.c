@@ -11,7 +11,9 @@
  * protection), a region's range, a Map whose fd would reach beyond its
  * region, the engine's own checks on zero, and a [shm] section's
  * writers and readers, before and after its writer made the memory.
- * /dev/mem is a sparse file, as in test_regs.c.
+ * /dev/mem is a sparse file, as in test_regs.c.  A pci region's BAR is
+ * a stand-in sysfs tree, as in test_devregion.c; --explain is told the
+ * BAR's size (bar N), which only the opened BAR knows.
  */
 #include "config.h"
 
@@ -20,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -297,4 +301,89 @@ Test(explain, usage_is_2)
 	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %d\n%s", st,
 	    out);
 	free(out);
+}
+
+static void
+put(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	cr_assert(fd >= 0, "open %s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/*
+ * The stand-in sysfs tree: 0000:00:01.0, vendor 0x1234 device 0x11e8,
+ * a 1 MiB memory BAR 0 whose resource0 is a file of that size.
+ */
+static const char *
+fake_sysfs(void)
+{
+	static char root[256];
+	char dir[512], path[600], text[1024];
+	size_t off = 0;
+	int i, fd;
+
+	snprintf(root, sizeof(root), "%s", h_path("sysfs"));
+	snprintf(dir, sizeof(dir), "%s/0000:00:01.0", root);
+	cr_assert(mkdir(root, 0755) == 0 && mkdir(dir, 0755) == 0);
+	for (i = 0; i < 7; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "0x%016llx 0x%016llx 0x%016llx\n",
+		    i == 0 ? 0xd0000000ull : 0, i == 0 ? 0xd00fffffull : 0,
+		    i == 0 ? 0x40200ull : 0);
+	snprintf(path, sizeof(path), "%s/resource", dir);
+	put(path, text);
+	snprintf(path, sizeof(path), "%s/vendor", dir);
+	put(path, "0x1234\n");
+	snprintf(path, sizeof(path), "%s/device", dir);
+	put(path, "0x11e8\n");
+	snprintf(path, sizeof(path), "%s/resource0", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	cr_assert(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
+	close(fd);
+	return root;
+}
+
+Test(explain, pci_regions_with_the_bar_size)
+{
+	static char text[2048];
+	const char *sysfs;
+	struct answer d;
+	int fd;
+
+	if (geteuid() != 0)
+		cr_skip_test("not root: cannot be uid 65534");
+	sysfs = fake_sysfs();
+	snprintf(text, sizeof(text),
+	    "[daemon]\nsocket_mode = 0666\n\n[zero]\nusers = *\n\n"
+	    "[region whole]\ndevice = pci\npci = 0000:00:01.0\nbar = 0\n"
+	    "sysfs = %s\nprotection = rw\nshared = yes\nusers = *\n\n"
+	    "[region part]\ndevice = pci\npci = 0000:00:01.0\nbar = 0\n"
+	    "sysfs = %s\nbase = 0x1000\nsize = 0x1000\nprotection = rw\n"
+	    "shared = yes\nusers = *\n", sysfs, sysfs);
+	h_start(text);
+	fd = connect_nobody();
+	raw_hello(fd);
+
+	daemon_map(fd, "whole", 0, 4096, 1, 1, 0, NULL, 0, &d);
+	cr_assert_eq(d.err, 0, "%s", d.msg);
+	agree(NOBODY_ID " map whole size 4K shared bar 1M", &d);
+	daemon_map(fd, "whole", 1 << 20, 4096, 1, 1, 0, NULL, 0, &d);
+	cr_assert_eq(d.err, EINVAL, "%s", d.msg);
+	agree(NOBODY_ID " map whole offset 1M size 4K shared bar 1M", &d);
+	daemon_reg(fd, "whole", 1 << 20, 32, 0, 0, &d);
+	cr_assert_eq(d.err, EINVAL, "%s", d.msg);
+	agree(NOBODY_ID " read whole 0x100000 bar 1M", &d);
+	/* Part of its BAR: a Map would hand out all of it. */
+	daemon_map(fd, "part", 0, 4096, 1, 1, 0, NULL, 0, &d);
+	cr_assert_eq(d.err, EPERM, "%s", d.msg);
+	cr_assert(strstr(d.msg, "0x100000 bytes") != NULL, "%s", d.msg);
+	agree(NOBODY_ID " map part size 4K shared bar 0x100000", &d);
+	daemon_reg(fd, "part", 0x10, 32, 0, 0, &d);
+	cr_assert_eq(d.err, 0, "%s", d.msg);
+	agree(NOBODY_ID " read part 0x10 bar 1M", &d);
+	close(fd);
+	h_stop();
 }

@@ -66,8 +66,8 @@ unopened_why(struct ask *a, const struct policy_entry *e)
  * Which opened device serves an entry, where its range starts, and for a
  * pci region the BAR (else *bar is NULL).
  */
-static int
-entry_device(struct ask *a, const struct policy_entry *e,
+int
+decide_device(struct ask *a, const struct policy_entry *e,
     const struct map_device **dev, uint64_t *base,
     const struct pci_device **bar, const char **why)
 {
@@ -322,7 +322,7 @@ decide_map(struct ask *a, const Mmapd__V1__Map *m, struct map_plan *p,
 		*why = "create or attach goes with a shared-memory name only";
 		return stage(p, DECIDE_REQUEST, -EINVAL);
 	}
-	err = entry_device(a, e, &p->req.dev, &p->base, &p->bar, why);
+	err = decide_device(a, e, &p->req.dev, &p->base, &p->bar, why);
 	if (err)
 		return stage(p, DECIDE_DEVICE, err);
 	/* zero and mem have no base: their drivers judge the range. */
@@ -406,7 +406,7 @@ decide_reg(struct ask *a, const char *device, uint64_t offset,
 	    MAP_CACHE_DEFAULT, why);
 	if (err)
 		return reg_stage(p, DECIDE_POLICY, err);
-	err = entry_device(a, e, &p->dev, &base, &bar, why);
+	err = decide_device(a, e, &p->dev, &base, &bar, why);
 	if (err)
 		return reg_stage(p, DECIDE_DEVICE, err);
 	/*

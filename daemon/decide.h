@@ -64,6 +64,14 @@ void ask_init(struct ask *a, struct mmapd *d, uid_t uid, gid_t gid,
     const gid_t *groups, size_t n_groups);
 
 /*
+ * Which opened device serves entry e, where its range starts on it, and
+ * for a pci region the BAR (else *bar is NULL): 0, or -ENODEV and *why.
+ */
+int decide_device(struct ask *a, const struct policy_entry *e,
+    const struct map_device **dev, uint64_t *base,
+    const struct pci_device **bar, const char **why);
+
+/*
  * Every check of a Map up to the engine (and, for a shared-memory name,
  * up to decide_shm()): 0 with *p filled in, or -errno and *why.
  */

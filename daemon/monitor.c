@@ -458,12 +458,13 @@ applied(struct monitor *m, const struct pmsg_applied *a)
 	if (a->err == 0) {
 		log_info("SIGHUP: the worker serves the new policy, %u entries",
 		    a->entries);
-		(void)notify_send("READY=1\nSTATUS=policy reloaded, %u entries",
-		    a->entries);
+		(void)notify_send("READY=1\nSTATUS=serving %u clients, %u "
+		    "leases", a->clients, a->leases);
 	} else {
 		log_err("SIGHUP: the worker kept the policy in force: %s",
 		    strerror(-a->err));
-		(void)notify_send("READY=1\nSTATUS=reload failed: %s",
+		(void)notify_send("READY=1\nSTATUS=serving %u clients, %u "
+		    "leases; the reload failed: %s", a->clients, a->leases,
 		    strerror(-a->err));
 	}
 }
@@ -646,7 +647,7 @@ monitor_run(struct monitor_config *cfg)
 			return worker_broken(&m, "poll", -errno);
 		}
 		if (p[0].revents && (err = signal_event(&m)) < 0)
-			return worker_broken(&m, "ctl", err);
+			return worker_broken(&m, "signals", err);
 		if (p[1].revents) {
 			err = ctl_event(&m);
 			if (err == -ECONNRESET)

@@ -88,7 +88,7 @@ struct pmsg_applied {
 	uint32_t gen;
 	int32_t err;		/* 0, or -errno: the old policy stays */
 	uint32_t entries;
-	uint32_t pad;
+	uint32_t clients, leases;	/* for the STATUS= line */
 };
 
 struct pmsg_notify {

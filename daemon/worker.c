@@ -321,6 +321,8 @@ worker_ctl_event(struct mmapd *d)
 			reply.u.applied.gen = msg.u.commit.gen;
 			reply.u.applied.err = err;
 			reply.u.applied.entries = entries;
+			reply.u.applied.clients = d->n_clients;
+			reply.u.applied.leases = d->n_leases;
 			err = pmsg_send(w.ctl, &reply, NULL, 0);
 			if (err && err != -EAGAIN)
 				return err;

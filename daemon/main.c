@@ -254,6 +254,9 @@ ready(struct mmapd *d)
 
 	(void)d;
 	err = sandbox_drop(geteuid() == 0 ? &run_user : NULL);
+	/* The drop cleared the parent-death signal split() set: again. */
+	if (err == 0 && prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0)
+		err = -errno;
 	/* Its thread is made dropped, then filtered with the loop's. */
 	if (err == 0)
 		err = reaper_start();

@@ -31,17 +31,17 @@ unopened_why(struct session *s, const struct policy_entry *e)
 	const char *sysfs = e->sysfs ? e->sysfs : "/sys/bus/pci/devices";
 
 	if (!e->is_pci)
-		snprintf(s->why, sizeof(s->why), "%s could not be "
-		    "opened for this policy: the daemon's log says why",
+		snprintf(s->why, sizeof(s->why), "%s was not opened "
+		    "for this policy: the daemon's log says why",
 		    mem != NULL && mem->path != NULL ? mem->path : "/dev/mem");
 	else if (e->pci_address != NULL)
-		snprintf(s->why, sizeof(s->why), "%s/%s/resource%u could "
-		    "not be opened for this policy: the daemon's log says why", sysfs,
+		snprintf(s->why, sizeof(s->why), "%s/%s/resource%u was not "
+		    "opened for this policy: the daemon's log says why", sysfs,
 		    e->pci_address, e->bar);
 	else
 		snprintf(s->why, sizeof(s->why), "BAR %u of PCI device "
-		    "%04x:%04x (index %u) under %s could not be opened "
-		    "for this policy: the daemon's log says why", e->bar,
+		    "%04x:%04x (index %u) under %s was not opened for "
+		    "this policy: the daemon's log says why", e->bar,
 		    e->pci_vendor, e->pci_device, e->pci_index, sysfs);
 	return s->why;
 }

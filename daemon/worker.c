@@ -108,6 +108,7 @@ worker_policy_apply(struct mmapd *d, struct policy *pol,
 	policy_free(d->policy);
 	d->policy = pol;
 	shm_reload(d);
+	/* Leases the new policy no longer allows are revoked from here. */
 	log_info("SIGHUP: policy reloaded, %zu entries, %zu pci regions%s",
 	    pol->n_entries, n_pcis, d->have_mem ? ", mem" : "");
 }

@@ -1035,7 +1035,7 @@ expect_out "alice: mmapctl read edu-regs-pci 0 (map = no): the registers still" 
 # opens its BAR and the worker serves it, no restart.
 # ---------------------------------------------------------------------------
 if [ -n "$IVSHMEM" ]; then
-	before=$(grep -c 'SIGHUP: policy reloaded' "$LOG")
+	before=$(grep -c 'SIGHUP: policy reloaded' "$LOG" || true)
 	{
 		cat "$CONF"
 		echo
@@ -1064,7 +1064,7 @@ if [ -n "$IVSHMEM" ]; then
 	run mmapctl read ivshmem-late 0x2ffc
 	expect_out "mmapctl read ivshmem-late 0x2ffc after SIGHUP: the host's pattern, no restart" \
 	    "$(printf '0x%08x' "$((MMAPD_VM_HOST_PATTERN_PCI))")"
-	s=$(cut -d' ' -f1 "/proc/$MMAPD_PID/task/$MMAPD_PID/children" 2>/dev/null)
+	s=$(cut -d' ' -f1 "/proc/$MMAPD_PID/task/$MMAPD_PID/children" 2>/dev/null || true)
 	if [ "$s" = "$WORKER_PID" ]; then
 		ok "SIGHUP: the same worker serves"
 	else

@@ -539,6 +539,13 @@ server_stop(struct server *srv, const char *why)
 	uv_close((uv_handle_t *)&srv->sig_term, NULL);
 	uv_close((uv_handle_t *)&srv->sig_int, NULL);
 	uv_close((uv_handle_t *)&srv->sig_hup, NULL);
+	/*
+	 * Closed, they are SIG_DFL again: a second SIGTERM (the monitor's
+	 * and the service manager's both reach the worker) must not cut
+	 * the stop short.
+	 */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	if (srv->cfg->ctl_fd >= 0)
 		uv_close((uv_handle_t *)&srv->ctl_poll, NULL);
 }

@@ -596,12 +596,19 @@ worker_reap(struct monitor *m)
 	return 128 + si.si_status;
 }
 
-/* The worker cannot be trusted: it goes, and mmapd with it. */
+/*
+ * The worker cannot be trusted, or not reached: it goes, and mmapd with
+ * it.  -EPROTO: a packet that is no message it may send on chan.
+ */
 static int
 worker_broken(struct monitor *m, const char *chan, int err)
 {
-	log_err("monitor: the worker sent a malformed or unexpected message "
-	    "on %s (%s): killing it and stopping", chan, strerror(-err));
+	if (err == -EPROTO)
+		log_err("monitor: the worker sent a malformed or unexpected "
+		    "message on %s: killing it and stopping", chan);
+	else
+		log_err("monitor: the worker's %s: %s: killing it and "
+		    "stopping", chan, strerror(-err));
 	(void)pidfd_send_signal(m->cfg->worker_pidfd, SIGKILL, NULL, 0);
 	(void)worker_reap(m);
 	return 1;
@@ -621,13 +628,11 @@ monitor_run(struct monitor_config *cfg)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGCHLD);
 	m.sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (m.sigfd < 0) {
+	if (m.sigfd < 0)
 		log_err("monitor: signalfd: %s", strerror(errno));
-		return worker_broken(&m, "start-up", -errno);
-	}
 	signal(SIGPIPE, SIG_IGN);
-	if (monitor_sandbox(cfg->seccomp, cfg->root) < 0) {
-		log_err("monitor: the sandbox could not be set up: stopping");
+	if (m.sigfd < 0 || monitor_sandbox(cfg->seccomp, cfg->root) < 0) {
+		log_err("monitor: could not be set up: stopping");
 		(void)pidfd_send_signal(cfg->worker_pidfd, SIGKILL, NULL, 0);
 		(void)worker_reap(&m);
 		return 1;
@@ -643,11 +648,14 @@ monitor_run(struct monitor_config *cfg)
 		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			log_err("monitor: poll: %s", strerror(errno));
-			return worker_broken(&m, "poll", -errno);
+			log_err("monitor: poll: %s: stopping", strerror(errno));
+			(void)pidfd_send_signal(cfg->worker_pidfd, SIGKILL,
+			    NULL, 0);
+			(void)worker_reap(&m);
+			return 1;
 		}
 		if (p[0].revents && (err = signal_event(&m)) < 0)
-			return worker_broken(&m, "signals", err);
+			return worker_broken(&m, "ctl (a reload)", err);
 		if (p[1].revents) {
 			err = ctl_event(&m);
 			if (err == -ECONNRESET)

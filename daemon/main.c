@@ -346,7 +346,7 @@ split(struct mmapd *d, struct listener *l, int iomem_fd, int *ctl, int *rpc)
 		close(rp[0]);
 		if (iomem_fd >= 0)
 			close(iomem_fd);
-		/* The monitor gone, the worker stops (its socket says so too). */
+		/* The monitor gone, the worker stops (its socket says so). */
 		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 ||
 		    getppid() != parent)
 			_exit(1);

@@ -477,8 +477,9 @@ ctl_event(struct monitor *m)
 	int fds[PMSG_FDS_MAX], err;
 
 	for (;;) {
-		err = pmsg_recv(m->cfg->ctl, MSG_DONTWAIT, (1u << PMSG_APPLIED) |
-		    (1u << PMSG_NOTIFY) | (1u << PMSG_RELOAD), &msg, fds);
+		err = pmsg_recv(m->cfg->ctl, MSG_DONTWAIT,
+		    (1u << PMSG_APPLIED) | (1u << PMSG_NOTIFY) |
+		    (1u << PMSG_RELOAD), &msg, fds);
 		if (err == -EAGAIN)
 			return 0;
 		if (err)

@@ -25,7 +25,8 @@ pmsg_size(uint32_t type)
 	case PMSG_NOTIFY:	return PMSG_HDR + sizeof(struct pmsg_notify);
 	case PMSG_RELOAD:	return PMSG_HDR + sizeof(struct pmsg_reload);
 	case PMSG_KILL:		return PMSG_HDR + sizeof(struct pmsg_kill);
-	case PMSG_KILL_REPLY:	return PMSG_HDR + sizeof(struct pmsg_kill_reply);
+	case PMSG_KILL_REPLY:
+		return PMSG_HDR + sizeof(struct pmsg_kill_reply);
 	default:		return 0;
 	}
 }

@@ -128,8 +128,11 @@ monitor_drop(int root)
 }
 
 /* ---------------------------------------------------------------------
- * The allow-list: read off strace -f of the monitor under the
- * integration tests (start, reloads, kills, stop), group by group.
+ * The allow-list: what monitor.c, the device opens (pcis.c, mem.c,
+ * pci.c), the policy parser with its NSS lookups, and sd_notify call,
+ * group by group; run under --seccomp=log through start, reloads that
+ * open mem and pci regions, kills and stop with nothing logged, and
+ * under kill by the whole integration suite and tests/unit/test_monitor.
  * --------------------------------------------------------------------- */
 
 static const int monitor_plain[] = {

@@ -1,0 +1,694 @@
+"""The Python module mmapclient against a real mmapd.
+
+Run by make check (PY_LOG_COMPILER: $(PYTHON) through tests/run-test.sh)
+with MMAPD_BIN, MMAPD_TEST_DATA and MMAPD_PYTHON_DIR (the module as
+built) in the environment.  Stdlib unittest only.
+
+One mmapd serves the whole file: started as the integration harness
+starts it (tests/integration/harness.c: -c CONF -s SOCK in a temporary
+folder of mode 0755, --user nobody when run as root, its log checked for
+sanitizer reports when it is stopped), with [mem] on the harness's seam:
+a sparse 8 GiB regular file stands in for /dev/mem and iomem-q35.txt for
+/proc/iomem (the edu BAR at 0xfe900000, no driver), so what a device
+mapping writes lands in the file at the physical address.
+
+Checks as another user run in a forked child that drops to uid and gid
+65534 (setresuid, no groups) before it connects: the daemon sees that
+uid in SO_PEERCRED, as it sees mmapctl run under setpriv.
+
+In a build with --enable-sanitizers the module and libmmapclient carry
+ASan, whose runtime must be loaded first: the test runs itself again
+with LD_PRELOAD naming $CC's libasan (LeakSanitizer off for the Python
+process only: the interpreter keeps its objects at exit by design; the
+daemon keeps it on).  Where no libasan is found it exits 77, SKIP, and
+says why.
+"""
+
+import errno
+import faulthandler
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+WAIT = 5.0                      # seconds any single wait may take
+NOBODY = 65534
+EDU_BAR0 = 0xFE900000           # in iomem-q35.txt: 1 MiB, no driver
+STANDIN_SIZE = 8 << 30
+SAN_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+             "runtime error:", "WARNING: ThreadSanitizer")
+
+
+def asan_reexec():
+    """In an ASan build, run again with the ASan runtime preloaded."""
+    if "-fsanitize=address" not in os.environ.get("SAN_CFLAGS", ""):
+        return
+    with open("/proc/self/maps") as f:
+        if "libasan" in f.read():
+            return
+    cc = os.environ.get("CC", "cc").split()
+    lib = ""
+    try:
+        lib = subprocess.run(cc + ["-print-file-name=libasan.so"],
+                             capture_output=True, text=True,
+                             timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    if not os.path.isabs(lib) or not os.path.exists(lib):
+        print("SKIP: an ASan build: the module needs the ASan runtime "
+              "loaded before Python, and %s does not say where libasan.so "
+              "is (got %r): the Python module is NOT tested in this tree"
+              % (" ".join(cc), lib), file=sys.stderr)
+        sys.exit(77)
+    env = dict(os.environ)
+    env["MMAPD_PY_ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "")
+    env["LD_PRELOAD"] = lib
+    env["ASAN_OPTIONS"] = "detect_leaks=0"
+    print("test_mmapclient: ASan build: running again with LD_PRELOAD=%s"
+          % lib, file=sys.stderr)
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+def child_env():
+    """The environment of programs this test starts: no preload."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    env.pop("MMAPD_SOCKET", None)
+    env.pop("JOURNAL_STREAM", None)
+    if "MMAPD_PY_ASAN_OPTIONS" in env:
+        env["ASAN_OPTIONS"] = env.pop("MMAPD_PY_ASAN_OPTIONS")
+    return env
+
+
+asan_reexec()
+# No test may hang: dump every thread's stack and exit after 5 minutes.
+faulthandler.dump_traceback_later(300, exit=True)
+
+MODULE_DIR = os.environ.get("MMAPD_PYTHON_DIR")
+if MODULE_DIR:
+    sys.path.insert(0, MODULE_DIR)
+import mmapclient  # noqa: E402
+
+
+class Daemon:
+    """A real mmapd on a socket in a temporary folder."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="mmapd-py.", dir="/tmp")
+        os.chmod(self.dir, 0o755)   # uid 65534 must reach the socket
+        self.sock = os.path.join(self.dir, "mmapd.sock")
+        self.log = os.path.join(self.dir, "mmapd.log")
+        self.devmem = os.path.join(self.dir, "devmem")
+        self.proc = None
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def config(self):
+        iomem = os.path.join(os.environ["MMAPD_TEST_DATA"], "iomem-q35.txt")
+        return f"""[daemon]
+socket_mode = 0666
+
+[zero]
+users = *
+max_size = 16M
+
+# A seam: a regular file stands in for /dev/mem.
+[mem]
+path = {self.devmem}
+iomem = {iomem}
+users = root
+raw_fd_users = root
+max_size = 1M
+shared = yes
+protection = rw
+
+[region edu]
+device = mem
+base = 0xfe900000
+size = 1M
+users = root
+raw_fd_users = root
+protection = rw
+shared = yes
+
+[region edu-ro]
+device = mem
+base = 0xfe900000
+size = 4K
+users = root, {NOBODY}
+shared = yes
+
+[shm cam0]
+size = 64K
+writers = root
+readers = {NOBODY}
+"""
+
+    def start(self):
+        with open(self.devmem, "wb") as f:
+            f.truncate(STANDIN_SIZE)
+        conf = self.path("mmapd.conf")
+        with open(conf, "w") as f:
+            f.write(self.config())
+        args = [os.environ["MMAPD_BIN"], "-c", conf, "-s", self.sock]
+        if os.geteuid() == 0:
+            args += ["--user", "nobody"]
+        log = open(self.log, "ab")
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=log,
+                                     env=child_env(), close_fds=True)
+        log.close()
+        end = time.monotonic() + WAIT
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("mmapd died at start-up (%d):\n%s"
+                                     % (self.proc.returncode, self.text()))
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            try:
+                s.connect(self.sock)
+                return
+            except OSError:
+                pass
+            finally:
+                s.close()
+            if time.monotonic() > end:
+                raise AssertionError("mmapd did not accept within %.0f s:"
+                                     "\n%s" % (WAIT, self.text()))
+            time.sleep(0.01)
+
+    def text(self):
+        with open(self.log, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        """SIGTERM; it must exit 0 with no sanitizer report."""
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(WAIT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(WAIT)
+            raise AssertionError("mmapd did not stop within %.0f s" % WAIT)
+        finally:
+            self.proc = None
+        log = self.text()
+        if rc != 0 or any(m in log for m in SAN_MARKS):
+            raise AssertionError("mmapd exited %d; its log:\n%s"
+                                 % (rc, log[-12000:]))
+
+    def cleanup(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(WAIT)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def pread(self, offset, n):
+        with open(self.devmem, "rb") as f:
+            f.seek(offset)
+            return f.read(n)
+
+
+D = None
+
+
+def setUpModule():
+    global D
+    D = Daemon()
+    try:
+        D.start()
+    except BaseException:
+        D.cleanup()
+        raise
+
+
+def tearDownModule():
+    try:
+        D.stop()
+    finally:
+        D.cleanup()
+
+
+def connect(name="test-python"):
+    return mmapclient.connect(D.sock, name=name)
+
+
+def as_nobody(fn):
+    """Run fn() in a child as uid and gid 65534; return what it returns
+    (a JSON value).  Skips the test when not root."""
+    if os.geteuid() != 0:
+        raise unittest.SkipTest("not root: cannot be uid %d" % NOBODY)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        out = {}
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setresgid(NOBODY, NOBODY, NOBODY)
+            os.setresuid(NOBODY, NOBODY, NOBODY)
+            out = {"ok": fn()}
+        except BaseException as e:  # report everything to the parent
+            import traceback
+            out = {"error": traceback.format_exc(), "repr": repr(e)}
+        os.write(w, json.dumps(out).encode())
+        os._exit(0)
+    os.close(w)
+    data = b""
+    end = time.monotonic() + WAIT
+    try:
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                os.kill(pid, signal.SIGKILL)
+                raise AssertionError("the uid %d child did not answer "
+                                     "within %.0f s" % (NOBODY, WAIT))
+            ready, _, _ = select.select([r], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(r)
+        os.waitpid(pid, 0)
+    out = json.loads(data or b"{}")
+    if "error" in out:
+        raise AssertionError("in the uid %d child:\n%s"
+                             % (NOBODY, out["error"]))
+    return out["ok"]
+
+
+def error_of(fn):
+    """[errno, class name, strerror, filename] of the OSError fn raises."""
+    try:
+        fn()
+    except OSError as e:
+        return [e.errno, type(e).__name__, e.strerror, e.filename]
+    return None
+
+
+def lease_ids(conn):
+    return [l.id for l in conn.list()]
+
+
+class ZeroMemory(unittest.TestCase):
+
+    def test_private_write_read_back(self):
+        with connect() as c, c.map("zero", 65536, write=True) as r:
+            self.assertEqual(r.kind, "anon")
+            self.assertFalse(r.shared)
+            self.assertTrue(r.writable)
+            self.assertEqual(r.size, 65536)
+            with r.buffer as m:
+                self.assertEqual(len(m), 65536)
+                self.assertFalse(m.readonly)
+                self.assertEqual(bytes(m[:16]), bytes(16))
+                m[100:105] = b"hello"
+                m[-4:] = b"\x11\x22\x33\x44"
+                self.assertEqual(bytes(m[100:105]), b"hello")
+            # The same bytes through the exact-width accessors.
+            self.assertEqual(r.read(65532, 32), 0x44332211)
+            r.write(8, 64, 0x0102030405060708)
+            self.assertEqual(bytes(memoryview(r)[8:16]),
+                             struct.pack("<Q", 0x0102030405060708))
+
+    def test_private_size_rounds_to_pages(self):
+        with connect() as c, c.map("zero", 100, write=True) as r:
+            self.assertEqual(r.size, os.sysconf("SC_PAGE_SIZE"))
+            self.assertEqual(len(memoryview(r)), r.size)
+
+    def test_shared_is_shmem(self):
+        with connect() as c, c.map("zero", 8192, shared=True,
+                                   write=True) as r:
+            self.assertEqual(r.kind, "shmem")
+            self.assertTrue(r.shared)
+            with memoryview(r) as m:
+                m[:] = b"\xab" * len(m)
+            self.assertEqual(r.read(4096, 8), 0xAB)
+
+    def test_read_only_map_is_a_read_only_buffer(self):
+        with connect() as c, c.map("zero", 4096) as r:
+            self.assertFalse(r.writable)
+            with r.buffer as m:
+                self.assertTrue(m.readonly)
+                with self.assertRaises(TypeError):
+                    m[0] = 1
+            with self.assertRaises(PermissionError) as cm:
+                r.write(0, 8, 1)
+            self.assertEqual(cm.exception.errno, errno.EACCES)
+
+    def test_named_region_between_two_connections(self):
+        with connect("writer") as a, connect("viewer") as b:
+            ra = a.map("zero", 65536, shared=True, write=True,
+                       region="py-shared", create=True)
+            rb = b.map("zero", 65536, shared=True, write=True,
+                       region="py-shared", attach=True)
+            with ra.buffer as ma, rb.buffer as mb:
+                ma[0:5] = b"hello"
+                self.assertEqual(bytes(mb[0:5]), b"hello")
+                mb[65000:65003] = b"xyz"
+                self.assertEqual(bytes(ma[65000:65003]), b"xyz")
+            # The lease names its region.
+            names = {l.id: l.region for l in a.list()}
+            self.assertEqual(names[ra.lease_id], "py-shared")
+            # create=True on a name that exists: EEXIST.
+            e = error_of(lambda: b.map("zero", 65536, shared=True,
+                                       write=True, region="py-shared",
+                                       create=True))
+            self.assertEqual(e[0], errno.EEXIST, e)
+            self.assertEqual(e[1], "FileExistsError")
+            rb.release()
+            ra.release()
+
+
+class DeviceMemory(unittest.TestCase):
+
+    def test_no_buffer_only_exact_width(self):
+        with connect() as c, c.map("edu", 4096, shared=True,
+                                   write=True) as r:
+            self.assertEqual(r.kind, "device")
+            self.assertEqual(r.cache, "uncached")
+            for access in (lambda: memoryview(r), lambda: r.buffer,
+                           lambda: bytes(r),
+                           lambda: struct.unpack_from("<I", r, 0),
+                           lambda: bytearray(r)):
+                with self.assertRaises(BufferError) as cm:
+                    access()
+                self.assertIn("device memory is not a buffer",
+                              str(cm.exception))
+            r.write(0x10, 32, 0xDEADBEEF)
+            r.write(0x18, 64, 0x0102030405060708)
+            r.write(0x22, 16, 0xBEEF)
+            # In the stand-in at the physical address, and nowhere else.
+            self.assertEqual(D.pread(EDU_BAR0 + 0x10, 4),
+                             struct.pack("<I", 0xDEADBEEF))
+            self.assertEqual(D.pread(EDU_BAR0 + 0x18, 8),
+                             struct.pack("<Q", 0x0102030405060708))
+            self.assertEqual(D.pread(EDU_BAR0 + 0x14, 4), bytes(4))
+            self.assertEqual(r.read(0x10, 32), 0xDEADBEEF)
+            self.assertEqual(r.read(0x10, 16), 0xBEEF)
+            self.assertEqual(r.read(0x13, 8), 0xDE)
+            self.assertEqual(r.read(0x22, 16), 0xBEEF)
+            # The daemon's own access sees the same register.
+            self.assertEqual(c.read("edu", 0x10, 32), 0xDEADBEEF)
+            self.assertEqual(c.read("mem", EDU_BAR0 + 0x18, 64),
+                             0x0102030405060708)
+            c.write("edu", 0x40, 32, 0xCAFEF00D)
+            self.assertEqual(r.read(0x40, 32), 0xCAFEF00D)
+
+    def test_accessor_errors(self):
+        with connect() as c, c.map("edu", 4096, shared=True,
+                                   write=True) as r:
+            e = error_of(lambda: r.read(0x2, 32))
+            self.assertEqual(e[0], errno.EINVAL, e)
+            self.assertIn("not a multiple of 4 bytes", e[2])
+            e = error_of(lambda: r.read(4096, 32))
+            self.assertEqual(e[0], errno.ERANGE, e)
+            self.assertIn("outside the region's 4096 bytes", e[2])
+            e = error_of(lambda: r.write(0, 8, 0x100))
+            self.assertEqual(e[0], errno.EINVAL, e)
+            self.assertIn("wider than 8 bits", e[2])
+            with self.assertRaises(ValueError):
+                r.read(0, 12)
+            with self.assertRaises(OverflowError):
+                r.write(0, 32, -1)
+            # The daemon's path checks the same and says so.
+            e = error_of(lambda: c.write("edu", 0, 16, 0x10000))
+            self.assertEqual(e[0], errno.EINVAL, e)
+
+    def test_daemon_register_access_without_a_map(self):
+        with connect() as c:
+            c.write("edu", 0x80, 16, 0x1234)
+            self.assertEqual(c.read("edu", 0x80, 16), 0x1234)
+            self.assertEqual(c.read("edu", 0x80), 0x1234)    # width 32
+            self.assertEqual(D.pread(EDU_BAR0 + 0x80, 2),
+                             struct.pack("<H", 0x1234))
+            self.assertEqual(lease_ids(c), [])
+
+
+class Release(unittest.TestCase):
+
+    def test_context_manager_ends_the_lease(self):
+        with connect() as c:
+            with c.map("zero", 4096, write=True) as r:
+                lid = r.lease_id
+                self.assertIn(lid, lease_ids(c))
+            self.assertTrue(r.released)
+            self.assertNotIn(lid, lease_ids(c))
+            self.assertIn("released", repr(r))
+            with self.assertRaises(ValueError):
+                r.read(0, 8)
+            with self.assertRaises(BufferError):
+                memoryview(r)
+            r.release()     # twice: harmless
+
+    def test_release_refused_while_a_view_lives(self):
+        with connect() as c:
+            r = c.map("zero", 4096, shared=True, write=True)
+            m = memoryview(r)
+            m2 = r.buffer
+            with self.assertRaises(BufferError) as cm:
+                r.release()
+            self.assertIn("2 memoryview(s)", str(cm.exception))
+            # Nothing changed: still mapped, still leased, still usable.
+            m[0] = 7
+            self.assertEqual(r.read(0, 8), 7)
+            self.assertIn(r.lease_id, lease_ids(c))
+            m.release()
+            with self.assertRaises(BufferError):
+                r.release()
+            m2.release()
+            lid = r.lease_id
+            r.release()
+            self.assertNotIn(lid, lease_ids(c))
+            # The released views refuse use; nothing touches the memory.
+            with self.assertRaises(ValueError):
+                m[0]
+
+    def test_with_block_view_then_release(self):
+        with connect() as c:
+            with c.map("zero", 4096, write=True) as r:
+                with r.buffer as m:
+                    m[0] = 1
+            self.assertTrue(r.released)
+
+    def test_dropped_region_is_released(self):
+        with connect() as c:
+            r = c.map("zero", 4096, write=True)
+            lid = r.lease_id
+            del r
+            self.assertNotIn(lid, lease_ids(c))
+
+    def test_region_outlives_its_connection(self):
+        c = connect()
+        r = c.map("zero", 4096, shared=True, write=True)
+        lid = r.lease_id
+        with r.buffer as m:
+            m[0:3] = b"abc"
+        c.close()
+        self.assertTrue(c.closed)
+        c.close()   # twice: harmless
+        with self.assertRaises(ValueError):
+            c.list()
+        # Still mapped, its lease ended by the close.
+        self.assertEqual(bytes(memoryview(r)[0:3]), b"abc")
+        with connect() as other:
+            self.assertNotIn(lid, [l.id for l in other.list()])
+        r.release()     # unmaps only
+        self.assertTrue(r.released)
+
+    def test_threads_share_one_connection(self):
+        """Calls from threads on one connection are made one at a time:
+        interleaved, their requests and replies would mix (EPROTO)."""
+        errors = []
+        with connect() as c:
+            def work(k):
+                try:
+                    for i in range(30):
+                        with c.map("zero", 4096, write=True) as r:
+                            r.write(0, 32, k * 1000 + i)
+                            if r.read(0, 32) != k * 1000 + i:
+                                errors.append("thread %d: lost a write" % k)
+                        c.write("edu", 0x100 + 8 * k, 64, i)
+                        if c.read("edu", 0x100 + 8 * k, 64) != i:
+                            errors.append("thread %d: register" % k)
+                except Exception as e:
+                    errors.append("thread %d: %r" % (k, e))
+            ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(60)
+            self.assertFalse(any(t.is_alive() for t in ts), "hung")
+            self.assertEqual(errors, [])
+            self.assertEqual(lease_ids(c), [])
+
+
+class Errors(unittest.TestCase):
+
+    def test_no_socket(self):
+        path = D.path("nothing-here.sock")
+        e = error_of(lambda: mmapclient.connect(path))
+        self.assertEqual(e[:2], [errno.ENOENT, "FileNotFoundError"], e)
+        self.assertEqual(e[3], path)
+
+    def test_no_such_device(self):
+        with connect() as c:
+            e = error_of(lambda: c.map("nosuch", 4096))
+            self.assertEqual(e[0], errno.ENODEV, e)
+            self.assertEqual(e[3], "nosuch")
+            self.assertNotEqual(e[2], os.strerror(errno.ENODEV),
+                                "the daemon's message, not strerror")
+            # The connection is still usable.
+            self.assertIsInstance(c.status(), mmapclient.Status)
+
+    def test_attach_missing_name_is_enoent(self):
+        with connect() as c:
+            e = error_of(lambda: c.map("zero", 4096, shared=True,
+                                       region="py-absent", attach=True))
+            self.assertEqual(e[:2], [errno.ENOENT, "FileNotFoundError"], e)
+            self.assertTrue(e[2])
+
+    def test_daemon_message_carried(self):
+        with connect() as c:
+            e = error_of(lambda: c.map("zero", 32 << 20))
+            self.assertEqual(e[0], errno.EFBIG, e)
+            self.assertIn("max_size", e[2])
+            s = str(OSError(*e[:3]))
+            self.assertIn("[Errno %d]" % errno.EFBIG, s)
+
+    def test_bad_arguments(self):
+        with connect() as c:
+            with self.assertRaises(ValueError):
+                c.map("zero", 4096, cache="writeback")
+            with self.assertRaises(OverflowError):
+                c.map("zero", -1)
+            with self.assertRaises(TypeError):
+                c.map("zero", "4096")
+            with self.assertRaises(ValueError):
+                c.read("edu", 0, 24)
+        with self.assertRaises(TypeError):
+            mmapclient.Region()
+        with self.assertRaises(TypeError):
+            mmapclient.Connection()
+
+    def test_policy_refusals_as_nobody(self):
+        def checks():
+            out = {}
+            with mmapclient.connect(D.sock, name="py-nobody") as c:
+                # edu names root only.
+                out["map_edu"] = error_of(lambda: c.map(
+                    "edu", 4096, shared=True))
+                out["read_edu"] = error_of(lambda: c.read("edu", 0, 32))
+                # edu-ro: read-only for 65534.
+                out["read_ro"] = c.read("edu-ro", 0x10, 32)
+                out["write_ro"] = error_of(lambda: c.write(
+                    "edu-ro", 0, 32, 1))
+                # cam0: root writes, 65534 reads.
+                out["cam_rw"] = error_of(lambda: c.map(
+                    "zero", 65536, shared=True, write=True,
+                    region="cam0", attach=True))
+                with c.map("zero", 65536, shared=True, region="cam0",
+                           attach=True) as r:
+                    with r.buffer as m:
+                        out["cam_ro"] = m.readonly
+                        out["cam_data"] = bytes(m[0:6]).decode()
+                st = c.status()
+                out["offers"] = sorted(o.name for o in st.offers)
+                out["uid"] = [l.uid for l in c.list()]
+            return out
+
+        with connect() as root:
+            root.write("edu", 0x10, 32, 0x5A5A5A5A)
+            cam = root.map("zero", 65536, shared=True, write=True,
+                           region="cam0", create=True)
+            with cam.buffer as m:
+                m[0:6] = b"frame1"
+            try:
+                out = as_nobody(checks)
+            finally:
+                cam.release()
+        self.assertEqual(out["map_edu"][:2],
+                         [errno.EPERM, "PermissionError"], out)
+        self.assertTrue(out["map_edu"][2])
+        self.assertEqual(out["read_edu"][0], errno.EPERM, out)
+        self.assertEqual(out["read_ro"], 0x5A5A5A5A)
+        self.assertEqual(out["write_ro"][:2],
+                         [errno.EACCES, "PermissionError"], out)
+        self.assertEqual(out["cam_rw"][:2],
+                         [errno.EACCES, "PermissionError"], out)
+        self.assertTrue(out["cam_ro"])
+        self.assertEqual(out["cam_data"], "frame1")
+        self.assertNotIn("edu", out["offers"])
+        self.assertIn("edu-ro", out["offers"])
+        self.assertIn("zero", out["offers"])
+
+
+class Queries(unittest.TestCase):
+
+    def test_list_fields(self):
+        t0 = int(time.time())
+        with connect("py-lister") as c:
+            with c.map("zero", 8192, shared=True, write=True) as r:
+                ls = [l for l in c.list() if l.id == r.lease_id]
+                self.assertEqual(len(ls), 1)
+                l = ls[0]
+                self.assertIsInstance(l, tuple)
+                self.assertEqual(l.uid, os.getuid())
+                self.assertEqual(l.pid, os.getpid())
+                self.assertEqual(l.device, "zero")
+                self.assertEqual(l.size, 8192)
+                self.assertTrue(l.writable)
+                self.assertTrue(l.shared)
+                self.assertEqual(l.region, "")
+                self.assertEqual(l.client, "py-lister")
+                if os.getuid() == 0:
+                    self.assertEqual(l.user, "root")
+                self.assertTrue(t0 - 2 <= l.created <= time.time() + 2)
+
+    def test_status_fields(self):
+        with connect() as c, c.map("zero", 4096) as r:
+            s = c.status()
+            self.assertIsInstance(s.version, str)
+            self.assertRegex(s.version, r"^\d+\.\d+")
+            self.assertGreaterEqual(s.uptime, 0)
+            self.assertGreaterEqual(s.clients, 1)
+            self.assertGreaterEqual(s.leases, 1)
+            self.assertEqual(s.offers_left_out, 0)
+            offers = {o.name: o for o in s.offers}
+            z = offers["zero"]
+            self.assertEqual(z.kind, "device")
+            self.assertEqual(z.max_size, 16 << 20)
+            self.assertTrue(z.writable)
+            self.assertTrue(z.shared)
+            self.assertEqual(offers["edu"].kind, "region")
+            self.assertEqual(offers["edu"].size, 1 << 20)
+            self.assertFalse(offers["edu-ro"].writable)
+            self.assertEqual(offers["cam0"].kind, "shm")
+            self.assertTrue(r.lease_id > 0)
+
+    def test_fileno_and_repr(self):
+        with connect() as c:
+            fd = c.fileno()
+            self.assertGreaterEqual(fd, 0)
+            with socket.socket(fileno=os.dup(fd)) as s:
+                self.assertEqual(s.type, socket.SOCK_SEQPACKET)
+            self.assertIn("fd=%d" % fd, repr(c))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,8 +1,8 @@
 """The Python module mmapclient against a real mmapd.
 
 Run by make check (PY_LOG_COMPILER: $(PYTHON) through tests/run-test.sh)
-with MMAPD_BIN, MMAPD_TEST_DATA and MMAPD_PYTHON_DIR (the module as
-built) in the environment.  Stdlib unittest only.
+with MMAPD_BIN, MMAPD_TEST_DATA, MMAPD_PYTHON_INIT and MMAPD_PYTHON_EXT
+(the package as built) in the environment.  Stdlib unittest only.
 
 One mmapd serves the whole file: started as the integration harness
 starts it (tests/integration/harness.c: -c CONF -s SOCK in a temporary
@@ -94,10 +94,30 @@ asan_reexec()
 # No test may hang: dump every thread's stack and exit after 5 minutes.
 faulthandler.dump_traceback_later(300, exit=True)
 
-MODULE_DIR = os.environ.get("MMAPD_PYTHON_DIR")
-if MODULE_DIR:
-    sys.path.insert(0, MODULE_DIR)
+
+
+def stage_package():
+    """The package as built, in a folder of its own first on sys.path:
+    __init__.py from the source tree, the extension from the build
+    tree's .libs (make check names both)."""
+    init = os.environ.get("MMAPD_PYTHON_INIT")
+    ext = os.environ.get("MMAPD_PYTHON_EXT")
+    if not init or not ext:
+        return None     # run by hand: whatever mmapclient is installed
+    top = tempfile.mkdtemp(prefix="mmapd-pylib.")
+    os.chmod(top, 0o755)
+    os.mkdir(os.path.join(top, "mmapclient"), 0o755)
+    for src in (init, ext):
+        os.symlink(src, os.path.join(top, "mmapclient",
+                                     os.path.basename(src)))
+    sys.path.insert(0, top)
+    return top
+
+
+PACKAGE_DIR = stage_package()
 import mmapclient  # noqa: E402
+if PACKAGE_DIR:
+    shutil.rmtree(PACKAGE_DIR)  # imported: the files are no longer read
 
 
 class Daemon:
@@ -636,6 +656,54 @@ class Errors(unittest.TestCase):
         self.assertNotIn("edu", out["offers"])
         self.assertIn("edu-ro", out["offers"])
         self.assertIn("zero", out["offers"])
+
+
+class Module(unittest.TestCase):
+
+    def test_imported_as_built(self):
+        if PACKAGE_DIR is None:
+            self.skipTest("run by hand: testing the installed mmapclient")
+        self.assertTrue(mmapclient.__file__.startswith(PACKAGE_DIR),
+                        mmapclient.__file__)
+        ext = sys.modules["mmapclient._mmapclient"].__file__
+        self.assertTrue(ext.endswith("_mmapclient.abi3.so"), ext)
+        self.assertEqual(mmapclient.Connection.__module__, "mmapclient")
+
+    def test_default_path_is_the_environment(self):
+        old = os.environ.get("MMAPD_SOCKET")
+        os.environ["MMAPD_SOCKET"] = D.sock
+        try:
+            with mmapclient.connect() as a, mmapclient.connect(None) as b:
+                self.assertGreaterEqual(a.status().clients, 2)
+                self.assertFalse(b.closed)
+        finally:
+            if old is None:
+                del os.environ["MMAPD_SOCKET"]
+            else:
+                os.environ["MMAPD_SOCKET"] = old
+        # A path given wins over the environment.
+        os.environ["MMAPD_SOCKET"] = D.path("nothing-here.sock")
+        try:
+            with mmapclient.connect(D.sock.encode()) as c:
+                self.assertFalse(c.closed)
+        finally:
+            if old is None:
+                del os.environ["MMAPD_SOCKET"]
+            else:
+                os.environ["MMAPD_SOCKET"] = old
+
+    def test_keywords_and_index_ints(self):
+        class Four:
+            def __index__(self):
+                return 4
+
+        with connect() as c, c.map(device="zero", size=4096, write=True,
+                                   offset=0, cache="default") as r:
+            r.write(offset=Four(), width=16, value=0xBEEF)
+            self.assertEqual(r.read(width=16, offset=4), 0xBEEF)
+            self.assertEqual(r.read(Four(), 8), 0xEF)
+            c.write(device="edu", offset=0x200, width=32, value=Four())
+            self.assertEqual(c.read(device="edu", offset=0x200), 4)
 
 
 class Queries(unittest.TestCase):

@@ -1,5 +1,6 @@
 /*
- * The module mmapclient: its errors, its result types and connect().
+ * mmapclient._mmapclient, the extension the package mmapclient
+ * (__init__.py) re-exports: its errors, its result types and connect().
  * See pymmapclient.h for the layout, README.md ("Python") for the use.
  */
 #include "pymmapclient.h"
@@ -115,6 +116,30 @@ pymc_cache_parse(PyObject *o, enum mmapclient_cache *out)
 }
 
 int
+pymc_u64_conv(PyObject *o, void *out)
+{
+	unsigned long long v;
+	PyObject *i;
+
+	/* Whatever has __index__ (numpy's integers too), as int() would. */
+	i = PyNumber_Index(o);
+	if (i == NULL)
+		return 0;
+	v = PyLong_AsUnsignedLongLong(i);
+	Py_DECREF(i);
+	if (v == (unsigned long long)-1 && PyErr_Occurred())
+		return 0;
+	*(uint64_t *)out = v;
+	return 1;
+}
+
+int
+pymc_width_conv(PyObject *o, void *out)
+{
+	return pymc_width_parse(o, out) == 0;
+}
+
+int
 pymc_width_parse(PyObject *o, unsigned int *out)
 {
 	long w;
@@ -210,22 +235,12 @@ static PyMethodDef module_methods[] = {
 };
 
 PyDoc_STRVAR(module_doc,
-"Clients of mmapd, the device memory daemon, over libmmapclient.\n\n"
-"    import mmapclient\n"
-"    with mmapclient.connect() as conn:\n"
-"        with conn.map('zero', 65536, shared=True, write=True) as r:\n"
-"            with r.buffer as m:\n"
-"                m[0:4] = b'abcd'\n"
-"        print(hex(conn.read('edu', 0x0, 32)))\n\n"
-"Memory of kind 'anon' or 'shmem' is a buffer (memoryview(region));\n"
-"device memory is never one: use Region.read() and Region.write(),\n"
-"which make single loads and stores of exactly the width asked.\n"
-"Failures raise OSError (or the subclass its errno picks) with the\n"
-"errno and the daemon's message.  See README.md and libmmapclient(3).");
+"The extension half of the package mmapclient: import mmapclient, whose\n"
+"names these are.");
 
 static struct PyModuleDef module_def = {
 	PyModuleDef_HEAD_INIT,
-	.m_name = "mmapclient",
+	.m_name = "mmapclient._mmapclient",
 	.m_doc = module_doc,
 	.m_size = -1,
 	.m_methods = module_methods,
@@ -244,10 +259,10 @@ add_type(PyObject *mod, const char *name, PyTypeObject *tp)
 	return 0;
 }
 
-PyMODINIT_FUNC PyInit_mmapclient(void);
+PyMODINIT_FUNC PyInit__mmapclient(void);
 
 PyMODINIT_FUNC
-PyInit_mmapclient(void)
+PyInit__mmapclient(void)
 {
 	PyObject *mod;
 

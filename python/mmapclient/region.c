@@ -242,18 +242,6 @@ access_error(RegionObject *self, int err, uint64_t offset,
 	return pymc_raise(err, msg, self->device);
 }
 
-static int
-u64_arg(PyObject *o, uint64_t *out)
-{
-	unsigned long long v;
-
-	v = PyLong_AsUnsignedLongLong(o);
-	if (v == (unsigned long long)-1 && PyErr_Occurred())
-		return -1;
-	*out = v;
-	return 0;
-}
-
 PyDoc_STRVAR(rread_doc,
 "read(offset, width) -> int\n\n"
 "One load of exactly width bits (8, 16, 32 or 64) at offset bytes into\n"
@@ -262,17 +250,16 @@ PyDoc_STRVAR(rread_doc,
 "(misaligned), ERANGE (outside the region).");
 
 static PyObject *
-region_read(RegionObject *self, PyObject *args)
+region_read(RegionObject *self, PyObject *args, PyObject *kw)
 {
-	PyObject *o_off, *o_width;
+	static char *kwlist[] = { "offset", "width", NULL };
 	uint64_t offset, value = 0;
 	unsigned int width;
 	int err;
 
-	if (!PyArg_UnpackTuple(args, "read", 2, 2, &o_off, &o_width))
-		return NULL;
-	if (u64_arg(o_off, &offset) < 0 ||
-	    pymc_width_parse(o_width, &width) < 0 || region_live(self) < 0)
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&:read", kwlist,
+	    pymc_u64_conv, &offset, pymc_width_conv, &width) ||
+	    region_live(self) < 0)
 		return NULL;
 	err = mmapclient_region_read(self->r, offset, width, &value);
 	if (err < 0)
@@ -289,18 +276,17 @@ PyDoc_STRVAR(rwrite_doc,
 "(mapped read-only).");
 
 static PyObject *
-region_write(RegionObject *self, PyObject *args)
+region_write(RegionObject *self, PyObject *args, PyObject *kw)
 {
-	PyObject *o_off, *o_width, *o_val;
+	static char *kwlist[] = { "offset", "width", "value", NULL };
 	uint64_t offset, value;
 	unsigned int width;
 	int err;
 
-	if (!PyArg_UnpackTuple(args, "write", 3, 3, &o_off, &o_width, &o_val))
-		return NULL;
-	if (u64_arg(o_off, &offset) < 0 ||
-	    pymc_width_parse(o_width, &width) < 0 ||
-	    u64_arg(o_val, &value) < 0 || region_live(self) < 0)
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&O&:write", kwlist,
+	    pymc_u64_conv, &offset, pymc_width_conv, &width,
+	    pymc_u64_conv, &value) ||
+	    region_live(self) < 0)
 		return NULL;
 	err = mmapclient_region_write(self->r, offset, width, value);
 	if (err < 0)
@@ -411,8 +397,9 @@ static PyGetSetDef region_getset[] = {
 	{ name, (PyCFunction)(void (*)(void))(fn), (flags), (doc) }
 
 static PyMethodDef region_methods[] = {
-	METH("read", region_read, METH_VARARGS, rread_doc),
-	METH("write", region_write, METH_VARARGS, rwrite_doc),
+	METH("read", region_read, METH_VARARGS | METH_KEYWORDS, rread_doc),
+	METH("write", region_write, METH_VARARGS | METH_KEYWORDS,
+	    rwrite_doc),
 	METH("release", region_release, METH_NOARGS, release_doc),
 	METH("__enter__", region_enter, METH_NOARGS, NULL),
 	METH("__exit__", region_exit, METH_VARARGS, NULL),

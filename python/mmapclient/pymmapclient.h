@@ -1,8 +1,10 @@
 /*
- * The Python module mmapclient: a CPython extension over libmmapclient.
+ * The Python package mmapclient: __init__.py, which re-exports the
+ * extension mmapclient._mmapclient, a CPython extension over
+ * libmmapclient made of these files.
  *
  * Built against the limited API of Python 3.11 (Py_LIMITED_API, set by
- * Makefile.am), so one mmapclient.abi3.so serves every Python 3 from
+ * Makefile.am), so one _mmapclient.abi3.so serves every Python 3 from
  * 3.11 on; 3.11 is the first whose limited API has the buffer protocol.
  *
  *   module.c      the module: errors, the result types (Lease, Offer,
@@ -29,6 +31,7 @@
 typedef struct {
 	PyObject_HEAD
 	struct mmapclient *c;		/* NULL once closed */
+	int fd;				/* c's socket, for fileno() */
 	PyThread_type_lock lock;	/* held by a call on c */
 } ConnObject;
 
@@ -56,6 +59,9 @@ const char *pymc_offer_kind_name(enum mmapclient_offer_kind k);
 int	 pymc_cache_parse(PyObject *o, enum mmapclient_cache *out);
 /* A width in bits: 8, 16, 32 or 64, else ValueError; -1 on error. */
 int	 pymc_width_parse(PyObject *o, unsigned int *out);
+/* "O&" converters: an int of 0 .. 2^64 - 1 (a uint64_t), a width. */
+int	 pymc_u64_conv(PyObject *o, void *out);
+int	 pymc_width_conv(PyObject *o, void *out);
 
 /* connection.c */
 PyObject *pymc_connect(PyObject *mod, PyObject *args, PyObject *kw);

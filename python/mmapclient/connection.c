@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* What a failed call leaves: the errno and a copy of its message. */
 struct call_err {
@@ -69,31 +70,6 @@ pymc_conn_unlock(ConnObject *conn)
 	PyThread_release_lock(conn->lock);
 }
 
-/* "O&" converter: a Python int in 0 .. 2^64 - 1. */
-static int
-u64_conv(PyObject *o, void *out)
-{
-	unsigned long long v;
-
-	if (!PyLong_Check(o)) {
-		PyErr_Format(PyExc_TypeError, "an int is required, not %R",
-		    (PyObject *)Py_TYPE(o));
-		return 0;
-	}
-	v = PyLong_AsUnsignedLongLong(o);
-	if (v == (unsigned long long)-1 && PyErr_Occurred())
-		return 0;
-	*(uint64_t *)out = v;
-	return 1;
-}
-
-/* "O&" converter for a width in bits. */
-static int
-width_conv(PyObject *o, void *out)
-{
-	return pymc_width_parse(o, out) == 0;
-}
-
 /* ----------------------------------------------------------------------
  * connect() and the object's life
  * ---------------------------------------------------------------------- */
@@ -102,22 +78,29 @@ PyObject *
 pymc_connect(PyObject *mod, PyObject *args, PyObject *kw)
 {
 	static char *kwlist[] = { "path", "name", NULL };
-	PyObject *path = NULL;
+	PyObject *o_path = Py_None, *path = NULL;
 	const char *p = NULL, *name = NULL;
 	struct mmapclient *c = NULL;
-	ConnObject *self;
+	ConnObject *self = NULL;
 	int err;
 
 	(void)mod;
-	if (!PyArg_ParseTupleAndKeywords(args, kw, "|O&z:connect", kwlist,
-	    PyUnicode_FSConverter, &path, &name))
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|Oz:connect", kwlist,
+	    &o_path, &name))
 		return NULL;
-	if (path != NULL)
+	/* str, bytes or os.PathLike, as open() takes; None: the default. */
+	if (o_path != Py_None) {
+		if (!PyUnicode_FSConverter(o_path, &path))
+			return NULL;
 		p = PyBytes_AsString(path);
+		if (p == NULL)
+			goto fail;
+	}
 	self = PyObject_New(ConnObject, pymc_conn_type);
 	if (self == NULL)
 		goto fail;
 	self->c = NULL;
+	self->fd = -1;
 	self->lock = PyThread_allocate_lock();
 	if (self->lock == NULL) {
 		PyErr_NoMemory();
@@ -133,6 +116,7 @@ pymc_connect(PyObject *mod, PyObject *args, PyObject *kw)
 		goto fail;
 	}
 	self->c = c;
+	self->fd = mmapclient_fd(c);
 	Py_XDECREF(path);
 	return (PyObject *)self;
 fail:
@@ -205,14 +189,13 @@ PyDoc_STRVAR(fileno_doc,
 static PyObject *
 conn_fileno(ConnObject *self, PyObject *unused)
 {
-	int fd;
-
 	(void)unused;
-	if (pymc_conn_lock(self) < 0)
+	if (self->c == NULL) {
+		PyErr_SetString(PyExc_ValueError,
+		    "operation on a closed mmapclient.Connection");
 		return NULL;
-	fd = mmapclient_fd(self->c);
-	pymc_conn_unlock(self);
-	return PyLong_FromLong(fd);
+	}
+	return PyLong_FromLong(self->fd);
 }
 
 static PyObject *
@@ -228,7 +211,7 @@ conn_repr(ConnObject *self)
 	if (self->c == NULL)
 		return PyUnicode_FromString("<mmapclient.Connection closed>");
 	return PyUnicode_FromFormat("<mmapclient.Connection fd=%d>",
-	    mmapclient_fd(self->c));
+	    self->fd);
 }
 
 /* ----------------------------------------------------------------------
@@ -261,8 +244,9 @@ conn_map(ConnObject *self, PyObject *args, PyObject *kw)
 	struct call_err ce;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "sO&|O&ppOzpp:map", kwlist,
-	    &req.device, u64_conv, &req.size, u64_conv, &req.offset,
-	    &shared, &write, &cache, &req.region, &create, &attach))
+	    &req.device, pymc_u64_conv, &req.size, pymc_u64_conv,
+	    &req.offset, &shared, &write, &cache, &req.region, &create,
+	    &attach))
 		return NULL;
 	if (pymc_cache_parse(cache, &req.cache) < 0)
 		return NULL;
@@ -294,7 +278,7 @@ conn_read(ConnObject *self, PyObject *args, PyObject *kw)
 	int err;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "sO&|O&:read", kwlist,
-	    &device, u64_conv, &offset, width_conv, &width))
+	    &device, pymc_u64_conv, &offset, pymc_width_conv, &width))
 		return NULL;
 	CALL_LOCKED(self, ce,
 	    mmapclient_read(self->c, device, offset, width, &value));
@@ -322,7 +306,8 @@ conn_write(ConnObject *self, PyObject *args, PyObject *kw)
 	int err;
 
 	if (!PyArg_ParseTupleAndKeywords(args, kw, "sO&O&O&:write", kwlist,
-	    &device, u64_conv, &offset, width_conv, &width, u64_conv, &value))
+	    &device, pymc_u64_conv, &offset, pymc_width_conv, &width,
+	    pymc_u64_conv, &value))
 		return NULL;
 	CALL_LOCKED(self, ce,
 	    mmapclient_write(self->c, device, offset, width, value));
@@ -372,7 +357,7 @@ lease_make(const struct mmapclient_lease *l)
 		text(l->device),
 		PyLong_FromUnsignedLongLong(l->offset),
 		PyLong_FromUnsignedLongLong(l->size),
-		PyBool_FromLong((l->prot & 2) != 0),	/* PROT_WRITE */
+		PyBool_FromLong((l->prot & PROT_WRITE) != 0),
 		PyBool_FromLong(l->shared),
 		PyLong_FromLongLong(l->created_unix_sec),
 		text(l->region),
@@ -420,7 +405,7 @@ offer_make(const struct mmapclient_offer *o,
 		text(o->name),
 		PyUnicode_FromString(pymc_offer_kind_name(o->kind)),
 		PyLong_FromUnsignedLongLong(t->max_size),
-		PyBool_FromLong((t->prot & 2) != 0),	/* PROT_WRITE */
+		PyBool_FromLong((t->prot & PROT_WRITE) != 0),
 		PyBool_FromLong(t->shared),
 		PyUnicode_FromString(pymc_cache_name(t->cache)),
 		PyLong_FromUnsignedLongLong(t->size),

@@ -531,6 +531,34 @@ class Release(unittest.TestCase):
         r.release()     # unmaps only
         self.assertTrue(r.released)
 
+    def test_nothing_left_behind(self):
+        """Dropped objects close their socket and unmap their memory: a
+        reference the extension forgot to give back would keep both."""
+        def fds():
+            return len(os.listdir("/proc/self/fd"))
+
+        def maps():
+            with open("/proc/self/maps") as f:
+                return sum(1 for _ in f)
+
+        for _ in range(3):      # warm up: the allocator's own mappings
+            c = connect()
+            r = c.map("zero", 1 << 20, shared=True, write=True)
+            memoryview(r)[0] = 1
+            del r, c
+        fds0, maps0 = fds(), maps()
+        with connect() as probe:
+            leases0 = probe.status().leases
+            for _ in range(100):
+                c = connect()
+                r = c.map("zero", 1 << 20, shared=True, write=True)
+                with r.buffer as m:
+                    m[-1] = 1
+                del r, c        # no release(), no close()
+            self.assertEqual(probe.status().leases, leases0)
+        self.assertEqual(fds(), fds0)
+        self.assertLessEqual(maps(), maps0 + 2)
+
     def test_threads_share_one_connection(self):
         """Calls from threads on one connection are made one at a time:
         interleaved, their requests and replies would mix (EPROTO)."""

@@ -6,8 +6,8 @@
  * export is counted, and release() refuses (BufferError) while one is
  * alive, as the mmap module's close() does: a memoryview over unmapped
  * memory would crash the interpreter at its next access.  Copying out
- * instead would make the memory unshareable, which is what shared memory
- * is for.
+ * instead would lose what shared memory is for: seeing the writes of
+ * the other processes that map it, as they happen.
  *
  * Device memory (kind 'device') is never exported: a memoryview would
  * let any code read or write it with any width, in any order (slicing,

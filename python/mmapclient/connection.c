@@ -363,6 +363,9 @@ lease_make(const struct mmapclient_lease *l)
 		text(l->region),
 		text(l->client),
 		text(l->user),
+		PyUnicode_FromString(pymc_lease_state_name(l->state)),
+		PyLong_FromLongLong(l->deadline_unix_sec),
+		text(l->revoke_reason),
 	};
 
 	return seq_make(pymc_lease_type, it, sizeof(it) / sizeof(it[0]));
@@ -395,6 +398,49 @@ conn_list(ConnObject *self, PyObject *unused)
 	}
 	mmapclient_leases_free(leases);
 	return out;
+}
+
+PyDoc_STRVAR(revoke_doc,
+"revoke(*, lease_id=None, uid=None, region=None, reason=None) -> int\n\n"
+"Revoke leases (root, or the daemon's admin_group): exactly one of\n"
+"lease_id, uid (every lease of that uid) or region (every lease of\n"
+"that device, region or shared-memory name).  Each holder has its\n"
+"entry's revoke_seconds to release; then on_revoke enforces it.\n"
+"reason (at most 100 bytes) goes to the holders and the log.  Returns\n"
+"how many leases were chosen.  PermissionError (EPERM) for anyone\n"
+"else, FileNotFoundError (ENOENT) when no lease matches.");
+
+static PyObject *
+conn_revoke(ConnObject *self, PyObject *args, PyObject *kw)
+{
+	static char *kwlist[] = { "lease_id", "uid", "region", "reason",
+		NULL };
+	struct mmapclient_revoke_what what = { .lease_id = 0 };
+	PyObject *o_lease = Py_None, *o_uid = Py_None;
+	struct call_err ce;
+	uint64_t uid;
+	int err;
+
+	if (!PyArg_ParseTupleAndKeywords(args, kw, "|$OOzz:revoke", kwlist,
+	    &o_lease, &o_uid, &what.region, &what.reason))
+		return NULL;
+	if (o_lease != Py_None && !pymc_u64_conv(o_lease, &what.lease_id))
+		return NULL;
+	if (o_uid != Py_None) {
+		if (!pymc_u64_conv(o_uid, &uid))
+			return NULL;
+		if (uid != (uid_t)uid) {
+			PyErr_Format(PyExc_OverflowError, "uid %llu: not a "
+			    "uid", (unsigned long long)uid);
+			return NULL;
+		}
+		what.by_uid = 1;
+		what.uid = (uid_t)uid;
+	}
+	CALL_LOCKED(self, ce, mmapclient_revoke(self->c, &what));
+	if (err < 0)
+		return pymc_raise(ce.err, ce.msg, what.region);
+	return PyLong_FromLong(err);
 }
 
 static PyObject *
@@ -480,6 +526,8 @@ static PyMethodDef conn_methods[] = {
 	METH("read", conn_read, METH_VARARGS | METH_KEYWORDS, read_doc),
 	METH("write", conn_write, METH_VARARGS | METH_KEYWORDS, write_doc),
 	METH("list", conn_list, METH_NOARGS, list_doc),
+	METH("revoke", conn_revoke, METH_VARARGS | METH_KEYWORDS,
+	    revoke_doc),
 	METH("status", conn_status, METH_NOARGS, status_doc),
 	METH("fileno", conn_fileno, METH_NOARGS, fileno_doc),
 	METH("close", conn_close, METH_NOARGS, close_doc),

@@ -74,6 +74,20 @@ pymc_cache_name(enum mmapclient_cache c)
 }
 
 const char *
+pymc_lease_state_name(enum mmapclient_lease_state st)
+{
+	switch (st) {
+	case MMAPCLIENT_LEASE_HELD:
+		return "held";
+	case MMAPCLIENT_LEASE_REVOKING:
+		return "revoking";
+	case MMAPCLIENT_LEASE_REVOKED:
+		return "revoked";
+	}
+	return "unknown";
+}
+
+const char *
 pymc_offer_kind_name(enum mmapclient_offer_kind k)
 {
 	switch (k) {
@@ -175,12 +189,17 @@ static PyStructSequence_Field lease_fields[] = {
 	{ "region", "its shared-memory region's name, '' for none" },
 	{ "client", "the name its client gave in Hello" },
 	{ "user", "the holder's user name, '' when it has none" },
+	{ "state", "'held', 'revoking' (told, deadline set) or 'revoked' "
+	    "(past it, kept: on_revoke = log)" },
+	{ "deadline", "revoking: when it is enforced, seconds since the "
+	    "epoch; else 0" },
+	{ "revoke_reason", "revoking, revoked: why; else ''" },
 	{ NULL, NULL },
 };
 
 static PyStructSequence_Desc lease_desc = {
 	"mmapclient.Lease", "One lease, as Connection.list() shows it.",
-	lease_fields, 12,
+	lease_fields, 15,
 };
 
 static PyStructSequence_Field offer_fields[] = {

@@ -55,6 +55,7 @@ PyObject *pymc_raise(int err, const char *msg, const char *what);
 const char *pymc_kind_name(enum mmapclient_kind k);
 const char *pymc_cache_name(enum mmapclient_cache c);
 const char *pymc_offer_kind_name(enum mmapclient_offer_kind k);
+const char *pymc_lease_state_name(enum mmapclient_lease_state st);
 /* A cache name (or None) to the enum; -1 with ValueError raised. */
 int	 pymc_cache_parse(PyObject *o, enum mmapclient_cache *out);
 /* A width in bits: 8, 16, 32 or 64, else ValueError; -1 on error. */

@@ -686,6 +686,53 @@ class Errors(unittest.TestCase):
         self.assertIn("zero", out["offers"])
 
 
+class Revoke(unittest.TestCase):
+
+    def test_revoke_by_lease_shows_in_list(self):
+        if os.geteuid() != 0:
+            self.skipTest("not root: Revoke is root's (or admin_group's)")
+        with connect("holder") as holder, connect("admin") as admin:
+            r = holder.map("zero", 4096, write=True)
+            t0 = int(time.time())
+            n = admin.revoke(lease_id=r.lease_id, reason="py-test says so")
+            self.assertEqual(n, 1)
+            l = [l for l in holder.list() if l.id == r.lease_id][0]
+            self.assertEqual(l.state, "revoking")
+            self.assertIn("py-test says so", l.revoke_reason)
+            # [zero]'s default revoke_seconds: 10.
+            self.assertTrue(t0 + 8 <= l.deadline <= time.time() + 12,
+                            (t0, l.deadline))
+            # Released in time: gone.
+            r.release()
+            self.assertNotIn(l.id, lease_ids(admin))
+            # Nothing left to revoke: ENOENT.
+            e = error_of(lambda: admin.revoke(lease_id=l.id))
+            self.assertEqual(e[:2], [errno.ENOENT, "FileNotFoundError"], e)
+            # Exactly one way: EINVAL, the library's message.
+            e = error_of(lambda: admin.revoke(lease_id=1, uid=0))
+            self.assertEqual(e[0], errno.EINVAL, e)
+            with self.assertRaises(TypeError):
+                admin.revoke(l.id)          # keywords only
+            # A held lease says so.
+            with holder.map("zero", 4096) as r2:
+                l2 = [l for l in holder.list() if l.id == r2.lease_id][0]
+                self.assertEqual((l2.state, l2.deadline, l2.revoke_reason),
+                                 ("held", 0, ""))
+
+    def test_revoke_refused_to_others(self):
+        def checks():
+            with mmapclient.connect(D.sock, name="py-nobody") as c:
+                return [error_of(lambda: c.revoke(uid=0)),
+                        error_of(lambda: c.revoke(region="zero"))]
+
+        with connect() as root, root.map("zero", 4096) as r:
+            out = as_nobody(checks)
+            self.assertEqual([l.state for l in root.list()
+                              if l.id == r.lease_id], ["held"])
+        for e in out:
+            self.assertEqual(e[:2], [errno.EPERM, "PermissionError"], out)
+
+
 class Module(unittest.TestCase):
 
     def test_imported_as_built(self):

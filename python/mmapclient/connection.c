@@ -140,7 +140,7 @@ conn_dealloc(ConnObject *self)
 }
 
 PyDoc_STRVAR(close_doc,
-"close()\n\n"
+"close($self, /)\n--\n\n"
 "Close the connection: the daemon ends every lease it holds.  Regions\n"
 "still mapped stay mapped and usable until released (their release\n"
 "then only unmaps).  Closing twice is harmless.");
@@ -181,10 +181,10 @@ conn_exit(ConnObject *self, PyObject *args)
 }
 
 PyDoc_STRVAR(fileno_doc,
-"fileno() -> int\n\n"
-"The connection's socket, for select() and poll(): it becomes readable\n"
-"outside a call only when the daemon closes the connection.  Never\n"
-"read, write or close it.");
+"fileno($self, /)\n--\n\n"
+"The connection's socket (an int), for select() and poll(): it becomes\n"
+"readable outside a call only when the daemon closes the connection.\n"
+"Never read, write or close it.");
 
 static PyObject *
 conn_fileno(ConnObject *self, PyObject *unused)
@@ -219,8 +219,8 @@ conn_repr(ConnObject *self)
  * ---------------------------------------------------------------------- */
 
 PyDoc_STRVAR(map_doc,
-"map(device, size, offset=0, shared=False, write=False, cache=None,\n"
-"    region=None, create=False, attach=False) -> Region\n\n"
+"map($self, /, device, size, offset=0, shared=False, write=False,\n"
+"    cache=None, region=None, create=False, attach=False)\n--\n\n"
 "Ask the daemon for a mapping of size bytes at offset into device\n"
 "('zero', 'mem' or a region name) and map it.  shared: MAP_SHARED (a\n"
 "sealed memfd for zero; required to write device memory).  write:\n"
@@ -261,11 +261,12 @@ conn_map(ConnObject *self, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(read_doc,
-"read(device, offset, width=32) -> int\n\n"
+"read($self, /, device, offset, width=32)\n--\n\n"
 "Have the daemon load one register: a single access of exactly width\n"
 "bits (8, 16, 32 or 64) at offset bytes into device ('mem': the\n"
 "physical address), through its own mapping; no lease is taken.  The\n"
-"policy judges it as a map of width / 8 bytes at offset.");
+"policy judges it as a map of width / 8 bytes at offset.  Returns\n"
+"the value, an int.");
 
 static PyObject *
 conn_read(ConnObject *self, PyObject *args, PyObject *kw)
@@ -288,7 +289,7 @@ conn_read(ConnObject *self, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(write_doc,
-"write(device, offset, width, value)\n\n"
+"write($self, /, device, offset, width, value)\n--\n\n"
 "Have the daemon store one register: a single access of exactly width\n"
 "bits (8, 16, 32 or 64) at offset bytes into device.  value must fit\n"
 "the width.  The policy entry must be read-write (else\n"
@@ -372,9 +373,9 @@ lease_make(const struct mmapclient_lease *l)
 }
 
 PyDoc_STRVAR(list_doc,
-"list() -> list of Lease\n\n"
-"The leases the daemon lets this client see (at least its own), in\n"
-"increasing id order.");
+"list($self, /)\n--\n\n"
+"A list of Lease: those the daemon lets this client see (at least its\n"
+"own), in increasing id order.");
 
 static PyObject *
 conn_list(ConnObject *self, PyObject *unused)
@@ -401,7 +402,8 @@ conn_list(ConnObject *self, PyObject *unused)
 }
 
 PyDoc_STRVAR(revoke_doc,
-"revoke(*, lease_id=None, uid=None, region=None, reason=None) -> int\n\n"
+"revoke($self, /, *, lease_id=None, uid=None, region=None,\n"
+"    reason=None)\n--\n\n"
 "Revoke leases (root, or the daemon's admin_group): exactly one of\n"
 "lease_id, uid (every lease of that uid) or region (every lease of\n"
 "that device, region or shared-memory name).  Each holder has its\n"
@@ -493,9 +495,9 @@ status_make(const struct mmapclient_status *s)
 }
 
 PyDoc_STRVAR(status_doc,
-"status() -> Status\n\n"
-"The daemon's version, uptime, clients and leases, and the offers this\n"
-"caller may use (root: all of them), each with its terms.");
+"status($self, /)\n--\n\n"
+"A Status: the daemon's version, uptime, clients and leases, and the\n"
+"offers this caller may use (root: all of them), each with its terms.");
 
 static PyObject *
 conn_status(ConnObject *self, PyObject *unused)
@@ -531,8 +533,11 @@ static PyMethodDef conn_methods[] = {
 	METH("status", conn_status, METH_NOARGS, status_doc),
 	METH("fileno", conn_fileno, METH_NOARGS, fileno_doc),
 	METH("close", conn_close, METH_NOARGS, close_doc),
-	METH("__enter__", conn_enter, METH_NOARGS, NULL),
-	METH("__exit__", conn_exit, METH_VARARGS, NULL),
+	METH("__enter__", conn_enter, METH_NOARGS,
+	    "__enter__($self, /)\n--\n\nThe connection itself."),
+	METH("__exit__", conn_exit, METH_VARARGS,
+	    "__exit__($self, exc_type, exc_value, traceback, /)\n--\n\n"
+	    "close()."),
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -239,8 +239,9 @@ static PyStructSequence_Desc status_desc = {
  * ---------------------------------------------------------------------- */
 
 PyDoc_STRVAR(connect_doc,
-"connect(path=None, name=None) -> Connection\n\n"
-"Connect to mmapd.  path is the socket; None means $MMAPD_SOCKET, else\n"
+"connect(path=None, name=None)\n--\n\n"
+"Connect to mmapd; returns a Connection.  path is the socket (str,\n"
+"bytes or path-like); None means $MMAPD_SOCKET, else\n"
 "/run/mmapd/mmapd.sock.  name is the client name the daemon logs (at\n"
 "most 255 bytes of UTF-8); None means the program's name.  Raises\n"
 "OSError with the errno and message when the connection or Hello fails\n"

@@ -115,7 +115,7 @@ region_dealloc(RegionObject *self)
 }
 
 PyDoc_STRVAR(release_doc,
-"release()\n\n"
+"release($self, /)\n--\n\n"
 "Unmap the region and end its lease.  Raises BufferError, and changes\n"
 "nothing, while a memoryview of it is alive: release those first\n"
 "(memoryview.release(), or 'with region.buffer as m:').  Releasing\n"
@@ -243,11 +243,11 @@ access_error(RegionObject *self, int err, uint64_t offset,
 }
 
 PyDoc_STRVAR(rread_doc,
-"read(offset, width) -> int\n\n"
+"read($self, /, offset, width)\n--\n\n"
 "One load of exactly width bits (8, 16, 32 or 64) at offset bytes into\n"
 "the region, naturally aligned, through a volatile pointer: how device\n"
-"memory is read.  Works on a region of any kind.  OSError: EINVAL\n"
-"(misaligned), ERANGE (outside the region).");
+"memory is read; returns the value, an int.  Works on a region of any\n"
+"kind.  OSError: EINVAL (misaligned), ERANGE (outside the region).");
 
 static PyObject *
 region_read(RegionObject *self, PyObject *args, PyObject *kw)
@@ -268,7 +268,7 @@ region_read(RegionObject *self, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(rwrite_doc,
-"write(offset, width, value)\n\n"
+"write($self, /, offset, width, value)\n--\n\n"
 "One store of exactly width bits (8, 16, 32 or 64) at offset bytes into\n"
 "the region, naturally aligned, through a volatile pointer: how device\n"
 "memory is written.  value must fit the width.  OSError: EINVAL\n"
@@ -401,8 +401,11 @@ static PyMethodDef region_methods[] = {
 	METH("write", region_write, METH_VARARGS | METH_KEYWORDS,
 	    rwrite_doc),
 	METH("release", region_release, METH_NOARGS, release_doc),
-	METH("__enter__", region_enter, METH_NOARGS, NULL),
-	METH("__exit__", region_exit, METH_VARARGS, NULL),
+	METH("__enter__", region_enter, METH_NOARGS,
+	    "__enter__($self, /)\n--\n\nThe region itself."),
+	METH("__exit__", region_exit, METH_VARARGS,
+	    "__exit__($self, exc_type, exc_value, traceback, /)\n--\n\n"
+	    "release()."),
 	{ NULL, NULL, 0, NULL },
 };
 

@@ -535,6 +535,30 @@ class Module(unittest.TestCase):
         self.assertTrue(ext.endswith("_mmapclient.abi3.so"), ext)
         self.assertEqual(mmapclient.Connection.__module__, "mmapclient")
 
+    def test_every_call_documented(self):
+        import inspect
+        self.assertIn("memoryview", mmapclient.__doc__)
+        for name in mmapclient.__all__:
+            obj = getattr(mmapclient, name)
+            if not callable(obj):
+                continue
+            self.assertTrue(obj.__doc__, name)
+            if not isinstance(obj, type):
+                continue
+            for attr, member in vars(obj).items():
+                if attr.startswith("__") and attr not in ("__enter__",
+                                                          "__exit__"):
+                    continue
+                self.assertTrue(getattr(member, "__doc__", None),
+                                "%s.%s" % (name, attr))
+        # Signatures as Python states them (from the docstrings).
+        self.assertEqual(
+            str(inspect.signature(mmapclient.Connection.map)),
+            "(self, /, device, size, offset=0, shared=False, write=False, "
+            "cache=None, region=None, create=False, attach=False)")
+        self.assertEqual(str(inspect.signature(mmapclient.Region.write)),
+                         "(self, /, offset, width, value)")
+
     def test_default_path_is_the_environment(self):
         old = os.environ.get("MMAPD_SOCKET")
         os.environ["MMAPD_SOCKET"] = D.sock

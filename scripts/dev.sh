@@ -15,7 +15,7 @@ BUILD_COV="$SRCDIR/_build-cov"
 # recommends would otherwise not pull it in on every path.
 PACKAGES="gcc make libc6-dev autoconf automake libtool pkg-config \
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev \
-libinih-dev libcriterion-dev mandoc libsystemd-dev systemd"
+libinih-dev libcriterion-dev mandoc libsystemd-dev systemd python3-dev"
 # What make fuzz needs (clang's libFuzzer): installed by deps too, but a
 # machine without them still builds and tests; its fuzzing is SKIPPED.
 FUZZ_PACKAGES="clang libclang-rt-14-dev"

@@ -189,10 +189,13 @@ fi
 run dpkg -i "$DIR"/debs/*.deb
 check "package: dpkg -i $(cd "$DIR/debs" && echo *.deb)" \
     "status $RC: $(said)" [ "$RC" -eq 0 ]
-s=$(dpkg-query -W -f='${Package}=${Status} ' mmapd libmmapclient0 \
-    libmmapclient-dev 2>&1)
-check "package: mmapd, libmmapclient0, libmmapclient-dev installed" "$s" \
-    [ "$s" = "mmapd=install ok installed libmmapclient0=install ok installed libmmapclient-dev=install ok installed " ]
+s=
+for p in mmapd libmmapclient0 libmmapclient-dev; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>&1)
+	[ "$st" = "install ok installed" ] || s="$s $p: $st;"
+done
+check "package: mmapd, libmmapclient0, libmmapclient-dev installed" \
+    "not installed:$s" [ -z "$s" ]
 s=$(systemctl is-enabled mmapd.socket 2>&1)
 check "package: mmapd.socket is enabled" "is-enabled: $s" [ "$s" = enabled ]
 expect_state "package: postinst started mmapd.socket" mmapd.socket active

@@ -125,6 +125,7 @@ ok "configure --prefix=DIR without criterion succeeds"
 check "configure's summary says criterion is missing and what that means" \
     "$(grep 'criterion:' "$log")" \
     grep -q 'criterion: *NOT FOUND: make check fails' "$log"
+# shellcheck disable=SC2016  # configure prints ${prefix} as it is
 check "configure's summary: the unit dir is under the prefix" \
     "$(grep 'unit dir:' "$log")" grep -q 'unit dir: *${prefix}/' "$log"
 

@@ -9,7 +9,7 @@
 #	sh tests/vm-systemd/run.sh BUILDDIR
 #
 # BUILDDIR is a build tree of this source (make check-systemd passes its
-# own).  The packages are those scripts/deb.sh puts in SRCDIR/_deb (or
+# own); nothing is taken from it.  The packages are those scripts/deb.sh puts in SRCDIR/_deb (or
 # $MMAPD_DEB_DIR): run.sh runs it with --if-needed first, so they are
 # built when missing or made from another state of the tree.  They go
 # into the guest, with the test's own files, as a second cpio archive
@@ -72,7 +72,6 @@ skip() {
 
 [ $# -eq 1 ] || setup_fail "usage: sh tests/vm-systemd/run.sh BUILDDIR"
 [ -d "$1" ] || setup_fail "no build folder $1"
-BUILDDIR=$(cd "$1" && pwd)
 
 command -v qemu-system-x86_64 >/dev/null 2>&1 ||
     skip "qemu-system-x86_64 not found: run sh tests/vm-systemd/setup.sh (as root) first"
@@ -131,8 +130,9 @@ MMAPD_DEB_DIR=$DEBS sh "$SRCDIR/scripts/deb.sh" --if-needed >&2 ||
 mkdir -p "$STAGE$GUEST_DIR/debs"
 for p in mmapd libmmapclient0 libmmapclient-dev; do
 	set -- "$DEBS/${p}_"*.deb
-	[ $# -eq 1 ] && [ -f "$1" ] ||
-	    setup_fail "not one package $p in $DEBS: $*"
+	if [ $# -ne 1 ] || [ ! -f "$1" ]; then
+		setup_fail "not one package $p in $DEBS: $*"
+	fi
 	cp "$1" "$STAGE$GUEST_DIR/debs/"
 done
 # python3-mmapclient (when built) needs python3, which the guest has
@@ -145,7 +145,7 @@ done
 VERSION=$(dpkg-deb -f "$STAGE$GUEST_DIR/debs/mmapd_"*.deb Version)
 VERSION=${VERSION%-*}
 [ -n "$VERSION" ] || setup_fail "cannot tell the package version"
-say "packages: $(cd "$STAGE$GUEST_DIR/debs" && echo *.deb) (source $(cat "$DEBS/source.sha256" 2>/dev/null | cut -c 1-12))"
+say "packages: $(cd "$STAGE$GUEST_DIR/debs" && echo *.deb) (source $(cut -c 1-12 "$DEBS/source.sha256" 2>/dev/null))"
 
 # ---------------------------------------------------------------------------
 # The test's own files, and the overlay

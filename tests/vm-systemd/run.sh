@@ -201,6 +201,19 @@ if [ -n "${MMAPD_VM_OVERLAY:-}" ]; then
 	cp -a "$MMAPD_VM_OVERLAY/." "$STAGE/"
 fi
 
+# A folder the root has as a symbolic link (bin -> usr/bin, var/run ->
+# run, ...) must not be a folder in the archive: the kernel would
+# replace the link with it.  What the overlay put there goes where the
+# link points, as on the installed system.
+while read -r link target; do
+	if [ -d "$STAGE/$link" ] && [ ! -L "$STAGE/$link" ]; then
+		say "overlay: /$link is a link to /$target in the guest: moving what is there"
+		mkdir -p "$STAGE/$target"
+		cp -a "$STAGE/$link/." "$STAGE/$target/"
+		rm -rf "${STAGE:?}/$link"
+	fi
+done <"$ROOTDIR/dirlinks"
+
 # The kernel unpacks one archive after the other into the same root:
 # the cached root, then this run's files.  Uncompressed: decompressing
 # in the emulated CPU costs more than reading more.  Owned by root

@@ -6,15 +6,19 @@
  *	inbox.c		client packets in; no client fd closes on the loop
  *	reaper.c	the thread that closes the fds clients send
  *	notify.c	READY=1, RELOADING=1, STOPPING=1, STATUS= (sd_notify)
+ *	journal.c	audit lines as journal entries
  *	session.c	one client: decode, check, dispatch, encode
  *	session-map.c	a Map: the checks, the engine, the lease
  *	session-reg.c	Read and Write: one register access each
+ *	decide.c	the checks that decide a request, before anything is
+ *			made (also for mmapd --explain, explain.c)
  *	audit.c		the audit lines of the requests
  *	offers.c	what a client may see: Status and List
  *	lease.c		grants held by clients, and named shared regions
  *	regs.c		register access with a SIGBUS guard
  *	conns.c		connections per uid, fds in flight, idle connections
  *	pcis.c		the pci regions the policy names, opened
+ *	revoke.c	taking leases back: Revoke, reload, lifetimes
  *	main.c		options, policy, devices, start-up
  */
 #ifndef MMAPD_DAEMON_H
@@ -37,6 +41,7 @@
 struct session;
 struct conns_uid;
 struct conns_linger;
+struct revoke_ops;
 
 /*
  * A memfd shared by name: lives while a lease holds it, or for good when
@@ -69,6 +74,15 @@ struct lease {
 	struct shm_name *shm;		/* the named region it holds, if any */
 	uint64_t zero_bytes;		/* its uid's zero quota: size, or 0 */
 	int granted;			/* its fd went out, grant logged */
+	/* revoke.c: held, revoking until deadline, revoked (kept). */
+	int state;			/* LEASE_HELD, ... (revoke.h) */
+	int enforce;			/* revoking: POLICY_REVOKE_* */
+	unsigned int grace;		/* revoke_seconds when granted */
+	int64_t created_ms;		/* monotonic, for max_lease_seconds */
+	int64_t deadline_ms;		/* revoking: monotonic */
+	time_t deadline;		/* the same, for people */
+	char revoke_reason[128];	/* revoking or revoked: why */
+	int notify_pending;		/* its event waits for room */
 };
 
 /* What one uid's leases hold, for [limits]; kept while it holds any. */
@@ -116,6 +130,9 @@ struct mmapd {
 	unsigned int grants;		/* all connections' grants in flight */
 	unsigned int grants_cap;	/* at most that many: half fd_limit */
 	unsigned long fd_limit;		/* RLIMIT_NOFILE, raised at start */
+	/* server.c's, for revoke.c (NULL: no loop, as in the fuzzers) */
+	const struct revoke_ops *revoke_ops;
+	void *revoke_arg;
 };
 
 /*
@@ -153,6 +170,8 @@ struct session {
 	int clean;			/* no fd can have come: inbox_accept() */
 	struct peer peer;
 	char name[NAME_MAX_LEN + 1];	/* from Hello, for logs */
+	int events;			/* Hello.events: may be sent events */
+	int events_pending;		/* events wait for room: revoke.c */
 	char user[64];			/* the uid's name, or "" */
 	const char *end_reason;		/* set: why it ends; NULL: its
 					   client hung up (or a bad packet) */
@@ -246,12 +265,14 @@ int shm_close_all(struct mmapd *d);
 
 /*
  * shm.c: a Map of a shared-memory name (m->region): attach to it or
- * create it, as the policy and m->open say.  0 with res and *shmp set,
- * or -errno and *why.
+ * create it, as the policy and m->open say (decide_shm()).  0 with res
+ * and *shmp set, or -errno and *why (which may point into a).
  */
 struct Mmapd__V1__Map;
-int shm_map(struct session *s, const struct Mmapd__V1__Map *m,
-    struct map_request *req, struct map_result *res,
+struct ask;
+int shm_map(struct session *s, struct ask *a,
+    const struct Mmapd__V1__Map *m, struct map_request *req,
+    struct map_result *res,
     struct shm_name **shmp, const char **why);
 /*
  * A second open of shared memory: a dup for write, else a read-only

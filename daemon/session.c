@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mmapd.pb-c.h"
 #include "nss.h"
+#include "revoke.h"
 #include "session-int.h"
 
 int
@@ -90,15 +91,6 @@ session_name_ok(const char *s)
 	return n > 0 && n <= NAME_MAX_LEN;
 }
 
-/* Why a device name is refused, with its length. */
-const char *
-session_name_why(struct session *s, const char *name)
-{
-	snprintf(s->why, sizeof(s->why), "device name of %zu bytes: 1 to %d "
-	    "are allowed", strlen(name), NAME_MAX_LEN);
-	return s->why;
-}
-
 void
 reply_send(struct session *s, Reply *r, int fd)
 {
@@ -133,7 +125,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
 	Mmapd__V1__HelloReply hr = MMAPD__V1__HELLO_REPLY__INIT;
-	char *features[6];
+	char *features[7];
 	size_t n = 0;
 	char msg[128];
 
@@ -145,6 +137,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 		return;
 	}
 	snprintf(s->name, sizeof(s->name), "%s", h->client_name);
+	s->events = h->events;
 	hr.server_version = (char *)PACKAGE_VERSION;
 	hr.protocol_major = PROTOCOL_MAJOR;
 	hr.protocol_minor = PROTOCOL_MINOR;
@@ -152,6 +145,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 	features[n++] = (char *)"shared-names";
 	features[n++] = (char *)"shm-open";
 	features[n++] = (char *)"registers";
+	features[n++] = (char *)"revoke";
 	if (s->d->have_mem)
 		features[n++] = (char *)"mem";
 	if (s->d->n_pcis > 0)
@@ -201,6 +195,8 @@ request_name(Mmapd__V1__Request__BodyCase body)
 		return "read";
 	case MMAPD__V1__REQUEST__BODY_WRITE:
 		return "write";
+	case MMAPD__V1__REQUEST__BODY_REVOKE:
+		return "revoke";
 	default:
 		return "unknown";
 	}
@@ -329,6 +325,9 @@ session_input(struct session *s, const uint8_t *buf, ssize_t len,
 		session_reg(s, req->request_id, &op);
 		break;
 	}
+	case MMAPD__V1__REQUEST__BODY_REVOKE:
+		session_revoke(s, req->request_id, req->revoke);
+		break;
 	default:
 		/* No body, or one this version does not know. */
 		reply_error(s, req->request_id, -EINVAL,
@@ -369,7 +368,7 @@ session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
 	struct lease *l;
-	char msg[160], qm[200], who[WHO_LEN];
+	char msg[160], qm[200], who[WHO_LEN], qw[REACH_LEN + 64];
 
 	conns_grant_done(s, err == 0);
 	if (err == 0) {
@@ -378,16 +377,18 @@ session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
 		l = lease_find(s->d, n->lease);
 		if (l != NULL)
 			l->granted = 1;
+		/* msg= quoted, so that every word is a field (journal.c). */
 		if (n->raw)
-			log_warn("audit: event=raw-fd lease=%llu %s: "
-			    "a raw /dev/mem fd went out; its holder can map any "
-			    "non-RAM physical memory (root-equivalent)",
-			    (unsigned long long)n->lease,
+			log_warn("audit: event=raw-fd lease=%llu %s "
+			    "msg=\"a raw /dev/mem fd went out; its holder can "
+			    "map any non-RAM physical memory "
+			    "(root-equivalent)\"", (unsigned long long)n->lease,
 			    audit_who(s, who, sizeof(who)));
 		if (n->wide != NULL)
-			log_warn("audit: event=whole-bar lease=%llu %s: %s",
+			log_warn("audit: event=whole-bar lease=%llu %s msg=%s",
 			    (unsigned long long)n->lease,
-			    audit_who(s, who, sizeof(who)), n->wide);
+			    audit_who(s, who, sizeof(who)),
+			    log_quote(n->wide, qw, sizeof(qw)));
 		free(n);
 		return 0;
 	}

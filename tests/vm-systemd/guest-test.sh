@@ -1,10 +1,10 @@
 #!/bin/sh
 # The guest side of the systemd VM test: run by guest-run (from
 # mmapd-vm-test.service) as root in a minimal Debian booted with systemd
-# as PID 1, into which tests/vm-systemd/run.sh put what `make install`
-# installs with --prefix=/usr --sysconfdir=/etc --localstatedir=/var
-# --runstatedir=/run.  Nothing here starts mmapd by hand: systemd does,
-# through the installed units, as an administrator would have it.
+# as PID 1, into which tests/vm-systemd/run.sh put the Debian packages
+# built from this tree (scripts/deb.sh), installed here with dpkg -i as
+# an administrator would.  Nothing here starts mmapd by hand: systemd
+# does, through the packaged units.
 #
 # One line per check, "ok NAME" or "FAIL NAME: detail"; "info ..." lines
 # are not counted; then "N passed, M failed" alone on a line.  Exit
@@ -254,7 +254,7 @@ audit_journal() {
 }
 
 # ---------------------------------------------------------------------------
-# The boot and what make install put in place
+# The boot, then dpkg -i of the packages, and what they put in place
 # ---------------------------------------------------------------------------
 s=$(timeout 90 systemctl is-system-running --wait 2>&1)
 if [ "$s" = running ]; then
@@ -267,9 +267,28 @@ if [ -n "$MMAPD_VM_TRACE" ]; then
 	systemd-analyze blame --no-pager 2>&1 | head -n 80 | sed 's/^ */info blame: /'
 fi
 
+# The packages' postinst runs on the running system: systemd-sysusers,
+# systemd-tmpfiles, then mmapd.socket enabled and started; mmapd.service
+# is left to its first client.
+run dpkg -i "$DIR"/debs/*.deb
+check "package: dpkg -i $(cd "$DIR/debs" && echo *.deb)" \
+    "status $RC: $(said)" [ "$RC" -eq 0 ]
+s=
+for p in mmapd libmmapclient0 libmmapclient-dev; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>&1)
+	[ "$st" = "install ok installed" ] || s="$s $p: $st;"
+done
+check "package: mmapd, libmmapclient0, libmmapclient-dev installed" \
+    "not installed:$s" [ -z "$s" ]
+s=$(systemctl is-enabled mmapd.socket 2>&1)
+check "package: mmapd.socket is enabled" "is-enabled: $s" [ "$s" = enabled ]
+expect_state "package: postinst started mmapd.socket" mmapd.socket active
+expect_state "package: mmapd.service is left to its first client" \
+    mmapd.service inactive
+MA=$(gcc -print-multiarch 2>/dev/null)
 missing=
 for f in /usr/sbin/mmapd /usr/bin/mmapctl /usr/include/mmapclient.h \
-    /usr/lib/pkgconfig/mmapclient.pc /usr/lib/libmmapclient.so; do
+    "/usr/lib/$MA/pkgconfig/mmapclient.pc" "/usr/lib/$MA/libmmapclient.so"; do
 	[ -e "$f" ] || missing="$missing $f"
 done
 check "install: mmapd, mmapctl, libmmapclient, its header and .pc" \
@@ -281,11 +300,11 @@ else
 	fail "install: libraries" "ldd: $(grep 'not found' "$OUT" | tr '\n' ' ')"
 fi
 
-for f in /usr/lib/systemd/system/mmapd.service \
-    /usr/lib/systemd/system/mmapd.socket /usr/lib/sysusers.d/mmapd.conf \
-    /usr/lib/tmpfiles.d/mmapd.conf /usr/share/man/man8/mmapd.8 \
-    /usr/share/man/man5/mmapd.conf.5 /usr/share/man/man1/mmapctl.1 \
-    /usr/share/man/man3/libmmapclient.3; do
+for f in /lib/systemd/system/mmapd.service \
+    /lib/systemd/system/mmapd.socket /usr/lib/sysusers.d/mmapd.conf \
+    /usr/lib/tmpfiles.d/mmapd.conf /usr/share/man/man8/mmapd.8.gz \
+    /usr/share/man/man5/mmapd.conf.5.gz /usr/share/man/man1/mmapctl.1.gz \
+    /usr/share/man/man3/libmmapclient.3.gz; do
 	check "install: $f" "not installed" [ -f "$f" ]
 done
 
@@ -299,14 +318,16 @@ else
 	fail "units: systemd-analyze verify" "status $RC: $(said)"
 fi
 
-# The snippets landed before the boot, so systemd-sysusers and
-# systemd-tmpfiles ran them: nothing here asks for it.
+# The packages' postinst ran systemd-sysusers and systemd-tmpfiles on
+# the snippets: nothing here asks for it.
 MMAPD_UID=$(getent passwd mmapd | cut -d: -f3)
-check "sysusers: the boot made user mmapd" "getent passwd mmapd: nothing" \
+check "sysusers: postinst made user mmapd" "getent passwd mmapd: nothing" \
     [ -n "$MMAPD_UID" ]
 MMAP_GID=$(getent group mmap | cut -d: -f3)
-check "sysusers: the boot made group mmap" "getent group mmap: nothing" \
+check "sysusers: postinst made group mmap" "getent group mmap: nothing" \
     [ -n "$MMAP_GID" ]
+check "tmpfiles: postinst made /run/mmapd" "$(ls -ld /run/mmapd 2>&1)" \
+    [ -d /run/mmapd ]
 run systemd-tmpfiles --create /usr/lib/tmpfiles.d/mmapd.conf
 if [ "$RC" -eq 0 ] && [ ! -s "$OUT" ]; then
 	ok "tmpfiles: the snippet applies cleanly"
@@ -430,7 +451,8 @@ check "pkg-config: cc client-test.c \$(pkg-config --cflags --libs mmapclient)" \
 run ldd "$CLIENT"
 # /lib is /usr/lib (merged /usr): the loader may name either.
 check "pkg-config: client-test loads the installed libmmapclient.so.0" \
-    "ldd: $(said)" grep -q -E '=> (/usr)?/lib/libmmapclient\.so\.0 ' "$OUT"
+    "ldd: $(said)" grep -q -E "=> (/usr)?/lib/$MA/libmmapclient\\.so\\.0 " \
+    "$OUT"
 as alice "$CLIENT"
 expect "client: alice runs client-test (map, write, read back, status, release)" \
     "client-test: ok"

@@ -220,7 +220,7 @@ revoke_lease(struct mmapd *d, struct lease *l, const char *reason,
 /*
  * The deadline passed with l held.  kill: the monitor signals the
  * holder; its connection's end releases the lease.  Where it cannot
- * (no monitor yet, an error), the lease is kept as log would keep it.
+ * (the process gone, a monitor error), the lease is kept as log would.
  */
 static void
 revoke_enforce(struct mmapd *d, struct lease *l)

@@ -247,6 +247,11 @@ void	 ctl_run_v(struct ctl *r, int who, const char *const *args);
 #define ctl_run(r, who, ...) \
 	ctl_run_v((r), (who), (const char *const[]){ __VA_ARGS__, NULL })
 void	 ctl_free(struct ctl *r);
+/* The same for another program, run as it is (no --socket added). */
+void	 h_run_v(struct ctl *r, const char *prog, int who,
+	    const char *const *args);
+#define h_run(r, prog, who, ...) \
+	h_run_v((r), (prog), (who), (const char *const[]){ __VA_ARGS__, NULL })
 
 /* A mmapctl left running (map --hold). */
 struct ctl_bg {

@@ -157,7 +157,8 @@ event_in(struct mmapclient *c, const Mmapd__V1__Event *ev, size_t nfds)
 	d.seconds = rv->seconds;
 	d.enforce = (int)rv->enforce;
 	text_line(d.text, sizeof(d.text), rv->reason);
-	if (done_push(c, &d))
+	/* Leaving room for the end of every call in flight. */
+	if (done_reserve(c, c->in_flight + 1) || done_push(c, &d))
 		return conn_break(c, -ENOMEM, "cannot queue the Revoking event "
 		    "of lease %llu: out of memory",
 		    (unsigned long long)rv->lease_id);

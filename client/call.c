@@ -345,7 +345,10 @@ call_wait(struct mmapclient *c, uint64_t id, struct call *out)
 		}
 		if (k->done)
 			break;
-		(void)conn_read_one(c, 0);
+		if (c->broken)
+			calls_abort(c);
+		else
+			(void)conn_read_one(c, 0);
 	}
 	*out = *k;
 	/* The results are the caller's now. */

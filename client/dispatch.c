@@ -148,6 +148,9 @@ mmapclient_dispatch(struct mmapclient *c)
 	if (c == NULL)
 		return -EINVAL;
 	for (;;) {
+		/* Broken by any call: the requests in flight end with it. */
+		if (c->broken)
+			calls_abort(c);
 		ran += queue_run(c);
 		if (c->broken) {
 			memcpy(c->msg, c->broken_msg, sizeof(c->msg));

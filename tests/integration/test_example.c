@@ -43,6 +43,7 @@ Test(example, poll_loop_maps_and_releases_eight)
 	struct ctl r;
 
 	cr_assert(bin != NULL && bin[0], "EXAMPLE_BIN is not set");
+	ctl_need_nobody();
 	h_start(conf);
 	h_run(&r, bin, CTL_NOBODY, "-n", "8", "-s", "16384", h_sock());
 	cr_assert_eq(r.status, 0, "mmapclient-poll exited %d; stdout:\n%s\n"

@@ -301,3 +301,63 @@ Test(pipeline, close_with_requests_in_flight)
 	mmapclient_close(o);
 	h_stop();
 }
+
+/* What the Reads' callbacks were told, in order. */
+struct reads {
+	int n;
+	int bad;		/* out of order, or not the refusal due */
+	uint64_t last;
+};
+
+static void
+on_read(struct mmapclient *c, const struct mmapclient_result *res,
+    void *arg)
+{
+	struct reads *r = arg;
+
+	(void)c;
+	if (res->request_id <= r->last || res->error != -EINVAL ||
+	    strstr(res->message, "zero") == NULL)
+		r->bad++;
+	r->last = res->request_id;
+	r->n++;
+}
+
+/*
+ * A hundred requests in flight at once, past the sizes the library's
+ * tables start with: Reads of "zero", which the daemon refuses (EINVAL:
+ * no registers) without a grant, so no limit of its own stops them.
+ * Each completes once, in order, with the daemon's refusal; then a
+ * Map still works.
+ */
+Test(pipeline, a_hundred_in_flight)
+{
+	struct mmapclient_region *r = NULL;
+	struct reads rd = { .n = 0 };
+	struct pollfd p;
+	struct mmapclient *c;
+	int64_t end;
+	int i;
+
+	h_start(conf_wide);
+	c = h_connect();
+	for (i = 0; i < 100; i++)
+		cr_assert_eq(mmapclient_read_async(c, "zero", 0, 32, on_read,
+		    &rd), 0, "read_async %d: %s", i, mmapclient_error(c));
+	cr_assert_eq(mmapclient_in_flight(c), 100);
+	p = (struct pollfd){ .fd = mmapclient_fd(c), .events = POLLIN };
+	end = h_now_ms() + H_WAIT_MS;
+	while (rd.n < 100 && h_now_ms() < end) {
+		cr_assert_geq(poll(&p, 1, H_WAIT_MS), 0);
+		cr_assert_geq(mmapclient_dispatch(c), 0, "%s",
+		    mmapclient_error(c));
+	}
+	cr_assert_eq(rd.n, 100, "%d of 100 completed", rd.n);
+	cr_assert_eq(rd.bad, 0, "%d out of order or not EINVAL", rd.bad);
+	cr_assert_eq(mmapclient_in_flight(c), 0);
+	cr_assert_eq(mmapclient_map(c, &shared, &r), 0, "%s",
+	    mmapclient_error(c));
+	cr_assert_eq(mmapclient_release(c, r), 0);
+	mmapclient_close(c);
+	h_stop();
+}

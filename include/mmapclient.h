@@ -32,7 +32,10 @@
  *   one; a Grant with values outside the protocol, such as mmap flags
  *   other than MAP_SHARED or MAP_PRIVATE, or whose fd is not what it says
  *   (see mmapclient_map()); a ReadReply whose value is wider than the
- *   width asked.
+ *   width asked; a reply to no request in flight, or a second one; an
+ *   event this connection did not ask for, or one it cannot take (see
+ *   mmapclient_on_revoke()).  The requests in flight then end with the
+ *   connection's error (their callbacks run from mmapclient_dispatch()).
  *   From then on every call on that connection fails at once with the
  *   same error and the same message, without talking to the daemon.  A
  *   broken connection is shut down at once, so the daemon ends its

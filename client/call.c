@@ -298,8 +298,9 @@ call_start(struct mmapclient *c, Mmapd__V1__Request *req,
 	req->request_id = c->next_id;
 	len = mmapd__v1__request__get_packed_size(req);
 	if (len > WIRE_MAX)
-		return conn_fail(c, -EMSGSIZE, "the %s request takes %zu bytes, "
-		    "more than one %d-byte packet", what, len, WIRE_MAX);
+		return conn_fail(c, -EMSGSIZE, "the %s request takes %zu "
+		    "bytes, more than one %d-byte packet", what, len,
+		    WIRE_MAX);
 	mmapd__v1__request__pack(req, buf);
 
 	while (c->calls_cap == 0 ||

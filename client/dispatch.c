@@ -97,7 +97,7 @@ static int
 queue_run(struct mmapclient *c)
 {
 	struct mmapclient_result res;
-	struct mmapclient_revoke ev;
+	struct mmapclient_revoking ev;
 	struct region *reg;
 	struct done d;
 	int ran = 0;
@@ -112,7 +112,7 @@ queue_run(struct mmapclient *c)
 				continue;
 			/* Looked up now: it may have been released since. */
 			reg = region_find(c, d.lease);
-			ev = (struct mmapclient_revoke){
+			ev = (struct mmapclient_revoking){
 				.lease_id = d.lease,
 				.region = reg ? &reg->pub : NULL,
 				.reason = d.text,
@@ -178,7 +178,7 @@ mmapclient_in_flight(const struct mmapclient *c)
 }
 
 int
-mmapclient_on_revoke(struct mmapclient *c, mmapclient_revoke_fn *fn,
+mmapclient_on_revoke(struct mmapclient *c, mmapclient_revoking_fn *fn,
     void *userdata)
 {
 	int err;

@@ -30,7 +30,7 @@ struct region {
 
 /* What a call does with its reply (reply.c). */
 enum call_kind {
-	CALL_REPLY,	/* keeps the reply (and a Grant's fd) for its waiter */
+	CALL_REPLY,	/* keeps the reply (a Grant's fd) for its waiter */
 	CALL_MAP,	/* checks the Grant and maps it into reg */
 	CALL_READ,	/* checks the ReadReply's value against width */
 	CALL_ACK,	/* an Ack, nothing more */
@@ -49,9 +49,9 @@ struct call {
 	unsigned char sync;	/* a synchronous caller waits for it */
 	unsigned char done;	/* sync: answered; the results are set */
 	unsigned int width;	/* Read: the bits asked */
-	uint64_t lease;		/* Release: its lease; Map: the lease granted */
+	uint64_t lease;		/* Release, Map: the lease */
 	uint64_t drop_id;	/* Map: the Release of a grant not mapped */
-	struct region *reg;	/* Map: the handle, allocated before sending */
+	struct region *reg;	/* Map: the handle, made before sending */
 	mmapclient_done_fn *fn;	/* async: its callback */
 	void *arg;
 	/* The results, for a synchronous caller. */
@@ -103,7 +103,7 @@ struct mmapclient {
 	size_t q_cap;
 	struct rbatch *rb;	/* mmapclient_dispatch()'s receive buffers */
 	int events;		/* Hello asked for events */
-	mmapclient_revoke_fn *on_revoke;
+	mmapclient_revoking_fn *on_revoke;
 	void *revoke_arg;
 	char name[MMAPCLIENT_NAME_MAX + 1];	/* sent in Hello */
 };

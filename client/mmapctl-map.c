@@ -209,7 +209,7 @@ struct hold_state {
 
 /* A lease of the connection is being revoked: note it, for hold(). */
 static void
-hold_revoke(struct mmapclient *c, const struct mmapclient_revoke *ev,
+hold_revoke(struct mmapclient *c, const struct mmapclient_revoking *ev,
     void *arg)
 {
 	struct hold_state *h = arg;

@@ -95,8 +95,9 @@ map_grant(struct mmapclient *c, struct call *k, const Mmapd__V1__Grant *g,
 		if (lease_drop(c, g->lease_id, sync, &drop) != 0) {
 			/* Ending the connection ends the lease. */
 			if (!c->broken)
-				conn_break(c, err, "cannot mmap lease %llu, nor "
-				    "release it", (unsigned long long)g->lease_id);
+				conn_break(c, err, "cannot mmap lease %llu, "
+				    "nor release it",
+				    (unsigned long long)g->lease_id);
 			return c->broken;
 		}
 		k = call_find(c, id);

@@ -109,7 +109,8 @@ mmapclient_read_async(struct mmapclient *c, const char *device,
 	if (c == NULL)
 		return -EINVAL;
 	if (done == NULL)
-		return conn_fail(c, -EINVAL, "no callback to hand the value to");
+		return conn_fail(c, -EINVAL, "no callback to hand the value "
+		    "to");
 	return register_start(c, device, offset, width, NULL, &tmpl, &id);
 }
 

@@ -35,6 +35,10 @@ request_name(int body)
 		return "Read";
 	case MMAPD__V1__REQUEST__BODY_WRITE:
 		return "Write";
+	case MMAPD__V1__REQUEST__BODY_REVOKE:
+		return "Revoke";
+	case MMAPD__V1__REQUEST__BODY_MODIFY:
+		return "Modify";
 	default:
 		return "(no body)";
 	}
@@ -60,6 +64,10 @@ reply_name(int body)
 		return "a ReadReply";
 	case MMAPD__V1__REPLY__BODY_WRITE:
 		return "an Ack of Write";
+	case MMAPD__V1__REPLY__BODY_REVOKE:
+		return "a RevokeReply";
+	case MMAPD__V1__REPLY__BODY_MODIFY:
+		return "a ModifyReply";
 	case MMAPD__V1__REPLY__BODY_EVENT:
 		return "an Event";
 	default:

@@ -114,7 +114,7 @@ app_drop(struct app *a, const struct mmapclient_region *r)
 
 /* The daemon takes a lease back: let it go now, before the deadline. */
 static void
-revoked(struct mmapclient *c, const struct mmapclient_revoke *ev, void *arg)
+revoked(struct mmapclient *c, const struct mmapclient_revoking *ev, void *arg)
 {
 	struct app *a = arg;
 	int err;

@@ -484,8 +484,8 @@ void mmapclient_close(struct mmapclient *c);
  */
 struct mmapclient_result {
 	uint64_t request_id;	/* the request's id on this connection */
-	int error;		/* 0, or a negative errno, as the sync call's */
-	const char *message;	/* why it failed; "" on success; never NULL */
+	int error;		/* 0, or a negative errno, as the sync call */
+	const char *message;	/* why it failed; "" on success */
 	/* Map: the new region, the caller's to release; NULL on failure. */
 	struct mmapclient_region *region;
 	uint64_t lease_id;	/* Map (on success), Release: the lease */
@@ -563,10 +563,10 @@ int mmapclient_pending(const struct mmapclient *c);
 /* Requests sent on c whose replies have not been read yet.  0 for NULL. */
 int mmapclient_in_flight(const struct mmapclient *c);
 
-/* How a revocation is enforced at its deadline: the protocol's RevokeEnforce. */
+/* What a revocation's deadline brings: the protocol's RevokeEnforce. */
 enum mmapclient_enforce {
-	MMAPCLIENT_ENFORCE_KILL = 0,	/* the holding process is sent SIGKILL */
-	MMAPCLIENT_ENFORCE_LOG = 1,	/* logged; the lease stays, revoked */
+	MMAPCLIENT_ENFORCE_KILL = 0,	/* the holder is sent SIGKILL */
+	MMAPCLIENT_ENFORCE_LOG = 1,	/* logged; the lease stays */
 };
 
 /*
@@ -574,7 +574,7 @@ enum mmapclient_enforce {
  * event): unmap it and release it before the deadline.  Valid during the
  * callback only.
  */
-struct mmapclient_revoke {
+struct mmapclient_revoking {
 	uint64_t lease_id;
 	/*
 	 * This connection's region of the lease, when it was mapped by it
@@ -582,15 +582,15 @@ struct mmapclient_revoke {
 	 * mmapclient_release() or mmapclient_release_async().
 	 */
 	struct mmapclient_region *region;
-	const char *reason;	/* one line, e.g. "revoked by root"; may be "" */
+	const char *reason;	/* one line, e.g. "revoked by root", or "" */
 	int64_t deadline_unix_sec;	/* when it is enforced */
-	uint32_t seconds;	/* the same, as seconds from when it was sent */
+	uint32_t seconds;	/* the same, in seconds from sending */
 	/* A later daemon may send a value not named above. */
 	enum mmapclient_enforce enforce;
 };
 
-typedef void mmapclient_revoke_fn(struct mmapclient *c,
-    const struct mmapclient_revoke *ev, void *userdata);
+typedef void mmapclient_revoking_fn(struct mmapclient *c,
+    const struct mmapclient_revoking *ev, void *userdata);
 
 /*
  * Ask the daemon for events and have fn(c, ev, userdata) run, from
@@ -608,7 +608,7 @@ typedef void mmapclient_revoke_fn(struct mmapclient *c,
  * Errors: -EINVAL (c NULL), those of Hello (see mmapclient_connect())
  * and of a broken connection; the handler is then not set.
  */
-int mmapclient_on_revoke(struct mmapclient *c, mmapclient_revoke_fn *fn,
+int mmapclient_on_revoke(struct mmapclient *c, mmapclient_revoking_fn *fn,
     void *userdata);
 
 #ifdef __cplusplus

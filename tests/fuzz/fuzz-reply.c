@@ -203,7 +203,7 @@ on_end(struct mmapclient *c, const struct mmapclient_result *res, void *arg)
 }
 
 static void
-on_revoke(struct mmapclient *c, const struct mmapclient_revoke *ev,
+on_revoke(struct mmapclient *c, const struct mmapclient_revoking *ev,
     void *arg)
 {
 	struct seen *s = arg;

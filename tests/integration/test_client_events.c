@@ -46,13 +46,13 @@ TestSuite(client_events, .fini = h_cleanup, .timeout = 60);
 
 /* What the fake does besides answering. */
 struct fake {
-	int event_after_map;	/* a Revoking of each lease after its Grant */
-	int event_on_hello;	/* after a Hello with events: of the last lease */
+	int event_after_map;	/* a Revoking of a lease after its Grant */
+	int event_on_hello;	/* one after a Hello with events on */
 	int event_before_status;	/* a Revoking, then the StatusReply */
 	int event_always;	/* send them to a connection that asked none */
 	int lease_zero;		/* the event names lease 0 */
 	int event_fd;		/* the event comes with /dev/null */
-	int stray_map;		/* answer the Nth Map as request id + 1000 */
+	int stray_map;		/* answer Map number N as id + 1000 */
 	int twice_release;	/* answer each Release twice */
 };
 
@@ -316,7 +316,7 @@ struct seen {
 };
 
 static void
-on_revoke(struct mmapclient *c, const struct mmapclient_revoke *ev,
+on_revoke(struct mmapclient *c, const struct mmapclient_revoking *ev,
     void *arg)
 {
 	struct seen *s = arg;

@@ -177,6 +177,8 @@ main(int argc, char **argv)
 	struct app a = { .c = NULL };
 	int count = 4, wait_revoke = 0, opt, i, err;
 
+	/* A line a step, as it happens, even into a pipe. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((opt = getopt(argc, argv, "n:s:w")) != -1) {
 		switch (opt) {
 		case 'n':

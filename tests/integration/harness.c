@@ -1577,12 +1577,6 @@ ctl_fork_prog(const char *prog, int who, const char *const *args,
 	return pid;
 }
 
-static pid_t
-ctl_fork(int who, const char *const *args, const char *out, const char *err)
-{
-	return ctl_fork_prog(NULL, who, args, out, err);
-}
-
 static int
 status_code(int st)
 {
@@ -1638,11 +1632,18 @@ ctl_free(struct ctl *r)
 void
 ctl_spawn_v(struct ctl_bg *b, int who, const char *const *args)
 {
+	h_spawn_v(b, NULL, who, args);
+}
+
+void
+h_spawn_v(struct ctl_bg *b, const char *prog, int who,
+    const char *const *args)
+{
 	unsigned int seq = ++H.seq;
 
 	snprintf(b->out, sizeof(b->out), "%s/ctl-%u.out", h_dir(), seq);
 	snprintf(b->err, sizeof(b->err), "%s/ctl-%u.err", h_dir(), seq);
-	b->pid = ctl_fork(who, args, b->out, b->err);
+	b->pid = ctl_fork_prog(prog, who, args, b->out, b->err);
 }
 
 void

@@ -1,7 +1,9 @@
 /*
  * libmmapclient's insides, shared by its .c files and by nothing else:
- * the connection, the region handles behind the public struct, and the
- * one request/reply exchange every call goes through.
+ * the connection, the region handles behind the public struct, the
+ * requests in flight (call.c) every call goes through, synchronous or
+ * not, the replies and events (reply.c) and the callbacks due
+ * (dispatch.c).
  */
 #ifndef MMAPCLIENT_INTERNAL_H
 #define MMAPCLIENT_INTERNAL_H
@@ -208,7 +210,9 @@ void region_destroy(struct region *reg);
 struct region *region_find(struct mmapclient *c, uint64_t lease);
 
 /*
- * Send req (its request_id is set here) and receive its reply.  Returns 0
+ * A synchronous call kept whole (call_start() and call_wait() of a
+ * CALL_REPLY): send req (its request_id is set here) and wait for its
+ * reply, taking in what else comes meanwhile.  Returns 0
  * with *out the decoded reply, whose error is 0 and whose body is of the
  * case expected (free it with mmapd__v1__reply__free_unpacked()); for a
  * Grant, *fd is its file descriptor (the caller closes it), otherwise

@@ -1,7 +1,8 @@
 /*
  * mmapctl map: ask for a mapping, map it, print the grant, prove the
  * memory works or do the --read and --write asked (mmapctl-reg.c),
- * maybe hold it, release it.
+ * maybe hold it (until a signal, or until the daemon revokes it), and
+ * release it.
  */
 #include "config.h"
 
@@ -196,18 +197,82 @@ map_print_json(const struct map_opts *o, const struct mmapclient_region *r,
 	    res->ok ? "true" : "false");
 }
 
+/* What the revoke handler saw of the lease held. */
+struct hold_state {
+	uint64_t lease;
+	int revoked;
+	char reason[256];
+	int64_t deadline;
+	uint32_t seconds;
+	enum mmapclient_enforce enforce;
+};
+
+/* A lease of the connection is being revoked: note it, for hold(). */
+static void
+hold_revoke(struct mmapclient *c, const struct mmapclient_revoking *ev,
+    void *arg)
+{
+	struct hold_state *h = arg;
+
+	(void)c;
+	/* mmapctl holds one lease; the daemon names no other. */
+	if (ev->lease_id != h->lease || h->revoked)
+		return;
+	h->revoked = 1;
+	snprintf(h->reason, sizeof(h->reason), "%s", ev->reason);
+	h->deadline = ev->deadline_unix_sec;
+	h->seconds = ev->seconds;
+	h->enforce = ev->enforce;
+}
+
+static const char *
+enforce_name(enum mmapclient_enforce e)
+{
+	switch (e) {
+	case MMAPCLIENT_ENFORCE_KILL:
+		return "kill";
+	case MMAPCLIENT_ENFORCE_LOG:
+		return "log";
+	default:
+		return "unknown";
+	}
+}
+
+static void
+hold_print_revoke(const struct hold_state *h)
+{
+	char reason[sizeof(h->reason)];
+
+	if (json) {
+		printf("{\"event\":\"revoking\",\"lease\":%" PRIu64
+		    ",\"reason\":", h->lease);
+		json_str(h->reason);
+		printf(",\"deadline_unix_sec\":%" PRId64 ",\"seconds\":%"
+		    PRIu32 ",\"enforce\":\"%s\"}\n", h->deadline, h->seconds,
+		    enforce_name(h->enforce));
+	} else {
+		printf("revoking lease %" PRIu64 ": %s; deadline %" PRId64
+		    " (in %" PRIu32 " s), then %s\n", h->lease,
+		    h->reason[0] ? text_str(h->reason, reason,
+		    sizeof(reason)) : "no reason given", h->deadline,
+		    h->seconds, enforce_name(h->enforce));
+	}
+	fflush(stdout);
+}
+
 /*
- * Wait for SIGINT or SIGTERM, or for the daemon to drop the connection.
- * The signals are blocked by the caller before it says it is holding, so
- * one sent as soon as that line is read is not lost.
+ * Wait for SIGINT or SIGTERM, for the daemon to revoke the lease, or for
+ * it to drop the connection.  The signals are blocked by the caller
+ * before it says it is holding, so one sent as soon as that line is read
+ * is not lost.  0 on a signal, EXIT_REVOKED on a revocation (printed).
  */
 static int
 hold(struct mmapclient *c, const struct mmapclient_region *r,
-    const sigset_t *sigs)
+    const sigset_t *sigs, struct hold_state *h)
 {
 	struct signalfd_siginfo si;
 	struct pollfd pfd[2];
-	int sfd, n;
+	int sfd, n, status = 0;
 
 	sfd = signalfd(-1, sigs, SFD_CLOEXEC);
 	if (sfd < 0) {
@@ -216,36 +281,47 @@ hold(struct mmapclient *c, const struct mmapclient_region *r,
 	}
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = mmapclient_fd(c), .events = POLLIN };
-	for (;;) {
+	/* An event read by the Hello that asked for them is queued. */
+	n = mmapclient_dispatch(c);
+	while (n >= 0 && !h->revoked) {
 		n = poll(pfd, 2, -1);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR) {
+			n = 0;
 			continue;
+		}
 		if (n < 0) {
 			fail_line(-errno, "hold", "poll");
-			close(sfd);
-			return EXIT_REFUSED;
+			status = EXIT_REFUSED;
+			break;
 		}
 		if (pfd[0].revents) {
 			if (read(sfd, &si, sizeof(si)) < 0 && errno == EINTR)
 				continue;
 			break;
 		}
-		if (pfd[1].revents) {
-			fail_line(-ECONNRESET, "hold", "the daemon closed the "
-			    "connection while lease %" PRIu64 " was held",
-			    r->lease_id);
-			close(sfd);
-			return EXIT_REFUSED;
-		}
+		if (pfd[1].revents)
+			n = mmapclient_dispatch(c);
+	}
+	if (n == -ECONNRESET) {
+		fail_line(n, "hold", "the daemon closed the connection while "
+		    "lease %" PRIu64 " was held", r->lease_id);
+		status = EXIT_REFUSED;
+	} else if (n < 0 && status == 0) {
+		fail_line(n, "hold", "%s", mmapclient_error(c));
+		status = EXIT_REFUSED;
+	} else if (h->revoked) {
+		hold_print_revoke(h);
+		status = EXIT_REVOKED;
 	}
 	close(sfd);
-	return 0;
+	return status;
 }
 
 int
 cmd_map(struct mmapclient *c, const struct map_opts *o)
 {
 	struct map_result res = { .ok = 0 };
+	struct hold_state hs = { .lease = 0 };
 	struct mmapclient_region *r;
 	char what[64];
 	sigset_t sigs;
@@ -285,6 +361,14 @@ cmd_map(struct mmapclient *c, const struct map_opts *o)
 		sigaddset(&sigs, SIGINT);
 		sigaddset(&sigs, SIGTERM);
 		sigprocmask(SIG_BLOCK, &sigs, NULL);
+		/* Told of a revocation before it says it holds. */
+		hs.lease = lease;
+		err = mmapclient_on_revoke(c, hold_revoke, &hs);
+		if (err) {
+			fail_line(err, "hold", "%s", mmapclient_error(c));
+			mmapclient_region_free(r);
+			return EXIT_REFUSED;
+		}
 		if (json)
 			fprintf(stderr, "holding lease %" PRIu64 "; interrupt "
 			    "to release\n", lease);
@@ -292,20 +376,22 @@ cmd_map(struct mmapclient *c, const struct map_opts *o)
 			printf("holding lease %" PRIu64 "; interrupt to "
 			    "release\n", lease);
 		fflush(stdout);
-		status = hold(c, r, &sigs);
-		if (status) {
+		status = hold(c, r, &sigs, &hs);
+		if (status && status != EXIT_REVOKED) {
 			mmapclient_region_free(r);
 			return status;
 		}
 	}
 
+	/* Revoked: unmapped and released, as the daemon asked. */
 	err = mmapclient_release(c, r);
 	if (err) {
 		snprintf(what, sizeof(what), "release lease %" PRIu64, lease);
 		fail_line(err, what, "%s", mmapclient_error(c));
-		return status ? status : EXIT_REFUSED;
+		return status && status != EXIT_REVOKED ? status :
+		    EXIT_REFUSED;
 	}
-	if (!json && status == 0)
+	if (!json && (status == 0 || status == EXIT_REVOKED))
 		printf("released lease %" PRIu64 "\n", lease);
 	return status;
 }

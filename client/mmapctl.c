@@ -12,8 +12,9 @@
  *
  * Every failure is one line on stderr,
  *	mmapctl: WHAT: STRERROR (ERRNONAME, errno N): MESSAGE
- * and exit status 1 (2 for a usage error).  With --json, stdout holds
- * exactly one JSON object per command.
+ * and exit status 1 (2 for a usage error; 3 when map --hold's lease was
+ * revoked).  With --json, stdout holds exactly one JSON object per
+ * command, and a second one for map --hold's revocation.
  */
 #include "config.h"
 
@@ -50,7 +51,9 @@ usage_text(FILE *f)
 "        that every byte equals BYTE; --fill writes BYTE everywhere and\n"
 "        reads it back, in place of the pattern (a named region never\n"
 "        gets the pattern).  --hold keeps the mapping until SIGINT or\n"
-"        SIGTERM.  Device memory is neither read nor written.  With\n"
+"        SIGTERM, or until the daemon revokes it: then it is unmapped\n"
+"        and released, and mmapctl exits 3.  Device memory is neither\n"
+"        read nor written.  With\n"
 "        --name, --create fails when the region exists (EEXIST) and\n"
 "        --attach when it does not (ENOENT); neither does either.\n"
 "  map --dev NAME [--size N] [--offset N] [...] --read OFF[:WIDTH]\n"
@@ -85,7 +88,8 @@ usage_text(FILE *f)
 "Options:\n"
 "  --socket PATH  the daemon's socket (default: $%s, else %s)\n"
 "  --json         one JSON object on stdout per command (with --hold,\n"
-"                 the holding line goes to stderr)\n"
+"                 the holding line goes to stderr, and a revocation\n"
+"                 is a second object)\n"
 "  -h, --help     this text\n"
 "  --version      mmapctl's version\n"
 "\n"

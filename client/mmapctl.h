@@ -14,6 +14,7 @@
 
 #define EXIT_REFUSED	1	/* a request refused, a check failed */
 #define EXIT_USAGE	2	/* a usage error */
+#define EXIT_REVOKED	3	/* map --hold: the lease was revoked */
 
 /* --json: one JSON object on stdout per command. */
 extern int json;

@@ -273,6 +273,91 @@ reply_put(const char *name, uint8_t op, Reply *r, uint8_t fds)
 	put("reply", name, buf, 4 + len);
 }
 
+/* One call's byte and n replies (n <= 4), each with its fds. */
+static void
+replies_put(const char *name, uint8_t op, Reply **rs, const uint8_t *fds,
+    int n)
+{
+	uint8_t buf[1 + 4 * (3 + 512)];
+	size_t at = 1, len;
+	int i;
+
+	buf[0] = op;
+	for (i = 0; i < n; i++) {
+		len = mmapd__v1__reply__get_packed_size(rs[i]);
+		if (len > 512) {
+			fprintf(stderr, "fuzz-seeds: %s: %zu bytes\n", name,
+			    len);
+			exit(1);
+		}
+		buf[at] = fds[i];
+		buf[at + 1] = (uint8_t)len;
+		buf[at + 2] = 0;
+		mmapd__v1__reply__pack(rs[i], buf + at + 3);
+		at += 3 + len;
+	}
+	put("reply", name, buf, at);
+}
+
+/*
+ * Requests in flight (call 7: two Maps and a Read) and events (call 8:
+ * Hello again, a Map, dispatch), answered well and not.
+ */
+static void
+seeds_reply_async(void)
+{
+	Reply r[4] = { MMAPD__V1__REPLY__INIT, MMAPD__V1__REPLY__INIT,
+	    MMAPD__V1__REPLY__INIT, MMAPD__V1__REPLY__INIT };
+	Reply *rs[4] = { &r[0], &r[1], &r[2], &r[3] };
+	Mmapd__V1__Grant g = MMAPD__V1__GRANT__INIT;
+	Mmapd__V1__ReadReply rr = MMAPD__V1__READ_REPLY__INIT;
+	Mmapd__V1__HelloReply hr = MMAPD__V1__HELLO_REPLY__INIT;
+	Mmapd__V1__Event ev = MMAPD__V1__EVENT__INIT;
+	Mmapd__V1__Revoking rv = MMAPD__V1__REVOKING__INIT;
+	/* A sealed one-page memfd, as a read-only shared Grant wants. */
+	const uint8_t fds[4] = { FDS(1, 1, 1, 1), FDS(1, 1, 1, 1), 0, 0 };
+	const uint8_t hfds[4] = { 0, FDS(1, 1, 1, 1), 0, 0 };
+
+	g.lease_id = 7;
+	g.size = 4096;
+	g.mmap_flags = MAP_SHARED;
+	g.prot = PROT_READ;
+	g.fd_kind = MMAPD__V1__FD_KIND__FD_KIND_SHMEM;
+	g.cache = MMAPD__V1__CACHE_MODE__CACHE_CACHED;
+	r[0].request_id = 1;
+	r[0].body_case = MMAPD__V1__REPLY__BODY_GRANT;
+	r[0].grant = &g;
+	r[1] = r[0];
+	r[1].request_id = 2;
+	r[2].request_id = 3;
+	r[2].body_case = MMAPD__V1__REPLY__BODY_READ;
+	r[2].read = &rr;
+	rr.value = 0xbeef;
+	replies_put("async-pipelined", 7, rs, fds, 3);
+	r[1].request_id = 5;
+	replies_put("async-stray-id", 7, rs, fds, 3);
+
+	hr.server_version = (char *)"fuzz";
+	hr.protocol_major = 1;
+	r[0].body_case = MMAPD__V1__REPLY__BODY_HELLO;
+	r[0].hello = &hr;
+	r[1].request_id = 2;
+	rv.lease_id = 7;
+	rv.reason = (char *)"revoked\tby root";
+	rv.deadline_unix_sec = 1900000000;
+	rv.seconds = 5;
+	ev.kind_case = MMAPD__V1__EVENT__KIND_REVOKING;
+	ev.revoking = &rv;
+	mmapd__v1__reply__init(&r[2]);
+	r[2].body_case = MMAPD__V1__REPLY__BODY_EVENT;
+	r[2].event = &ev;
+	replies_put("event-revoking", 8, rs, hfds, 3);
+	rv.lease_id = 0;
+	replies_put("event-lease-0", 8, rs, hfds, 3);
+	rv.lease_id = 7;
+	replies_put("event-unasked", 7, rs + 1, hfds + 1, 2);
+}
+
 static void
 seeds_reply(void)
 {
@@ -404,6 +489,7 @@ seeds_reply(void)
 	r.body_case = MMAPD__V1__REPLY__BODY_RELEASE;
 	r.release = &ack;
 	reply_put("write-wrong-body", 6, &r, 0);
+	seeds_reply_async();
 }
 
 /* ------------------------------------------------------------------ */

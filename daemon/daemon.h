@@ -8,7 +8,8 @@
  *	notify.c	READY=1, RELOADING=1, STOPPING=1, STATUS= (sd_notify)
  *	session.c	one client: decode, check, dispatch, encode
  *	session-map.c	a Map: the checks, the engine, the lease
- *	session-reg.c	Read and Write: one register access each
+ *	session-reg.c	Read, Write and Modify: one register access each
+ *	stats.c		the counters since start that Status shows
  *	audit.c		the audit lines of the requests
  *	offers.c	what a client may see: Status and List
  *	lease.c		grants held by clients, and named shared regions
@@ -94,6 +95,20 @@ struct pci_region {
 	int write;
 };
 
+/*
+ * Counts since start, for Status (stats.c).  They count what the audit
+ * log writes: a grant line with result=ok, a release line, a deny line
+ * by its errno.  Never reset, not even by a reload.
+ */
+#define STATS_ERRNO_LIMIT	4096	/* errnos run to MAX_ERRNO, 4095 */
+struct mmapd_stats {
+	uint64_t grants;
+	uint64_t releases;
+	uint64_t revocations;		/* leases revoked (Revoke, reload) */
+	uint64_t denials[STATS_ERRNO_LIMIT];	/* by errno */
+	unsigned int peak_clients;	/* most connections at once */
+};
+
 struct mmapd {
 	struct policy *policy;
 	struct map_engine engine;
@@ -116,6 +131,7 @@ struct mmapd {
 	unsigned int grants;		/* all connections' grants in flight */
 	unsigned int grants_cap;	/* at most that many: half fd_limit */
 	unsigned long fd_limit;		/* RLIMIT_NOFILE, raised at start */
+	struct mmapd_stats stats;
 };
 
 /*
@@ -216,6 +232,13 @@ void lease_drop(struct mmapd *d, struct lease *l);
 void lease_drop_owner(struct mmapd *d, struct session *owner);
 /* What uid's leases hold; NULL when it holds none. */
 const struct uid_usage *usage_find(const struct mmapd *d, uid_t uid);
+
+/*
+ * stats.c: a refusal the audit log writes as event=deny (err negative);
+ * a connection more (server.c, once it is counted in n_clients).
+ */
+void stats_deny(struct mmapd *d, int err);
+void stats_client(struct mmapd *d);
 
 /* Open the pci regions of pol into *out; failures are logged and left out. */
 int pcis_open(const struct policy *pol, struct pci_region **out, size_t *n);

@@ -129,8 +129,11 @@ static void
 map_print_text_grant(const struct map_opts *o,
     const struct mmapclient_region *r)
 {
-	printf("lease %" PRIu64 ": %zu bytes of %s at %p, kind %s, prot %s, "
-	    "%s, cache %s", r->lease_id, r->size, o->req.device, r->addr,
+	char sz[24];
+
+	printf("lease %" PRIu64 ": %zu bytes of %s (%s) at %p, kind %s, "
+	    "prot %s, %s, cache %s", r->lease_id, r->size, o->req.device,
+	    size_text(r->size, sz, sizeof(sz)), r->addr,
 	    kind_name(r->kind), prot_name(r->prot),
 	    r->mmap_flags == MAP_SHARED ? "shared" : "private",
 	    cache_name(r->cache));

@@ -419,3 +419,41 @@ Test(modify, counters_follow_grants_and_denials)
 	mmapclient_region_free(a);
 	h_stop();
 }
+
+/*
+ * A Modify's deny line, with a device name of 4000 bytes: cut, and
+ * every field after it still in the line (log lines are 1024 bytes).
+ */
+Test(modify, deny_line_with_a_4000_byte_device_keeps_every_field)
+{
+	static const char *const fields[] = { " op=modify ", " width=32 ",
+	    " result=denied ", " errno=EINVAL ", " msg=\"device name of 4000 "
+	    "bytes: 1 to 63 are allowed\"", NULL };
+	char *dev = malloc(4001), *line;
+	Reply *r;
+	size_t i;
+	int fd;
+
+	cr_assert_not_null(dev);
+	memset(dev, 'm', 4000);
+	dev[4000] = '\0';
+	h_start(NULL);
+	fd = raw_connect();
+	raw_hello(fd);
+	r = raw_modify(fd, 2, dev, 0, 32, 0, 1);
+	cr_assert_eq(r->error, EINVAL, "error %d: %s", r->error, r->message);
+	reply_free(r);
+	cr_assert_eq(h_log_wait(1, "event=deny op=modify"), 1);
+	line = h_log_line("event=deny op=modify");
+	cr_assert_not_null(line);
+	cr_expect(strlen(line) < 1024, "a line of %zu bytes", strlen(line));
+	cr_expect(strstr(line, "\"+") != NULL, "the name was not cut: %s",
+	    line);
+	for (i = 0; fields[i] != NULL; i++)
+		cr_expect(strstr(line, fields[i]) != NULL, "no '%s' in %s",
+		    fields[i], line);
+	free(line);
+	close(fd);
+	free(dev);
+	h_stop();
+}

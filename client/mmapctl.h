@@ -1,6 +1,7 @@
 /*
- * mmapctl's parts: main and its options, list and status (mmapctl.c),
- * map (mmapctl-map.c), register access: read, write, modify and map's
+ * mmapctl's parts: main, its options and connect, list, status and
+ * offers (mmapctl.c),
+ * map and its options (mmapctl-map.c), register access: read, write, modify and map's
  * --read and --write (mmapctl-reg.c), dump (mmapctl-dump.c), watch
  * (mmapctl-watch.c), the arguments devmem users type (mmapctl-args.c),
  * and what they print (mmapctl-out.c, mmapctl-fmt.c).
@@ -99,7 +100,8 @@ int cmd_modify(struct mmapclient *c, const struct reg_op *op);
 int cmd_dump(struct mmapclient *c, const struct dump_opts *o);
 int cmd_watch(struct mmapclient **c, const struct watch_opts *o);
 
-/* The options and operands of read, write, modify, dump and watch. */
+/* The options and operands of map, read, write, modify, dump, watch. */
+void parse_map(int argc, char **argv, struct map_opts *o);
 void parse_reg(int store, int argc, char **argv, struct reg_op *op);
 void parse_modify(int argc, char **argv, struct reg_op *op);
 void parse_dump(int argc, char **argv, struct dump_opts *o);

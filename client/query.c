@@ -1,7 +1,7 @@
 /*
  * libmmapclient: questions to the daemon.  List (all its pages) and
- * Status (with the daemon's counters).  Each answer is handed over as one allocation, strings
- * included, so that one free() undoes it.
+ * Status (with the daemon's counters).  Each answer is handed over as
+ * one allocation, strings included, so that one free() undoes it.
  */
 #include "config.h"
 

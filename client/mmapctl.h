@@ -1,10 +1,10 @@
 /*
  * mmapctl's parts: main, its options and connect, list, status and
- * offers (mmapctl.c),
- * map and its options (mmapctl-map.c), register access: read, write, modify and map's
- * --read and --write (mmapctl-reg.c), dump (mmapctl-dump.c), watch
- * (mmapctl-watch.c), the arguments devmem users type (mmapctl-args.c),
- * and what they print (mmapctl-out.c, mmapctl-fmt.c).
+ * offers (mmapctl.c), map and its options (mmapctl-map.c), register
+ * access: read, write, modify and map's --read and --write
+ * (mmapctl-reg.c), dump (mmapctl-dump.c), watch (mmapctl-watch.c), the
+ * arguments devmem users type (mmapctl-args.c), and what they print
+ * (mmapctl-out.c, mmapctl-fmt.c).
  */
 #ifndef MMAPCTL_H
 #define MMAPCTL_H

@@ -134,7 +134,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
 	Mmapd__V1__HelloReply hr = MMAPD__V1__HELLO_REPLY__INIT;
-	char *features[8];
+	char *features[10];
 	size_t n = 0;
 	char msg[128];
 

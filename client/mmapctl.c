@@ -8,6 +8,8 @@
  *	mmapctl [-s PATH] [--json] dump DEVICE OFFSET [SIZE|TYPE*COUNT]
  *	mmapctl [-s PATH] [--json] watch DEVICE OFFSET [WIDTH] [...]
  *	mmapctl [-s PATH] [--json] list
+ *	mmapctl [-s PATH] [--json] revoke LEASE | --uid USER |
+ *	    --region NAME [--reason TEXT]
  *	mmapctl [-s PATH] [--json] status
  *	mmapctl [-s PATH] [--json] offers [--names[=shm]]
  *
@@ -23,6 +25,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +57,8 @@ static const struct {
 	{ "watch", "watch DEVICE OFFSET [WIDTH] [--interval SECONDS] "
 	    "[--count N] [--changes]" },
 	{ "list", "list" },
+	{ "revoke", "revoke LEASE | --uid USER | --region NAME "
+	    "[--reason TEXT]" },
 	{ "status", "status" },
 	{ "offers", "offers [--names[=shm]]" },
 };
@@ -127,7 +132,13 @@ usage_text(FILE *f)
 "        --changes, the first value and then only changes.  Stops\n"
 "        after N values printed, or on SIGINT or SIGTERM (exit 0).\n"
 "  list    the leases the daemon lets this client see, with the user\n"
-"          and client name that hold each\n"
+"          and client name that hold each and its state (held,\n"
+"          revoking until a deadline, revoked)\n"
+"  revoke LEASE | --uid USER | --region NAME [--reason TEXT]\n"
+"        take back a lease, every lease of a user, or of a device,\n"
+"        region or shared-memory name (root, or the daemon's\n"
+"        admin_group): each holder has its entry's revoke_seconds to\n"
+"        release it, then on_revoke applies (mmapd.conf(5))\n"
 "  status  the daemon's version, uptime, offers, clients and leases,\n"
 "          and its counters since start: grants, releases,\n"
 "          revocations, denials by errno, zero memory held, peak clients\n"
@@ -283,6 +294,7 @@ cmd_list(struct mmapclient *c)
 {
 	struct mmapclient_lease *l;
 	char when[32], off[24], name[256], user[256], client[256], sz[24];
+	char state[64];
 	struct tm tm;
 	time_t t;
 	size_t n, i;
@@ -310,17 +322,24 @@ cmd_list(struct mmapclient *c)
 			json_hex(l[i].offset);
 			printf(",\"size\":%" PRIu64
 			    ",\"prot\":\"%s\",\"shared\":%s,"
-			    "\"created_unix_sec\":%" PRId64 "}",
+			    "\"created_unix_sec\":%" PRId64 ",\"state\":\"%s\","
+			    "\"deadline_unix_sec\":%" PRId64
+			    ",\"revoke_reason\":",
 			    l[i].size, prot_name(l[i].prot),
 			    l[i].shared ? "true" : "false",
-			    l[i].created_unix_sec);
+			    l[i].created_unix_sec,
+			    lease_state_name(l[i].state),
+			    l[i].deadline_unix_sec);
+			json_str(l[i].revoke_reason[0] ? l[i].revoke_reason :
+			    NULL);
+			printf("}");
 		}
 		printf("]}\n");
 	} else {
-		printf("%-6s %-6s %-10s %-8s %-12s %-12s %-12s %-4s %-7s %-20s "
-		    "%-20s %s\n", "ID", "UID", "USER", "PID", "DEVICE",
-		    "OFFSET", "SIZE", "PROT", "SHARING", "CREATED", "CLIENT",
-		    "REGION");
+		printf("%-6s %-6s %-10s %-8s %-12s %-12s %-12s %-4s %-7s %-8s "
+		    "%-20s %-20s %s\n", "ID", "UID", "USER", "PID", "DEVICE",
+		    "OFFSET", "SIZE", "PROT", "SHARING", "STATE", "CREATED",
+		    "CLIENT", "REGION");
 		for (i = 0; i < n; i++) {
 			t = (time_t)l[i].created_unix_sec;
 			if (gmtime_r(&t, &tm) == NULL ||
@@ -330,18 +349,26 @@ cmd_list(struct mmapclient *c)
 				    l[i].created_unix_sec);
 			snprintf(off, sizeof(off), "0x%" PRIx64, l[i].offset);
 			printf("%-6" PRIu64 " %-6lu %-10s %-8ld %-12s %-12s "
-			    "%-12s %-4s %-7s %-20s %-20s ", l[i].id,
+			    "%-12s %-4s %-7s %-8s %-20s %-20s ",
+			    l[i].id,
 			    (unsigned long)l[i].uid,
 			    l[i].user[0] ? text_str(l[i].user, user,
 			    sizeof(user)) : "-", (long)l[i].pid,
 			    text_str(l[i].device, name, sizeof(name)), off,
 			    size_text(l[i].size, sz, sizeof(sz)),
 			    prot_name(l[i].prot),
-			    l[i].shared ? "shared" : "private", when,
+			    l[i].shared ? "shared" : "private",
+			    lease_state_name(l[i].state), when,
 			    l[i].client[0] ? text_str(l[i].client, client,
 			    sizeof(client)) : "-");
 			printf("%s\n", l[i].region[0] ? text_str(l[i].region,
 			    name, sizeof(name)) : "-");
+			/* Revoking or revoked: until when, and why. */
+			if (l[i].state != MMAPCLIENT_LEASE_HELD)
+				printf("       %s: %s\n",
+				    lease_state_text(&l[i], state,
+				    sizeof(state)), text_str(l[i].revoke_reason,
+				    name, sizeof(name)));
 		}
 		if (n == 0)
 			printf("(no leases)\n");
@@ -486,6 +513,9 @@ cmd_offers(struct mmapclient *c, int names)
 
 enum {
 	OPT_NAMES = OPT_FIRST_CMD,
+	OPT_UID,
+	OPT_REGION,
+	OPT_REASON,
 };
 
 static const struct option common_opts[] = {
@@ -496,6 +526,14 @@ static const struct option common_opts[] = {
 static const struct option offers_opts[] = {
 	COMMON_OPTS,
 	{ "names", optional_argument, NULL, OPT_NAMES },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option revoke_opts[] = {
+	COMMON_OPTS,
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "region", required_argument, NULL, OPT_REGION },
+	{ "reason", required_argument, NULL, OPT_REASON },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -572,7 +610,65 @@ parse_offers(int argc, char **argv)
 	return names;
 }
 
-#define COMMANDS "map, read, write, modify, dump, watch, list, status, offers"
+/* A user by name or number. */
+static uid_t
+uid_arg(const char *s)
+{
+	struct passwd *pw;
+	uint64_t v;
+
+	if (number_parse(s, 0, UINT32_MAX - 1, &v) == 0)
+		return (uid_t)v;
+	pw = getpwnam(s);
+	if (pw == NULL)
+		usage_fail("--uid", "no such user '%s'", s);
+	return pw->pw_uid;
+}
+
+/* revoke LEASE | --uid USER | --region NAME [--reason TEXT] */
+static void
+parse_revoke(int argc, char **argv, struct mmapclient_revoke_what *w)
+{
+	uint64_t v;
+	int opt;
+
+	memset(w, 0, sizeof(*w));
+	while ((opt = getopt_long(argc, argv, COMMON_SHORT, revoke_opts,
+	    NULL)) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_UID:
+			w->by_uid = 1;
+			w->uid = uid_arg(optarg);
+			break;
+		case OPT_REGION:
+			w->region = optarg;
+			break;
+		case OPT_REASON:
+			w->reason = optarg;
+			break;
+		default:
+			bad_option(opt, argv);
+		}
+	}
+	if (optind < argc) {
+		if (number_parse(argv[optind], 0, UINT64_MAX, &v) < 0 ||
+		    v == 0)
+			usage_fail("revoke", "'%s' is not a lease id",
+			    argv[optind]);
+		w->lease_id = v;
+		optind++;
+	}
+	if (optind != argc)
+		usage_fail("revoke", "unexpected argument '%s'", argv[optind]);
+	if ((w->lease_id != 0) + w->by_uid + (w->region != NULL) != 1)
+		usage_fail("revoke", "name exactly one of LEASE, --uid USER "
+		    "or --region NAME");
+}
+
+#define COMMANDS "map, read, write, modify, dump, watch, list, revoke, " \
+    "status, offers"
 
 int
 main(int argc, char **argv)
@@ -581,6 +677,7 @@ main(int argc, char **argv)
 	struct dump_opts dop;
 	struct watch_opts wop;
 	struct reg_op ro;
+	struct mmapclient_revoke_what rw;
 	struct mmapclient *c;
 	const char *cmd;
 	int opt, status, names = 0;
@@ -616,6 +713,8 @@ main(int argc, char **argv)
 		names = parse_offers(argc, argv);
 	else if (strcmp(cmd, "list") == 0 || strcmp(cmd, "status") == 0)
 		parse_plain(cmd, argc, argv);
+	else if (strcmp(cmd, "revoke") == 0)
+		parse_revoke(argc, argv, &rw);
 	else if (strcmp(cmd, "help") == 0) {
 		usage_text(stdout);
 		return 0;
@@ -641,6 +740,8 @@ main(int argc, char **argv)
 		status = cmd_list(c);
 	else if (strcmp(cmd, "offers") == 0)
 		status = cmd_offers(c, names);
+	else if (strcmp(cmd, "revoke") == 0)
+		status = cmd_revoke(c, &rw);
 	else
 		status = cmd_status(c);
 	mmapclient_close(c);

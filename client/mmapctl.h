@@ -1,10 +1,10 @@
 /*
  * mmapctl's parts: main, its options and connect, list, status and
- * offers (mmapctl.c), map and its options (mmapctl-map.c), register
- * access: read, write, modify and map's --read and --write
- * (mmapctl-reg.c), dump (mmapctl-dump.c), watch (mmapctl-watch.c), the
- * arguments devmem users type (mmapctl-args.c), and what they print
- * (mmapctl-out.c, mmapctl-fmt.c).
+ * offers (mmapctl.c), revoke (mmapctl-revoke.c), map and its options
+ * (mmapctl-map.c), register access: read, write, modify and map's
+ * --read and --write (mmapctl-reg.c), dump (mmapctl-dump.c), watch
+ * (mmapctl-watch.c), the arguments devmem users type (mmapctl-args.c),
+ * and what they print (mmapctl-out.c, mmapctl-fmt.c).
  */
 #ifndef MMAPCTL_H
 #define MMAPCTL_H
@@ -126,6 +126,14 @@ uint64_t value_arg(const char *what, const char *s);
  * args: the command and what follows it.
  */
 void devmem_hint(int n, char **args);
+
+int cmd_revoke(struct mmapclient *c,
+    const struct mmapclient_revoke_what *what);
+
+/* mmapctl-revoke.c: a lease's state for list, as text and as a name. */
+const char *lease_state_text(const struct mmapclient_lease *l, char *buf,
+    size_t len);
+const char *lease_state_name(enum mmapclient_lease_state state);
 
 /*
  * A number: decimal or 0x hex, no sign, at most max; with suffixes, an

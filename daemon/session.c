@@ -26,6 +26,7 @@
 #include "log.h"
 #include "mmapd.pb-c.h"
 #include "nss.h"
+#include "revoke.h"
 #include "session-int.h"
 
 int
@@ -146,6 +147,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 		return;
 	}
 	snprintf(s->name, sizeof(s->name), "%s", h->client_name);
+	s->events = h->events;
 	hr.server_version = (char *)PACKAGE_VERSION;
 	hr.protocol_major = PROTOCOL_MAJOR;
 	hr.protocol_minor = PROTOCOL_MINOR;
@@ -154,6 +156,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 	features[n++] = (char *)"shm-open";
 	features[n++] = (char *)"registers";
 	features[n++] = (char *)"modify";
+	features[n++] = (char *)"revoke";
 	if (s->d->have_mem)
 		features[n++] = (char *)"mem";
 	if (s->d->n_pcis > 0)
@@ -205,6 +208,8 @@ request_name(Mmapd__V1__Request__BodyCase body)
 		return "write";
 	case MMAPD__V1__REQUEST__BODY_MODIFY:
 		return "modify";
+	case MMAPD__V1__REQUEST__BODY_REVOKE:
+		return "revoke";
 	default:
 		return "unknown";
 	}
@@ -347,6 +352,9 @@ session_input(struct session *s, const uint8_t *buf, ssize_t len,
 		session_reg(s, req->request_id, &op);
 		break;
 	}
+	case MMAPD__V1__REQUEST__BODY_REVOKE:
+		session_revoke(s, req->request_id, req->revoke);
+		break;
 	default:
 		/* No body, or one this version does not know. */
 		reply_error(s, req->request_id, -EINVAL,

@@ -405,8 +405,22 @@ Test(modify, counters_follow_grants_and_denials)
 	cr_expect_eq(st->clients, 1);
 	mmapclient_status_free(st);
 
+	/* A revocation counts once, however often it is asked. */
+	{
+		struct mmapclient_revoke_what w = { .lease_id = a->lease_id,
+		    .reason = "counters" };
+
+		cr_assert_eq(mmapclient_revoke(c, &w), 1, "%s",
+		    mmapclient_error(c));
+		cr_assert_eq(mmapclient_revoke(c, &w), 1, "%s",
+		    mmapclient_error(c));
+	}
+	cr_assert_eq(mmapclient_status(c, &st), 0);
+	cr_expect_eq(st->counters->revocations, 1, "revocations %" PRIu64,
+	    st->counters->revocations);
+	mmapclient_status_free(st);
+
 	/* The lease goes with its connection: a release, nothing held. */
-	(void)a;
 	mmapclient_close(c);
 	cr_assert_eq(h_leases_wait(0), 0);
 	c = h_connect();

@@ -629,6 +629,13 @@ Test(regtools, bash_completion)
 	s = complete(H_NOBODY, "-s", h_sock(), "modify", "");
 	cr_expect_str_eq(s, "edu\nedu-ro\nzero\n");
 	free(s);
+	/* An option's value is skipped: the operand after it is DEVICE. */
+	s = complete(0, "-s", h_sock(), "dump", "--width", "w", "ed");
+	cr_expect_str_eq(s, "edu\nedu-ro\n");
+	free(s);
+	s = complete(0, "-s", h_sock(), "revoke", "--region", "c");
+	cr_expect_str_eq(s, "cam0\n");
+	free(s);
 	/* A second operand is no device. */
 	s = complete(0, "-s", h_sock(), "dump", "edu", "");
 	cr_expect_str_eq(s, "");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -12,6 +13,8 @@
 #define LOG_CUT	" ...(line cut)"
 
 static int log_journal;
+static int log_stamps;		/* lines start with the time */
+static int (*log_audit)(int, const char *);
 
 /* JOURNAL_STREAM is "DEV:INODE" of the stream systemd gave us. */
 void
@@ -22,18 +25,60 @@ log_init(void)
 	struct stat st;
 
 	log_journal = 0;
+	/* A person watching a terminal wants to know when. */
+	log_stamps = isatty(STDERR_FILENO);
 	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2)
 		return;
 	if (fstat(STDERR_FILENO, &st) < 0)
 		return;
 	log_journal = (unsigned long long)st.st_dev == dev &&
 	    (unsigned long long)st.st_ino == ino;
+	/* The journal stamps each line itself. */
+	if (log_journal)
+		log_stamps = 0;
+}
+
+int
+log_to_journal_stream(void)
+{
+	return log_journal;
+}
+
+void
+log_set_timestamps(int on)
+{
+	if (!log_journal)
+		log_stamps = on;
+}
+
+void
+log_set_audit_sink(int (*sink)(int pri, const char *line))
+{
+	log_audit = sink;
+}
+
+/* "2026-12-06T09:51:16.123456Z ": UTC, so no time zone file is read. */
+static const char *
+log_stamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0 ||
+	    gmtime_r(&ts.tv_sec, &tm) == NULL)
+		return "";
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0)
+		return "";
+	snprintf(buf + n, len - n, ".%06ldZ ", ts.tv_nsec / 1000);
+	return buf;
 }
 
 void
 log_msg(int pri, const char *fmt, ...)
 {
-	char line[1024];
+	char line[1024], stamp[40];
 	va_list ap;
 	int n;
 
@@ -49,11 +94,16 @@ log_msg(int pri, const char *fmt, ...)
 	if ((size_t)n >= sizeof(line))
 		memcpy(line + sizeof(line) - sizeof(LOG_CUT), LOG_CUT,
 		    sizeof(LOG_CUT));
+	/* An audit record the journal took as an entry of its own. */
+	if (log_audit != NULL && strncmp(line, "audit: ", 7) == 0 &&
+	    log_audit(pri, line) == 0)
+		return;
 	/* One write a line, so lines from a dying process are whole. */
 	if (log_journal)
 		fprintf(stderr, "<%d>%s\n", pri, line);
 	else
-		fprintf(stderr, "mmapd: %s\n", line);
+		fprintf(stderr, "%smmapd: %s\n", log_stamps ?
+		    log_stamp(stamp, sizeof(stamp)) : "", line);
 	fflush(stderr);
 }
 

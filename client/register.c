@@ -1,8 +1,9 @@
 /*
  * libmmapclient: register access done by the daemon.  Read and Write
- * carry one access of one width; the daemon performs it through its own
- * mapping, so the client gets no fd and no lease.  A malformed access
- * is refused here, without a round trip.
+ * carry one access of one width, Modify a load and a store of one
+ * register; the daemon performs them through its own mapping, so the
+ * client gets no fd and no lease.  A malformed access is refused here,
+ * without a round trip.
  */
 #include "config.h"
 
@@ -125,4 +126,58 @@ mmapclient_write_async(struct mmapclient *c, const char *device,
 	if (c == NULL)
 		return -EINVAL;
 	return register_start(c, device, offset, width, &value, &tmpl, &id);
+}
+
+int
+mmapclient_modify(struct mmapclient *c, const char *device, uint64_t offset,
+    unsigned int width, uint64_t clear, uint64_t set, uint64_t *old_value,
+    uint64_t *new_value)
+{
+	Mmapd__V1__Modify md = MMAPD__V1__MODIFY__INIT;
+	Mmapd__V1__Request req = MMAPD__V1__REQUEST__INIT;
+	Mmapd__V1__Reply *rep;
+	uint64_t old, new;
+	int err;
+
+	if (old_value)
+		*old_value = 0;
+	if (new_value)
+		*new_value = 0;
+	if (c == NULL)
+		return -EINVAL;
+	err = register_args(c, device, offset, width, 0);
+	if (err)
+		return err;
+	if (clear & ~width_mask(width))
+		return conn_fail(c, -EINVAL, "clear %#llx does not fit in %u "
+		    "bits", (unsigned long long)clear, width);
+	if (set & ~width_mask(width))
+		return conn_fail(c, -EINVAL, "set %#llx does not fit in %u "
+		    "bits", (unsigned long long)set, width);
+
+	md.device = (char *)device;
+	md.offset = offset;
+	md.width = width;
+	md.clear = clear;
+	md.set = set;
+	req.body_case = MMAPD__V1__REQUEST__BODY_MODIFY;
+	req.modify = &md;
+	err = conn_call(c, &req, MMAPD__V1__REPLY__BODY_MODIFY, &rep, NULL);
+	if (err)
+		return err;
+	old = rep->modify->old_value;
+	new = rep->modify->new_value;
+	mmapd__v1__reply__free_unpacked(rep, NULL);
+	/* What was written follows from what was read and what was asked. */
+	if ((old & ~width_mask(width)) || new != ((old & ~clear) | set))
+		return conn_break(c, -EPROTO, "the ModifyReply says %#llx was "
+		    "read and %#llx written, which (old & ~%#llx) | %#llx "
+		    "in %u bits does not give", (unsigned long long)old,
+		    (unsigned long long)new, (unsigned long long)clear,
+		    (unsigned long long)set, width);
+	if (old_value)
+		*old_value = old;
+	if (new_value)
+		*new_value = new;
+	return 0;
 }

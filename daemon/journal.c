@@ -41,6 +41,7 @@ static const struct {
 	{ "deny", NULL, "bb37d1bd0ce844cfbab8f46990600459" },
 	{ "read", NULL, "d34cd610aa6f4d39aa5b3499f20dcf65" },
 	{ "write", NULL, "e0807de87c2c47289ad16f47b986bafd" },
+	{ "modify", NULL, "931b8edf1efe46cea33e46ebcf6cca84" },
 	{ "raw-fd", NULL, "6814811085cd4d5c8eb7830b8caa387c" },
 	{ "whole-bar", NULL, "1b4fde4455da4b6cba1eeee94eb932fc" },
 	{ "close", NULL, "fe23b12cedc94c678bd74e9cbbef1722" },

@@ -268,6 +268,29 @@ struct mmapclient_offer_terms {
 	int registers_only;	/* 1: map refused; read, write serve */
 };
 
+/* Requests the daemon refused with one errno, since it started. */
+struct mmapclient_errno_count {
+	int error;		/* a positive errno: EPERM, EFBIG, ... */
+	uint64_t count;
+};
+
+/*
+ * Counts since the daemon started, the daemon's totals whoever asks:
+ * what its audit log wrote (a grant line with result=ok, a release
+ * line, a revocation, a deny line by its errno) and what is held now.
+ */
+struct mmapclient_counters {
+	uint64_t grants;	/* Maps whose fd went out */
+	uint64_t releases;	/* leases ended: Release, disconnect, ... */
+	uint64_t revocations;	/* leases taken back */
+	/* refusals of the policy, the engine and [limits], by errno, in
+	   increasing errno order; n_denials of them (NULL when 0) */
+	const struct mmapclient_errno_count *denials;
+	size_t n_denials;
+	uint64_t zero_bytes_held;	/* zero memory leases hold now */
+	uint32_t peak_clients;	/* most connections open at once */
+};
+
 /*
  * The daemon's state, as mmapclient_status() reports it.  Its offers are
  * those this caller may use (root: all of them).
@@ -283,6 +306,12 @@ struct mmapclient_status {
 	/* n_offers of them, one for each offer */
 	const struct mmapclient_offer_terms *terms;
 	size_t offers_left_out;	/* offers that did not fit the reply */
+	/*
+	 * Since 0.4 (mmapclient_status@MMAPCLIENT_0.4, so that a program
+	 * reading it is refused by an older library at load time): NULL
+	 * when the daemon sends no counters (an older daemon).
+	 */
+	const struct mmapclient_counters *counters;
 };
 
 /*
@@ -425,6 +454,29 @@ int mmapclient_write(struct mmapclient *c, const char *device,
     uint64_t offset, unsigned int width, uint64_t value);
 
 /*
+ * Have the daemon read-modify-write one register (Modify): it loads
+ * the register with one access of exactly width bits, computes
+ * (old & ~clear) | set, and stores that with one access of the same
+ * width, under one policy check (the entry's protection must be rw, as
+ * for a Write) and one audit line.  The daemon handles one request at
+ * a time, so two clients' Modifies of one register never interleave in
+ * it: setting different bits from two processes loses none.  (A process
+ * that maps the register itself, or the device, may change it between
+ * the load and the store.)  *old_value gets what was read, *new_value
+ * what was written; either may be NULL.
+ *
+ * Errors: -EINVAL, nothing sent: c or device NULL, width not 8, 16, 32
+ * or 64, offset not a multiple of width / 8, clear or set wider than
+ * width.  The daemon's refusals as for mmapclient_write(); a daemon
+ * without the Hello feature "modify" answers -EINVAL.  -EPROTO (the
+ * connection broken) when the reply's values do not follow from each
+ * other and the request.  On failure both values are 0.
+ */
+int mmapclient_modify(struct mmapclient *c, const char *device,
+    uint64_t offset, unsigned int width, uint64_t clear, uint64_t set,
+    uint64_t *old_value, uint64_t *new_value);
+
+/*
  * List the leases the daemon lets this client see (its policy decides
  * which: at least this connection's own).  Follows the protocol's
  * pagination until the daemon says there are no more, so it may send
@@ -447,7 +499,8 @@ void mmapclient_leases_free(struct mmapclient_lease *leases);
  * with mmapclient_status_free(); on failure *out is NULL.
  *
  * Errors: -EINVAL (an argument NULL), -ENOMEM, the daemon's refusal,
- * those of a broken connection.
+ * those of a broken connection (-EPROTO also when a denial's errno is
+ * not between 1 and 4095).
  */
 int mmapclient_status(struct mmapclient *c, struct mmapclient_status **out);
 

@@ -42,7 +42,7 @@
 #include "internal.h"
 
 #define REPLIES		4
-#define OPS		9
+#define OPS		10
 
 /* The open fds and what they are, for the report of a leak. */
 static void
@@ -285,7 +285,7 @@ client_call(struct mmapclient *c, unsigned int op)
 	struct mmapclient_region *r = NULL;
 	struct mmapclient_status *st = NULL;
 	struct mmapclient_lease *leases = NULL;
-	uint64_t v = 0;
+	uint64_t v = 0, w = 0;
 	size_t n = 0;
 	int err;
 
@@ -335,6 +335,17 @@ client_call(struct mmapclient *c, unsigned int op)
 		if (err == 0)
 			FUZZ_ASSERT(v <= UINT32_MAX, "a 32-bit read gave "
 			    "%#llx", (unsigned long long)v);
+		break;
+	case 9:
+		err = mmapclient_modify(c, "mem", 0x1000, 16, 0xff, 0x1, &v,
+		    &w);
+		error_expect(c, err, "mmapclient_modify");
+		if (err == 0)
+			FUZZ_ASSERT(v <= UINT16_MAX && w == ((v & ~0xffull) | 1),
+			    "a 16-bit modify read %#llx, wrote %#llx",
+			    (unsigned long long)v, (unsigned long long)w);
+		else
+			FUZZ_ASSERT(v == 0 && w == 0, "failed, values set");
 		break;
 	case 6:
 		err = mmapclient_write(c, "mem", 0x1000, 16, 0xbeef);

@@ -165,6 +165,24 @@ seed_revoke(const char *name, uint64_t lease, int by_uid, uint32_t uid,
 }
 
 static void
+seed_modify(const char *name, const char *device, uint64_t offset,
+    unsigned int width, uint64_t clear, uint64_t set)
+{
+	Request r = MMAPD__V1__REQUEST__INIT;
+	Mmapd__V1__Modify md = MMAPD__V1__MODIFY__INIT;
+
+	r.request_id = 4;
+	md.device = (char *)device;
+	md.offset = offset;
+	md.width = width;
+	md.clear = clear;
+	md.set = set;
+	r.body_case = MMAPD__V1__REQUEST__BODY_MODIFY;
+	r.modify = &md;
+	request_put(name, &r);
+}
+
+static void
 seeds_request(void)
 {
 	Request r = MMAPD__V1__REQUEST__INIT;
@@ -213,6 +231,10 @@ seeds_request(void)
 	seed_reg("write-ahci-ro", "ahci", 0x0, 32, 1, 1);
 	seed_reg("write-ivshmem", "ivshmem", 0x10, 64, 1, 1);
 	seed_reg("read-theirs", "theirs", 0x0, 32, 0, 0);
+	seed_modify("modify-edu", "edu", 0x4, 32, 0xff, 0x1);
+	seed_modify("modify-edu-64", "edu", 0x8, 64, UINT64_MAX, 0x80);
+	seed_modify("modify-too-wide", "edu", 0x4, 8, 0x100, 0);
+	seed_modify("modify-edu-ro", "ahci", 0x0, 32, 0, 1);
 
 	seed_revoke("revoke-lease", 1, 0, 0, "", "fuzz");
 	seed_revoke("revoke-uid", 0, 1, 0, "", "");
@@ -370,6 +392,10 @@ seeds_reply(void)
 	Mmapd__V1__ListReply lr = MMAPD__V1__LIST_REPLY__INIT;
 	Mmapd__V1__Lease le = MMAPD__V1__LEASE__INIT, *lp[1] = { &le };
 	Mmapd__V1__ReadReply rr = MMAPD__V1__READ_REPLY__INIT;
+	Mmapd__V1__ModifyReply mr = MMAPD__V1__MODIFY_REPLY__INIT;
+	Mmapd__V1__Counters k = MMAPD__V1__COUNTERS__INIT;
+	Mmapd__V1__ErrnoCount ec[2] = { MMAPD__V1__ERRNO_COUNT__INIT,
+	    MMAPD__V1__ERRNO_COUNT__INIT }, *ecp[2] = { &ec[0], &ec[1] };
 	uint8_t two[4 + 2 * 256], *p;
 	size_t n1, n2;
 
@@ -455,6 +481,21 @@ seeds_reply(void)
 	sr.leases = 2;
 	reply_put("status", 3, &r, 0);
 	reply_put("status-with-fd", 3, &r, FDS(1, 0, 0, 0));
+	k.grants = 7;
+	k.releases = 6;
+	k.zero_bytes_held = 4096;
+	k.peak_clients = 3;
+	ec[0].error = 1;
+	ec[0].count = 2;
+	ec[1].error = 27;
+	ec[1].count = 1;
+	k.denials = ecp;
+	k.n_denials = 2;
+	sr.counters = &k;
+	reply_put("status-counters", 3, &r, 0);
+	ec[1].error = 5000;
+	reply_put("status-counters-bad-errno", 3, &r, 0);
+	sr.counters = NULL;
 
 	mmapd__v1__reply__init(&r);
 	r.request_id = 1;
@@ -490,6 +531,19 @@ seeds_reply(void)
 	r.release = &ack;
 	reply_put("write-wrong-body", 6, &r, 0);
 	seeds_reply_async();
+
+	mmapd__v1__reply__init(&r);
+	r.request_id = 1;
+	r.body_case = MMAPD__V1__REPLY__BODY_MODIFY;
+	r.modify = &mr;
+	mr.old_value = 0x1234;
+	mr.new_value = 0x1201;
+	reply_put("modify", 9, &r, 0);
+	mr.new_value = 0x1234;
+	reply_put("modify-not-following", 9, &r, 0);
+	mr.old_value = 0x10000;
+	mr.new_value = 0x10001;
+	reply_put("modify-too-wide", 9, &r, 0);
 }
 
 /* ------------------------------------------------------------------ */

@@ -707,10 +707,62 @@ fi
 run mmapctl read edu 0x3
 expect_errno "mmapctl read edu 0x3: unaligned" EINVAL
 run mmapctl read edu 0 12
-if [ "$RC" -ne 0 ] && grep -q -F 'EINVAL' "$OUT"; then
-	ok "mmapctl read edu 0 12: no such width, refused (status $RC)"
+if [ "$RC" -eq 2 ] && grep -q -F "'12' is not a width" "$OUT"; then
+	ok "mmapctl read edu 0 12: no such width, a usage error (status 2)"
 else
-	fail "mmapctl read edu 0 12: wanted a refusal with EINVAL, got status $RC: $(said)"
+	fail "mmapctl read edu 0 12: wanted a usage error, got status $RC: $(said)"
+fi
+
+# ---------------------------------------------------------------------------
+# mmapctl as a register tool on edu (issue 14): modify, dump, watch,
+# devmem's widths, and the factorial register
+# ---------------------------------------------------------------------------
+run mmapctl write edu 4 0x12345678
+run mmapctl modify edu 4 --clear 0xff --set 0x1
+# edu's liveness register reads back the inverse of what was written:
+# the daemon read 0xedcba987 and wrote 0xedcba901.
+expect_out "mmapctl modify edu 4 --clear 0xff --set 0x1: one read, one write" \
+    "0xedcba987 -> 0xedcba901"
+run mmapctl read edu 4
+expect_out "mmapctl read edu 4 after the modify: the inverse of 0xedcba901" 0x123456fe
+run mmapctl rmw edu 4 w --mask 0xffff0000 --value 0x12340000
+expect_out "mmapctl rmw edu 4 w --mask --value" "0x123456fe -> 0x123456fe"
+run mmapctl read edu 4
+expect_out "mmapctl read edu 4: the inverse again" 0xedcba901
+run mmapctl read edu 0 w
+expect_out "mmapctl read edu 0 w: busybox's width letters" 0x010000ed
+# (edu answers 32-bit accesses to its registers only: no h or b here.)
+run mmapctl dump edu 0 w*2
+expect_out "mmapctl dump edu 0 w*2: identification and liveness, with the address" \
+    "0x00000000: 010000ed edcba901"
+run mmapctl --json dump edu 0 8
+expect_grep "mmapctl --json dump edu 0 8: values as hex strings" \
+    '"registers":\[{"offset":"0x0","value":"0x010000ed"},{"offset":"0x4","value":"0xedcba901"}\],"ok":true'
+run mmapctl watch edu 0 --interval 0.1 --count 2
+if [ "$RC" -eq 0 ] && [ "$(grep -c ': 0x010000ed$' "$OUT")" -eq 2 ]; then
+	ok "mmapctl watch edu 0 --count 2: two values, then exit 0"
+else
+	fail "mmapctl watch edu 0 --count 2: status $RC: $(said)"
+fi
+# The factorial register: write n, edu computes n! there.
+run mmapctl write edu 8 5
+i=0
+while [ $i -lt 50 ]; do
+	run mmapctl read edu 8
+	[ "$(cat "$OUT")" = 0x00000078 ] && break
+	i=$((i + 1))
+	sleep 0.1
+done
+expect_out "mmapctl write edu 8 5, read edu 8: edu computed 5! = 120" 0x00000078
+run mmapctl watch edu 8 --changes --count 1 --interval 0.05
+expect_grep "mmapctl watch edu 8 --changes --count 1: the first value alone" ': 0x00000078$'
+if [ -n "$EDU_BASE" ]; then
+	run mmapctl "$EDU_BASE" 32
+	if [ "$RC" -eq 2 ] && grep -q -F "mmapctl read mem $EDU_BASE 32" "$OUT"; then
+		ok "mmapctl $EDU_BASE 32 (devmem's way): a usage error naming mmapctl read mem"
+	else
+		fail "mmapctl $EDU_BASE 32: status $RC: $(said)"
+	fi
 fi
 run mmapctl read edu 0x100000
 expect_errno "mmapctl read edu 0x100000: past the 1 MiB BAR" EINVAL
@@ -718,10 +770,18 @@ run mmapctl write edu 4 0x100 8
 expect_errno "mmapctl write edu 4 0x100 8: a value wider than 8 bits" EINVAL
 run mmapctl read zero 0
 expect_errno "mmapctl read zero 0: zero has no registers" EINVAL
+# A writable map of device memory is shared, --shared or not (issue 14);
+# the daemon still refuses a private one, which would be copy-on-write.
 run mmapctl map --dev edu-mem --size 4K
-expect_errno "mmapctl map --dev edu-mem (private, writable): copy-on-write device memory" EINVAL
+expect_grep "mmapctl map --dev edu-mem (writable): mapped shared, not copy-on-write" \
+    'kind device, prot rw, shared,'
 run mmapctl map --dev edu --size 4K
-expect_errno "mmapctl map --dev edu (private, writable): copy-on-write device memory" EINVAL
+expect_grep "mmapctl map --dev edu (writable): mapped shared, not copy-on-write" \
+    'kind device, prot rw, shared,'
+run regs-probe --private edu-mem 4=0x1
+expect_errno "regs-probe --private edu-mem 4=0x1: a private writable map of device memory" EINVAL
+run regs-probe --private edu 4=0x1
+expect_errno "regs-probe --private edu 4=0x1: a private writable map of a BAR" EINVAL
 run regs-probe edu 0x2
 expect_errno "regs-probe edu 0x2: the library refuses an unaligned access" EINVAL
 run regs-probe edu 0:24

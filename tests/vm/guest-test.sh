@@ -1138,6 +1138,137 @@ if [ -n "$IVSHMEM" ]; then
 fi
 
 # ---------------------------------------------------------------------------
+# A reload that takes edu away from alice while she holds a mapping of
+# it and will not let go.  Her holder (regs-probe --hold) reads edu's
+# identification register through the mapping every 100 ms and reads no
+# event.  The new policy leaves her out of edu's users and gives edu
+# revoke_seconds = 2; on_revoke is left to its default for regions,
+# kill.  At the deadline the monitor sends her process SIGKILL, her
+# lease ends with her connection, and nothing of hers reaches the BAR.
+# ---------------------------------------------------------------------------
+if [ -n "$EDU" ]; then
+	REV_OUT=$T/revoke-holder.out
+	: >"$REV_OUT"
+	# The holder lets go by itself after 15 s: a kill that never
+	# comes is a failure below, not a hang.
+	run-as alice regs-probe --hold 15 edu 0 >"$REV_OUT" 2>&1 &
+	REV_PID=$!
+	i=0
+	while ! grep -q '^pass 2: ' "$REV_OUT" && [ "$i" -lt 100 ] &&
+	    kill -0 "$REV_PID" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	REV_LEASE=$(sed -n 's/^holding lease \([0-9]*\), pid .*/\1/p' "$REV_OUT")
+	if [ -n "$REV_LEASE" ] &&
+	    grep -q -x 'pass 2: 0x0: 0x010000ed' "$REV_OUT"; then
+		ok "revocation: alice holds edu (lease $REV_LEASE, pid $REV_PID) and reads its id through the mapping"
+	else
+		fail "revocation: alice's holder did not get there: $(tr '\n' ' ' <"$REV_OUT" | cut -c 1-400)"
+		REV_LEASE=none
+	fi
+	run mmapctl list
+	expect_grep "revocation: mmapctl list shows alice's lease $REV_LEASE of edu, held" \
+	    "^$REV_LEASE  *1000  *alice  *$REV_PID  *edu .* held "
+
+	# edu without alice, with a grace of 2 s.
+	before=$(grep -c 'SIGHUP: policy reloaded' "$LOG" || true)
+	awk '
+	/^\[/ { in_edu = ($0 == "[region edu]") }
+	in_edu && $0 == "users = root, alice" {
+		print "users = root"
+		print "revoke_seconds = 2"
+		next
+	}
+	{ print }' "$CONF" >"$CONF.new"
+	mv "$CONF.new" "$CONF"
+	T0=$(cut -d' ' -f1 /proc/uptime)
+	kill -HUP "$MMAPD_PID"
+	RC=0
+	wait "$REV_PID" || RC=$?
+	T1=$(cut -d' ' -f1 /proc/uptime)
+	# Hundredths of a second from SIGHUP to the holder's end.
+	cs=$((${T1%.*}${T1#*.} - ${T0%.*}${T0#*.}))
+	took=$((cs / 100)).$(printf '%02d' $((cs % 100)))
+	passes=$(grep -c '^pass [0-9]*: 0x0: 0x010000ed$' "$REV_OUT" || true)
+	if [ "$RC" -eq 137 ] && [ "$cs" -ge 150 ] && [ "$cs" -le 1000 ]; then
+		ok "revocation: alice's holder was killed (SIGKILL, status 137) ${took}s after SIGHUP: after the 2 s grace, well before its own 15 s; it had read edu's id $passes times"
+	else
+		fail "revocation: alice's holder ended with status $RC ${took}s after SIGHUP, wanted 137 (SIGKILL) within 1.5 to 10 s: $(tail -n 3 "$REV_OUT" | tr '\n' ' ')"
+	fi
+	if grep -q 'releasing' "$REV_OUT"; then
+		fail "revocation: alice's holder let go by itself: $(tail -n 2 "$REV_OUT" | tr '\n' ' ')"
+	else
+		ok "revocation: alice's holder never let go: its last line is '$(tail -n 1 "$REV_OUT")'"
+	fi
+	# The release follows the connection's end, which follows the kill.
+	i=0
+	while ! grep -q "event=release lease=$REV_LEASE " "$LOG" &&
+	    [ "$i" -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ "$(grep -c 'SIGHUP: policy reloaded' "$LOG")" -gt "$before" ]; then
+		ok "revocation: SIGHUP reloaded the policy"
+	else
+		fail "revocation: no reload in mmapd's log: $(grep -i sighup "$LOG" | tail -n 2 | tr '\n' ' ')"
+	fi
+	for re in \
+	    "event=revoke lease=$REV_LEASE uid=1000 .* pid=$REV_PID .* device=edu .* by=reload reason=\"policy reload: user not allowed: not in the entry's users or groups\" seconds=2 .* on_revoke=kill" \
+	    "event=revoke-kill lease=$REV_LEASE uid=1000 .* pid=$REV_PID .* result=ok errno=0" \
+	    "event=release lease=$REV_LEASE uid=1000 .* pid=$REV_PID .* device=edu .* reason=disconnect revoke=revoked"; do
+		line=$(grep -e "$re" "$LOG" | head -n 1) || true
+		if [ -n "$line" ]; then
+			ok "revocation: mmapd's log: ${line#*audit: }"
+		else
+			fail "revocation: mmapd's log has no line matching '$re': $(grep "lease=$REV_LEASE " "$LOG" | tr '\n' ' ' | cut -c 1-600)"
+		fi
+	done
+	run mmapctl list
+	if [ "$RC" -eq 0 ] && ! grep -q "^$REV_LEASE  *1000 " "$OUT" &&
+	    ! grep -q '^[0-9][0-9]*  *1000 ' "$OUT"; then
+		ok "revocation: mmapctl list shows no lease of alice's any more"
+	else
+		fail "revocation: mmapctl list, status $RC: $(said)"
+	fi
+	if [ -e "/proc/$REV_PID" ]; then
+		fail "revocation: /proc/$REV_PID is still there: $(tr '\0' ' ' <"/proc/$REV_PID/cmdline" 2>&1)"
+	else
+		ok "revocation: the holder's /proc/$REV_PID is gone, its fds and mapping with it"
+	fi
+	# No process of alice's maps edu's BAR or has it open.
+	reach=
+	for p in /proc/[0-9]*; do
+		grep -q -x 'Uid:	1000	1000	1000	1000' "$p/status" 2>/dev/null ||
+		    continue
+		hit=0
+		grep -q -F "${EDU_RES:-?}" "$p/maps" 2>/dev/null && hit=1
+		for f in "$p"/fd/*; do
+			[ "$(readlink "$f" 2>/dev/null)" = "${EDU_RES:-?}" ] &&
+			    hit=1
+		done
+		[ "$hit" -eq 0 ] || reach="$reach ${p#/proc/}"
+	done
+	if [ -z "$reach" ]; then
+		ok "revocation: no process of alice's maps or holds ${EDU_RES:-?}"
+	else
+		fail "revocation: alice's processes$reach still reach ${EDU_RES:-?}"
+	fi
+	as_alice mmapctl map --dev edu --size 4096 --shared --read 0
+	expect_errno "revocation: alice's new mmapctl map --dev edu is refused" \
+	    EPERM "not in the entry's users or groups"
+	as_alice regs-probe edu 0
+	expect_errno "revocation: alice's new regs-probe edu is refused" \
+	    EPERM "not in the entry's users or groups"
+	no_raw_fd "revocation: alice's regs-probe edu refused"
+	as_alice mmapctl read edu 0
+	expect_errno "revocation: alice's mmapctl read edu 0 through the daemon is refused" \
+	    EPERM
+	run mmapctl read edu 0
+	expect_out "revocation: root still reads edu 0 after the reload" 0x010000ed
+fi
+
+# ---------------------------------------------------------------------------
 # The daemon's end
 # ---------------------------------------------------------------------------
 kill -TERM "$MMAPD_PID" 2>/dev/null || true

@@ -1,0 +1,93 @@
+/*
+ * bench-grant: a grant through mmapd against the floor (floor.h), in
+ * alternating runs.  bench-grant.c starts both servers and prints the
+ * tables; bench-run.c runs the client processes of one run;
+ * bench-proc.c reads what a server spent from /proc.
+ */
+#ifndef MMAPD_BENCH_H
+#define MMAPD_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define BENCH_CLIENTS_MAX	256
+
+enum side { SIDE_FLOOR, SIDE_MMAPD, SIDE_N };
+
+/* One client process's connection: fd for the floor, c for mmapd. */
+struct bench_conn {
+	int fd;
+	struct mmapclient *c;
+};
+
+/* What one client process did in a run, in memory the driver shares. */
+struct bench_slot {
+	uint64_t ops;		/* requests answered (a batch is one) */
+	uint64_t last_ns;	/* when its last one was answered */
+	uint32_t n;		/* latencies kept in t, at most cap */
+	int err;		/* -errno of the first failure, or 0 */
+	uint64_t *t;		/* its share of the samples */
+	uint32_t cap;
+};
+
+struct bench_shared;
+
+/* A client process's loop: until bench_stopped(), then its last replies. */
+typedef int bench_loop_fn(struct bench_conn *, struct bench_slot *,
+    const struct bench_shared *, unsigned int depth);
+
+/*
+ * A case the driver runs on both sides.  A side whose loop is NULL is
+ * not there yet: the table says why (missing).  A new case is a new
+ * entry in bench-grant.c's modes[].
+ */
+struct bench_mode {
+	const char *name;
+	const char *what;		/* a line for the table */
+	unsigned int grants;		/* grants per request */
+	unsigned int depth;		/* requests in flight per client */
+	bench_loop_fn *loop[SIDE_N];
+	const char *missing;		/* why the mmapd side is NULL */
+	unsigned int clients[4];	/* client counts, 0-ended */
+};
+
+/* One run's sums over its client processes. */
+struct bench_result {
+	uint64_t ops;
+	uint64_t ns;			/* from the start to the last reply */
+	uint64_t cpu_ticks;		/* the server's, over the run */
+	uint64_t *t;			/* the latencies, unsorted */
+	size_t n;
+	int err;			/* the first client's failure */
+};
+
+uint64_t bench_now_ns(void);
+int bench_stopped(const struct bench_shared *sh);
+
+/* The samples and slots of up to BENCH_CLIENTS_MAX processes. */
+struct bench_shared *bench_shared_new(size_t samples);
+void bench_shared_free(struct bench_shared *sh);
+
+/*
+ * Run m's side at clients processes against path for seconds, the
+ * server's CPU read from pid (and its children) before and after.  0
+ * with *res filled (res->t malloc'ed), or -errno.
+ */
+int bench_run(struct bench_shared *sh, const struct bench_mode *m,
+    enum side side, const char *path, unsigned int clients, double seconds,
+    pid_t pid, struct bench_result *res);
+
+/* The loops (bench-run.c). */
+bench_loop_fn bench_floor_single, bench_floor_batch, bench_floor_pipe;
+bench_loop_fn bench_mmapd_single;
+
+/*
+ * bench-proc.c: user + system CPU of pid and its children in clock
+ * ticks, and their resident and proportional set sizes in KiB
+ * (smaps_rollup); -errno when pid is gone.
+ */
+int bench_cpu(pid_t pid, uint64_t *ticks);
+int bench_mem(pid_t pid, uint64_t *rss_kib, uint64_t *pss_kib);
+
+#endif /* MMAPD_BENCH_H */

@@ -60,8 +60,13 @@ ones before it in this list do, as far as it needs):
           mmdebstrap; SKIPPED like check-vm); ends with
           'check: N passed, M failed', the fuzz and VM tests' counts
           included
-  bench   build, then measure map/release through a private mmapd
-          (tests/bench/bench-map; BENCH_COUNT=N sets the runs)
+  bench   build, then measure a grant through a private mmapd against
+          the floor broker in alternating runs, and mmapd's memory per
+          idle connection (tests/bench/bench-grant: markdown tables, about
+          2 minutes; BENCH_ROUNDS=N, BENCH_SECONDS=S per run,
+          BENCH_IDLE=N connections); then map/release, connect and
+          register reads one at a time (tests/bench/bench-map;
+          BENCH_COUNT=N sets the runs)
   help    this text
 EOF
 }
@@ -325,6 +330,14 @@ run_demo() {
 # The benchmark, against a daemon of the plain (not sanitizer) build.
 cmd_bench() {
 	cmd_build
+	grant="$BUILD/tests/bench/bench-grant"
+	[ -x "$grant" ] || die "bench: $grant was not built"
+	# It starts its own mmapd and floor broker, and stops them.
+	say "bench: $grant (mmapd against the floor)"
+	"$grant" --mmapd "$BUILD/daemon/mmapd" \
+	    ${BENCH_ROUNDS:+--rounds "$BENCH_ROUNDS"} \
+	    ${BENCH_SECONDS:+--seconds "$BENCH_SECONDS"} \
+	    ${BENCH_IDLE:+--idle "$BENCH_IDLE"} || die "bench: bench-grant failed"
 	bench="$BUILD/tests/bench/bench-map"
 	[ -x "$bench" ] || die "bench: $bench was not built"
 	# Register reads go to a sparse file standing in for /dev/mem (these

@@ -9,7 +9,11 @@
  * fails or gives figures that cannot be (none, zero, p99 < median).
  *
  * usage: bench-grant --mmapd PATH [--rounds N] [--seconds S]
- *                    [--clients N,N,...] [--idle N] [--smoke]
+ *                    [--clients N,N,...] [--idle N] [--case NAME]
+ *                    [--only floor|mmapd] [--smoke]
+ *
+ * --case and --only narrow the runs, e.g. for a profile of mmapd alone
+ * (its pid is said on stderr): --case cycle --clients 8 --only mmapd.
  */
 #include "config.h"
 
@@ -117,7 +121,8 @@ floor_start(const char *path)
 
 /*
  * mmapd on a policy of its own: zero for all, room for the idle
- * connections, none closed for idling.  As root it runs as nobody,
+ * connections, none closed for idling, and for the grants in flight of
+ * every client process (all of one uid).  As root it runs as nobody,
  * like the test suite's.  Its log goes to dir/mmapd.log.
  */
 static int
@@ -137,7 +142,9 @@ mmapd_start(const char *bin, const char *dir, unsigned int conns)
 	if (f == NULL)
 		return -errno;
 	fprintf(f, "[limits]\nconnections = %u\nconnections_per_uid = %u\n"
-	    "idle_seconds = 0\n\n[zero]\nusers = *\n", conns, conns);
+	    "idle_seconds = 0\nleases_per_uid = 16384\n"
+	    "grants_in_flight_per_uid = 16384\n\n[zero]\nusers = *\n",
+	    conns, conns);
 	if (fclose(f) != 0)
 		return -errno;
 	pid = fork();
@@ -339,6 +346,8 @@ report(void)
 			struct figures *fl = &f[i][j][SIDE_FLOOR];
 			struct figures *mm = &f[i][j][SIDE_MMAPD];
 
+			if (!fl->have || !mm->have)
+				continue;
 			printf("| %s | %u | %.1f us | %.1f us |", m->name,
 			    m->clients[j], fl->med, mm->med);
 			print_ratio(mm->med, fl->med);
@@ -363,6 +372,10 @@ report(void)
 				if (m->loop[s] == NULL) {
 					printf(" not yet: needs %s | | | |\n",
 					    m->missing);
+					continue;
+				}
+				if (aggs[i][j][s].runs == 0) {
+					printf(" not run | | | |\n");
 					continue;
 				}
 				printf(" %.1f us | %.1f us | %.0f | %.2f us |"
@@ -467,11 +480,14 @@ main(int argc, char **argv)
 		{ "clients", required_argument, NULL, 'c' },
 		{ "idle", required_argument, NULL, 'i' },
 		{ "smoke", no_argument, NULL, 'S' },
+		{ "case", required_argument, NULL, 'C' },
+		{ "only", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char floor_sock[96], mmapd_sock[96], path[96];
 	unsigned int rounds = 5, idle = 10000, round, i, j, clients[4] = { 0 };
-	const char *bin = NULL;
+	const char *bin = NULL, *only_case = NULL;
+	int only_side = -1;
 	double seconds = 1.0;
 	struct bench_shared *sh = NULL;
 	struct stat st;
@@ -496,6 +512,17 @@ main(int argc, char **argv)
 			break;
 		case 'i':
 			idle = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 'C':
+			only_case = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "floor") == 0)
+				only_side = SIDE_FLOOR;
+			else if (strcmp(optarg, "mmapd") == 0)
+				only_side = SIDE_MMAPD;
+			else
+				goto usage;
 			break;
 		case 'S':
 			/* A check that it works, in make check: no figures. */
@@ -540,6 +567,8 @@ main(int argc, char **argv)
 		    strerror(-err), bin);
 		goto out;
 	}
+	fprintf(stderr, "bench-grant: floor pid %d, mmapd pid %d\n",
+	    (int)floor_pid, (int)mmapd_pid);
 	/* On the fresh daemon, before any run grew its heap. */
 	if ((err = idle_measure(mmapd_sock, idle)) < 0) {
 		fprintf(stderr, "bench-grant: idle connections: %s\n",
@@ -553,16 +582,19 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench-grant: round %u of %u\n", round + 1,
 		    rounds);
 		for (i = 0; i < N_MODES; i++) {
+			if (only_case && strcmp(only_case, modes[i].name))
+				continue;
 			for (j = 0; j < CLIENT_LISTS && modes[i].clients[j];
 			    j++) {
-				if ((err = run_one(sh, i, j, SIDE_FLOOR,
-				    floor_sock, mmapd_sock, seconds)) < 0)
-					goto out;
-				if (modes[i].loop[SIDE_MMAPD] == NULL)
-					continue;
-				if ((err = run_one(sh, i, j, SIDE_MMAPD,
-				    floor_sock, mmapd_sock, seconds)) < 0)
-					goto out;
+				for (ch = 0; ch < SIDE_N; ch++) {
+					if (modes[i].loop[ch] == NULL ||
+					    (only_side >= 0 && ch != only_side))
+						continue;
+					err = run_one(sh, i, j, ch, floor_sock,
+					    mmapd_sock, seconds);
+					if (err < 0)
+						goto out;
+				}
 			}
 		}
 	}
@@ -579,7 +611,7 @@ main(int argc, char **argv)
 		    "%.0f bytes per grant and its release.\n\n",
 		    (double)(st.st_size - log0) / 1e6,
 		    g ? (double)(st.st_size - log0) / (double)g : 0.0);
-		if (st.st_size <= log0)
+		if (g > 0 && st.st_size <= log0)
 			err = -EPROTO;	/* no audit line: not a real mmapd */
 	}
 	machine("At the end");
@@ -611,6 +643,7 @@ out:
 
 usage:
 	fprintf(stderr, "usage: bench-grant --mmapd PATH [--rounds N] "
-	    "[--seconds S] [--clients N,N,...] [--idle N] [--smoke]\n");
+	    "[--seconds S] [--clients N,N,...] [--idle N] [--case NAME]\n"
+	    "                   [--only floor|mmapd] [--smoke]\n");
 	return 2;
 }

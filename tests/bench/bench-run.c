@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -211,6 +212,10 @@ client_main(struct bench_shared *sh, struct bench_slot *s,
 	if (read(go, &c, 1) != 0)
 		_exit(1);
 	s->err = m->loop[side](&cn, s, sh, m->depth);
+	if (s->err)
+		fprintf(stderr, "bench-grant: client %d: %s%s%s\n",
+		    (int)getpid(), strerror(-s->err), cn.c ? ": " : "",
+		    cn.c ? mmapclient_error(cn.c) : "");
 	if (cn.c != NULL)
 		mmapclient_close(cn.c);
 	if (cn.fd >= 0)

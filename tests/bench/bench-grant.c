@@ -72,6 +72,8 @@ static const char *side_name[SIDE_N] = { "floor", "mmapd" };
 /* Servers to stop however the driver ends. */
 static volatile pid_t floor_pid = -1, mmapd_pid = -1;
 static char tmpdir[64];
+/* Bytes of mmapd's RSS per idle connection, when measured; else < 0. */
+static double idle_bytes = -1;
 
 static void
 on_signal(int sig)
@@ -245,6 +247,7 @@ idle_measure(const char *sock, unsigned int n)
 	free(c);
 	if (err)
 		return err;
+	idle_bytes = ((double)rss1 - (double)rss0) * 1024 / n;
 	printf("Idle connections: %u, each after its Hello: mmapd's RSS "
 	    "%llu -> %llu KiB, PSS %llu -> %llu KiB: **%.0f bytes (RSS), "
 	    "%.0f bytes (PSS) per connection**.\n\n", n,
@@ -320,6 +323,65 @@ print_ratio(double a, double b)
 		printf(" - |");
 }
 
+/* A goal's figure, and whether it is met (none: not measured). */
+static void
+goal(const char *what, double have, double want, int at_most, int digits)
+{
+	if (!(have > 0)) {
+		printf("- %s: not measured\n", what);
+		return;
+	}
+	printf("- %s: %.*f (goal %s %.*f: %s)\n", what, digits, have,
+	    at_most ? "<=" : ">=", digits, want, (at_most ? have <= want :
+	    have >= want) ? "met" : "not met");
+}
+
+static double
+ratio(double a, double b)
+{
+	return a > 0 && b > 0 ? a / b : 0;
+}
+
+/*
+ * Issue 13's goals, from the cycle case (f, by client count): 1 client
+ * at most 1.15x the floor's round trip, median and p99; throughput at
+ * least 0.9x the floor's at 8 and 64; CPU per grant at most 1.5x; an
+ * idle connection at most 4 KiB.
+ */
+static void
+goals(struct figures f[CLIENT_LISTS][SIDE_N])
+{
+	const struct bench_mode *m = &modes[0];
+	char what[96];
+	unsigned int j;
+
+	printf("\nGoals (issue 13), from the cycle case:\n");
+	for (j = 0; j < CLIENT_LISTS && m->clients[j]; j++) {
+		struct figures *fl = f[j] + SIDE_FLOOR, *mm = f[j] + SIDE_MMAPD;
+
+		if (!fl->have || !mm->have)
+			continue;
+		if (m->clients[j] == 1) {
+			goal("1 client, median latency ratio",
+			    ratio(mm->med, fl->med), 1.15, 1, 2);
+			goal("1 client, p99 ratio", ratio(mm->p99, fl->p99),
+			    1.15, 1, 2);
+		} else {
+			snprintf(what, sizeof(what), "%u clients, throughput "
+			    "ratio", m->clients[j]);
+			goal(what, ratio(mm->rate, fl->rate), 0.9, 0, 2);
+		}
+		snprintf(what, sizeof(what), "%u client%s, CPU per grant ratio",
+		    m->clients[j], m->clients[j] == 1 ? "" : "s");
+		goal(what, ratio(mm->cpu, fl->cpu), 1.5, 1, 2);
+	}
+	goal("bytes of mmapd's RSS per idle connection", idle_bytes, 4096, 1,
+	    0);
+	printf("- batches (16 at least 3x cheaper per grant than single Maps) "
+	    "and pipelining (the floor's throughput at the same depth): not "
+	    "measurable yet\n");
+}
+
 /* The tables, and the figures checked for sense: 0, or -EPROTO. */
 static int
 report(void)
@@ -392,6 +454,7 @@ report(void)
 			}
 		}
 	}
+	goals(f[0]);
 	printf("\nCases: ");
 	for (i = 0; i < N_MODES; i++)
 		printf("%s%s: %s", i ? "; " : "", modes[i].name,

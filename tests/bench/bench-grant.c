@@ -40,6 +40,7 @@
 #define SAMPLES		(4u << 20)	/* latencies kept per run */
 #define START_MS	10000		/* for mmapd's socket to appear */
 #define CLIENT_LISTS	4
+#define ROUNDS_MAX	64
 
 /*
  * The cases.  The mmapd side of batch and pipelined needs what the
@@ -64,6 +65,8 @@ struct agg {
 	uint64_t *t;
 	size_t n, cap;
 	unsigned int runs;
+	double rate[ROUNDS_MAX];	/* each run's grants per second */
+	double cpu[ROUNDS_MAX];		/* and CPU per grant, in us */
 };
 
 static struct agg aggs[N_MODES][CLIENT_LISTS][SIDE_N];
@@ -259,8 +262,9 @@ idle_measure(const char *sock, unsigned int n)
 }
 
 static int
-agg_add(struct agg *a, const struct bench_result *r)
+agg_add(struct agg *a, const struct bench_result *r, unsigned int grants)
 {
+	double g = (double)r->ops * grants;
 	uint64_t *t;
 	size_t cap;
 
@@ -279,6 +283,11 @@ agg_add(struct agg *a, const struct bench_result *r)
 	a->ops += r->ops;
 	a->ns += r->ns;
 	a->ticks += r->cpu_ticks;
+	if (a->runs < ROUNDS_MAX && g > 0 && r->ns > 0) {
+		a->rate[a->runs] = g / ((double)r->ns / 1e9);
+		a->cpu[a->runs] = (double)r->cpu_ticks * 1e6 /
+		    (double)sysconf(_SC_CLK_TCK) / g;
+	}
 	a->runs++;
 	return 0;
 }
@@ -291,16 +300,47 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* What a table shows of one agg: microseconds, and grants per second. */
+/*
+ * What a table shows of one agg: microseconds, and grants per second.
+ * On mmapd's side also its throughput and CPU ratios to the floor: the
+ * median over the rounds of each pair's (a floor run and the mmapd run
+ * after it), so that what the machine's other load did to one pair
+ * does not weigh on the others.
+ */
 struct figures {
 	double med, p99, rate, cpu;
+	double rate_ratio, cpu_ratio;
 	int have;
 };
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of the pairs' ratios mm[k] / fl[k]; 0 with none. */
+static double
+pair_ratio(const double *mm, const double *fl, unsigned int runs)
+{
+	double v[ROUNDS_MAX];
+	unsigned int k, n = 0;
+
+	for (k = 0; k < runs && k < ROUNDS_MAX; k++)
+		if (mm[k] > 0 && fl[k] > 0)
+			v[n++] = mm[k] / fl[k];
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
 static struct figures
 agg_figures(struct agg *a, unsigned int grants)
 {
-	struct figures f = { 0, 0, 0, 0, 0 };
+	struct figures f = { 0 };
 	double g = (double)a->ops * grants;
 
 	if (a->runs == 0 || a->n == 0 || a->ns == 0)
@@ -369,11 +409,11 @@ goals(struct figures f[CLIENT_LISTS][SIDE_N])
 		} else {
 			snprintf(what, sizeof(what), "%u clients, throughput "
 			    "ratio", m->clients[j]);
-			goal(what, ratio(mm->rate, fl->rate), 0.9, 0, 2);
+			goal(what, mm->rate_ratio, 0.9, 0, 2);
 		}
 		snprintf(what, sizeof(what), "%u client%s, CPU per grant ratio",
 		    m->clients[j], m->clients[j] == 1 ? "" : "s");
-		goal(what, ratio(mm->cpu, fl->cpu), 1.5, 1, 2);
+		goal(what, mm->cpu_ratio, 1.5, 1, 2);
 	}
 	goal("bytes of mmapd's RSS per idle connection", idle_bytes, 4096, 1,
 	    0);
@@ -391,11 +431,22 @@ report(void)
 	unsigned int i, j, s;
 	int bad = 0;
 
-	for (i = 0; i < N_MODES; i++)
-		for (j = 0; j < CLIENT_LISTS && modes[i].clients[j]; j++)
+	for (i = 0; i < N_MODES; i++) {
+		for (j = 0; j < CLIENT_LISTS && modes[i].clients[j]; j++) {
+			struct agg *fl = &aggs[i][j][SIDE_FLOOR];
+			struct agg *mm = &aggs[i][j][SIDE_MMAPD];
+			unsigned int runs = mm->runs < fl->runs ? mm->runs :
+			    fl->runs;
+
 			for (s = 0; s < SIDE_N; s++)
 				f[i][j][s] = agg_figures(&aggs[i][j][s],
 				    modes[i].grants);
+			f[i][j][SIDE_MMAPD].rate_ratio = pair_ratio(mm->rate,
+			    fl->rate, runs);
+			f[i][j][SIDE_MMAPD].cpu_ratio = pair_ratio(mm->cpu,
+			    fl->cpu, runs);
+		}
+	}
 
 	printf("| case | clients | floor median | mmapd median | latency "
 	    "ratio | floor p99 | mmapd p99 | p99 ratio | throughput ratio | "
@@ -415,8 +466,8 @@ report(void)
 			print_ratio(mm->med, fl->med);
 			printf(" %.1f us | %.1f us |", fl->p99, mm->p99);
 			print_ratio(mm->p99, fl->p99);
-			print_ratio(mm->rate, fl->rate);
-			print_ratio(mm->cpu, fl->cpu);
+			print_ratio(mm->rate_ratio, 1);
+			print_ratio(mm->cpu_ratio, 1);
 			printf("\n");
 		}
 	}
@@ -461,8 +512,10 @@ report(void)
 		    modes[i].what);
 	printf(".  Latency: one request to its answer (cycle: mmapd's map, "
 	    "touch and release against the floor's one round trip; batch16: "
-	    "the whole batch).  CPU: utime + stime of the server process "
-	    "and its children over the run, per grant.\n");
+	    "the whole batch), median and p99 over every request of every "
+	    "round.  CPU: utime + stime of the server process and its "
+	    "children over the run, per grant.  Throughput and CPU ratios: "
+	    "the median over the rounds of each pair's ratio.\n");
 	return bad ? -EPROTO : 0;
 }
 
@@ -480,7 +533,7 @@ run_one(struct bench_shared *sh, unsigned int i, unsigned int j,
 	    m->clients[j], seconds, s == SIDE_FLOOR ? floor_pid : mmapd_pid,
 	    &r);
 	if (err == 0)
-		err = agg_add(&aggs[i][j][s], &r);
+		err = agg_add(&aggs[i][j][s], &r, m->grants);
 	free(r.t);
 	if (err) {
 		fprintf(stderr, "bench-grant: %s, %u clients, %s: %s\n",
@@ -600,7 +653,8 @@ main(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (bin == NULL || rounds == 0 || !(seconds > 0) || seconds > 3600)
+	if (bin == NULL || rounds == 0 || rounds > ROUNDS_MAX ||
+	    !(seconds > 0) || seconds > 3600)
 		goto usage;
 	if (clients[0] != 0)
 		for (i = 0; i < N_MODES; i++)

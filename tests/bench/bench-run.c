@@ -67,13 +67,14 @@ bench_shared_free(struct bench_shared *sh)
 	munmap(sh, sizeof(*sh) + sh->samples * sizeof(uint64_t));
 }
 
+/* A request sent at t0 was answered at t1; its first part ended at mid. */
 static void
-slot_note(struct bench_slot *s, uint64_t t0, uint64_t t1)
+slot_note(struct bench_slot *s, uint64_t t0, uint64_t mid, uint64_t t1)
 {
 	s->ops++;
 	s->last_ns = t1;
 	if (s->n < s->cap)
-		s->t[s->n++] = t1 - t0;
+		s->t[s->n++] = BENCH_SAMPLE(t1 - t0, mid ? mid - t0 : 0);
 }
 
 /* The floor: one request, one memfd, mapped, touched, unmapped. */
@@ -91,7 +92,7 @@ bench_floor_single(struct bench_conn *cn, struct bench_slot *s,
 		if ((err = floor_ask(cn->fd, 1, 0)) < 0 ||
 		    (err = floor_take(cn->fd, 1, &tag)) < 0)
 			return err;
-		slot_note(s, t0, bench_now_ns());
+		slot_note(s, t0, 0, bench_now_ns());
 	}
 	return 0;
 }
@@ -110,7 +111,7 @@ bench_floor_batch(struct bench_conn *cn, struct bench_slot *s,
 		if ((err = floor_ask(cn->fd, depth, 0)) < 0 ||
 		    (err = floor_take(cn->fd, depth, &tag)) < 0)
 			return err;
-		slot_note(s, t0, bench_now_ns());
+		slot_note(s, t0, 0, bench_now_ns());
 	}
 	return 0;
 }
@@ -143,7 +144,7 @@ bench_floor_pipe(struct bench_conn *cn, struct bench_slot *s,
 		if (tag >= depth)
 			return -EPROTO;
 		now = bench_now_ns();
-		slot_note(s, sent[tag], now);
+		slot_note(s, sent[tag], 0, now);
 		if (bench_stopped(sh)) {
 			in_flight--;
 			continue;
@@ -166,7 +167,7 @@ bench_mmapd_single(struct bench_conn *cn, struct bench_slot *s,
 		.flags = MMAPCLIENT_SHARED | MMAPCLIENT_WRITE,
 	};
 	struct mmapclient_region *r;
-	uint64_t t0;
+	uint64_t t0, t1;
 	int err;
 
 	(void)depth;
@@ -175,9 +176,11 @@ bench_mmapd_single(struct bench_conn *cn, struct bench_slot *s,
 		if ((err = mmapclient_map(cn->c, &req, &r)) < 0)
 			return err;
 		((volatile char *)r->addr)[0] = 1;
+		t1 = bench_now_ns();
 		if ((err = mmapclient_release(cn->c, r)) < 0)
 			return err;
-		slot_note(s, t0, bench_now_ns());
+		/* What the Release's own round trip costs, apart. */
+		slot_note(s, t0, t1, bench_now_ns());
 	}
 	return 0;
 }

@@ -15,6 +15,23 @@
 
 enum side { SIDE_FLOOR, SIDE_MMAPD, SIDE_N };
 
+/*
+ * A latency sample: the request's nanoseconds in the upper 32 bits (so
+ * that samples sort by it), and those of its first part in the lower
+ * (mmapd's cycle: the Map and the touch, before the Release), or 0.
+ * Each is cut at 4.29 s.
+ */
+#define BENCH_SAMPLE(all, first)	\
+	((uint64_t)bench_u32(all) << 32 | bench_u32(first))
+#define BENCH_ALL(v)	((v) >> 32)
+#define BENCH_FIRST(v)	((v) & 0xffffffffu)
+
+static inline uint32_t
+bench_u32(uint64_t ns)
+{
+	return ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+}
+
 /* One client process's connection: fd for the floor, c for mmapd. */
 struct bench_conn {
 	int fd;
@@ -27,7 +44,7 @@ struct bench_slot {
 	uint64_t last_ns;	/* when its last one was answered */
 	uint32_t n;		/* latencies kept in t, at most cap */
 	int err;		/* -errno of the first failure, or 0 */
-	uint64_t *t;		/* its share of the samples */
+	uint64_t *t;		/* its share of the samples (BENCH_SAMPLE) */
 	uint32_t cap;
 };
 

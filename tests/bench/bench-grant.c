@@ -648,6 +648,7 @@ main(int argc, char **argv)
 		{ "smoke", no_argument, NULL, 'S' },
 		{ "case", required_argument, NULL, 'C' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char floor_sock[96], mmapd_sock[96], path[96];
@@ -809,8 +810,8 @@ out:
 	return ret;
 
 usage:
-	fprintf(stderr, "usage: bench-grant --mmapd PATH [--rounds N] "
+	fprintf(ch == 'h' ? stdout : stderr, "usage: bench-grant --mmapd PATH [--rounds N] "
 	    "[--seconds S] [--clients N,N,...] [--idle N] [--case NAME]\n"
 	    "                   [--only floor|mmapd] [--smoke]\n");
-	return 2;
+	return ch == 'h' ? 0 : 2;
 }

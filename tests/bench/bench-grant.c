@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +38,6 @@
 
 #define SAMPLES		(4u << 20)	/* latencies kept per run */
 #define START_MS	10000		/* for mmapd's socket to appear */
-#define CLIENT_LISTS	4
-#define ROUNDS_MAX	64
 
 /*
  * The cases.  The mmapd side of batch and pipelined needs what the
@@ -59,18 +56,7 @@ static struct bench_mode modes[] = {
 };
 #define N_MODES	(sizeof(modes) / sizeof(modes[0]))
 
-/* What one case at one client count came to, over the rounds. */
-struct agg {
-	uint64_t ops, ns, ticks;
-	uint64_t *t;
-	size_t n, cap;
-	unsigned int runs;
-	double rate[ROUNDS_MAX];	/* each run's grants per second */
-	double cpu[ROUNDS_MAX];		/* and CPU per grant, in us */
-};
-
-static struct agg aggs[N_MODES][CLIENT_LISTS][SIDE_N];
-static const char *side_name[SIDE_N] = { "floor", "mmapd" };
+static struct bench_agg aggs[N_MODES][BENCH_LISTS][SIDE_N];
 
 /* Servers to stop however the driver ends. */
 static volatile pid_t floor_pid = -1, mmapd_pid = -1;
@@ -261,314 +247,6 @@ idle_measure(const char *sock, unsigned int n)
 	return 0;
 }
 
-static int
-agg_add(struct agg *a, const struct bench_result *r, unsigned int grants)
-{
-	double g = (double)r->ops * grants;
-	uint64_t *t;
-	size_t cap;
-
-	if (a->n + r->n > a->cap) {
-		cap = a->cap ? a->cap : 4096;
-		while (cap < a->n + r->n)
-			cap *= 2;
-		t = realloc(a->t, cap * sizeof(*t));
-		if (t == NULL)
-			return -ENOMEM;
-		a->t = t;
-		a->cap = cap;
-	}
-	memcpy(a->t + a->n, r->t, r->n * sizeof(*t));
-	a->n += r->n;
-	a->ops += r->ops;
-	a->ns += r->ns;
-	a->ticks += r->cpu_ticks;
-	if (a->runs < ROUNDS_MAX && g > 0 && r->ns > 0) {
-		a->rate[a->runs] = g / ((double)r->ns / 1e9);
-		a->cpu[a->runs] = (double)r->cpu_ticks * 1e6 /
-		    (double)sysconf(_SC_CLK_TCK) / g;
-	}
-	a->runs++;
-	return 0;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/*
- * What a table shows of one agg: microseconds, and grants per second.
- * On mmapd's side also its throughput and CPU ratios to the floor: the
- * median over the rounds of each pair's (a floor run and the mmapd run
- * after it), so that what the machine's other load did to one pair
- * does not weigh on the others.
- */
-struct figures {
-	double med, p99, rate, cpu;
-	double rate_ratio, cpu_ratio;
-	int have;
-};
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The median of the pairs' ratios mm[k] / fl[k]; 0 with none. */
-static double
-pair_ratio(const double *mm, const double *fl, unsigned int runs)
-{
-	double v[ROUNDS_MAX];
-	unsigned int k, n = 0;
-
-	for (k = 0; k < runs && k < ROUNDS_MAX; k++)
-		if (mm[k] > 0 && fl[k] > 0)
-			v[n++] = mm[k] / fl[k];
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static struct figures
-agg_figures(struct agg *a, unsigned int grants)
-{
-	struct figures f = { 0 };
-	double g = (double)a->ops * grants;
-
-	if (a->runs == 0 || a->n == 0 || a->ns == 0)
-		return f;
-	qsort(a->t, a->n, sizeof(*a->t), cmp_u64);
-	f.med = (double)BENCH_ALL(a->t[a->n / 2]) / 1e3;
-	f.p99 = (double)BENCH_ALL(a->t[a->n * 99 / 100]) / 1e3;
-	f.rate = g / ((double)a->ns / 1e9);
-	f.cpu = (double)a->ticks * 1e6 / (double)sysconf(_SC_CLK_TCK) / g;
-	f.have = 1;
-	return f;
-}
-
-static void
-print_ratio(double a, double b)
-{
-	if (b > 0 && a > 0)
-		printf(" %.2fx |", a / b);
-	else
-		printf(" - |");
-}
-
-/*
- * The medians of the parts of a's samples: the first (mmapd's Map and
- * touch) in *first, the rest (its Release) in *rest.  0, or -ENOMEM.
- */
-static int
-agg_parts(const struct agg *a, double *first, double *rest)
-{
-	uint64_t *v;
-	size_t k;
-
-	v = malloc(a->n * sizeof(*v));
-	if (v == NULL)
-		return -ENOMEM;
-	for (k = 0; k < a->n; k++)
-		v[k] = BENCH_FIRST(a->t[k]);
-	qsort(v, a->n, sizeof(*v), cmp_u64);
-	*first = (double)v[a->n / 2] / 1e3;
-	for (k = 0; k < a->n; k++)
-		v[k] = BENCH_ALL(a->t[k]) - BENCH_FIRST(a->t[k]);
-	qsort(v, a->n, sizeof(*v), cmp_u64);
-	*rest = (double)v[a->n / 2] / 1e3;
-	free(v);
-	return 0;
-}
-
-/*
- * mmapd's cycle in two, from the cycle case (a, by client count): the
- * Map with the touch, and the Release's own round trip.
- */
-static void
-split(struct agg a[CLIENT_LISTS][SIDE_N])
-{
-	const struct bench_mode *m = &modes[0];
-	double first, rest;
-	unsigned int j;
-
-	printf("\nmmapd's cycle in two, medians: ");
-	for (j = 0; j < CLIENT_LISTS && m->clients[j]; j++) {
-		struct agg *x = &a[j][SIDE_MMAPD];
-
-		if (x->n == 0 || agg_parts(x, &first, &rest) < 0)
-			continue;
-		printf("%s%u client%s: Map + touch %.1f us, Release %.1f us",
-		    j ? "; " : "", m->clients[j], m->clients[j] == 1 ? "" : "s",
-		    first, rest);
-	}
-	printf(".\n");
-}
-
-/* A goal's figure, and whether it is met (none: not measured). */
-static void
-goal(const char *what, double have, double want, int at_most, int digits)
-{
-	if (!(have > 0)) {
-		printf("- %s: not measured\n", what);
-		return;
-	}
-	printf("- %s: %.*f (goal %s %.*f: %s)\n", what, digits, have,
-	    at_most ? "<=" : ">=", digits, want, (at_most ? have <= want :
-	    have >= want) ? "met" : "not met");
-}
-
-static double
-ratio(double a, double b)
-{
-	return a > 0 && b > 0 ? a / b : 0;
-}
-
-/*
- * Issue 13's goals, from the cycle case (f, by client count): 1 client
- * at most 1.15x the floor's round trip, median and p99; throughput at
- * least 0.9x the floor's at 8 and 64; CPU per grant at most 1.5x; an
- * idle connection at most 4 KiB.
- */
-static void
-goals(struct figures f[CLIENT_LISTS][SIDE_N])
-{
-	const struct bench_mode *m = &modes[0];
-	char what[96];
-	unsigned int j;
-
-	printf("\nGoals (issue 13), from the cycle case:\n");
-	for (j = 0; j < CLIENT_LISTS && m->clients[j]; j++) {
-		struct figures *fl = f[j] + SIDE_FLOOR, *mm = f[j] + SIDE_MMAPD;
-
-		if (!fl->have || !mm->have)
-			continue;
-		if (m->clients[j] == 1) {
-			goal("1 client, median latency ratio",
-			    ratio(mm->med, fl->med), 1.15, 1, 2);
-			goal("1 client, p99 ratio", ratio(mm->p99, fl->p99),
-			    1.15, 1, 2);
-		} else {
-			snprintf(what, sizeof(what), "%u clients, throughput "
-			    "ratio", m->clients[j]);
-			goal(what, mm->rate_ratio, 0.9, 0, 2);
-		}
-		snprintf(what, sizeof(what), "%u client%s, CPU per grant ratio",
-		    m->clients[j], m->clients[j] == 1 ? "" : "s");
-		goal(what, mm->cpu_ratio, 1.5, 1, 2);
-	}
-	goal("bytes of mmapd's RSS per idle connection", idle_bytes, 4096, 1,
-	    0);
-	printf("- batches (16 at least 3x cheaper per grant than single Maps) "
-	    "and pipelining (the floor's throughput at the same depth): not "
-	    "measurable yet\n");
-}
-
-/* The tables, and the figures checked for sense: 0, or -EPROTO. */
-static int
-report(void)
-{
-	struct figures f[N_MODES][CLIENT_LISTS][SIDE_N];
-	const struct bench_mode *m;
-	unsigned int i, j, s;
-	int bad = 0;
-
-	for (i = 0; i < N_MODES; i++) {
-		for (j = 0; j < CLIENT_LISTS && modes[i].clients[j]; j++) {
-			struct agg *fl = &aggs[i][j][SIDE_FLOOR];
-			struct agg *mm = &aggs[i][j][SIDE_MMAPD];
-			unsigned int runs = mm->runs < fl->runs ? mm->runs :
-			    fl->runs;
-
-			for (s = 0; s < SIDE_N; s++)
-				f[i][j][s] = agg_figures(&aggs[i][j][s],
-				    modes[i].grants);
-			f[i][j][SIDE_MMAPD].rate_ratio = pair_ratio(mm->rate,
-			    fl->rate, runs);
-			f[i][j][SIDE_MMAPD].cpu_ratio = pair_ratio(mm->cpu,
-			    fl->cpu, runs);
-		}
-	}
-
-	printf("| case | clients | floor median | mmapd median | latency "
-	    "ratio | floor p99 | mmapd p99 | p99 ratio | throughput ratio | "
-	    "CPU ratio |\n|---|---|---|---|---|---|---|---|---|---|\n");
-	for (i = 0; i < N_MODES; i++) {
-		m = &modes[i];
-		if (m->loop[SIDE_MMAPD] == NULL)
-			continue;
-		for (j = 0; j < CLIENT_LISTS && m->clients[j]; j++) {
-			struct figures *fl = &f[i][j][SIDE_FLOOR];
-			struct figures *mm = &f[i][j][SIDE_MMAPD];
-
-			if (!fl->have || !mm->have)
-				continue;
-			printf("| %s | %u | %.1f us | %.1f us |", m->name,
-			    m->clients[j], fl->med, mm->med);
-			print_ratio(mm->med, fl->med);
-			printf(" %.1f us | %.1f us |", fl->p99, mm->p99);
-			print_ratio(mm->p99, fl->p99);
-			print_ratio(mm->rate_ratio, 1);
-			print_ratio(mm->cpu_ratio, 1);
-			printf("\n");
-		}
-	}
-
-	printf("\n| case | clients | server | median | p99 | grants/s | "
-	    "server CPU per grant |\n|---|---|---|---|---|---|---|\n");
-	for (i = 0; i < N_MODES; i++) {
-		m = &modes[i];
-		for (j = 0; j < CLIENT_LISTS && m->clients[j]; j++) {
-			for (s = 0; s < SIDE_N; s++) {
-				struct figures *x = &f[i][j][s];
-
-				printf("| %s | %u | %s |", m->name,
-				    m->clients[j], side_name[s]);
-				if (m->loop[s] == NULL) {
-					printf(" not yet: needs %s | | | |\n",
-					    m->missing);
-					continue;
-				}
-				if (aggs[i][j][s].runs == 0) {
-					printf(" not run | | | |\n");
-					continue;
-				}
-				printf(" %.1f us | %.1f us | %.0f | %.2f us |"
-				    "\n", x->med, x->p99, x->rate, x->cpu);
-				if (!x->have || !(x->med > 0) ||
-				    x->p99 < x->med || !isfinite(x->rate) ||
-				    !(x->rate > 0) || !isfinite(x->cpu)) {
-					fprintf(stderr, "bench-grant: %s, %u "
-					    "clients, %s: figures make no "
-					    "sense\n", m->name, m->clients[j],
-					    side_name[s]);
-					bad = 1;
-				}
-			}
-		}
-	}
-	split(aggs[0]);
-	goals(f[0]);
-	printf("\nCases: ");
-	for (i = 0; i < N_MODES; i++)
-		printf("%s%s: %s", i ? "; " : "", modes[i].name,
-		    modes[i].what);
-	printf(".  Latency: one request to its answer (cycle: mmapd's map, "
-	    "touch and release against the floor's one round trip; batch16: "
-	    "the whole batch), median and p99 over every request of every "
-	    "round.  CPU: utime + stime of the server process and its "
-	    "children over the run, per grant.  Throughput and CPU ratios: "
-	    "the median over the rounds of each pair's ratio.\n");
-	return bad ? -EPROTO : 0;
-}
-
 /* One case at one client count on one side; progress on stderr. */
 static int
 run_one(struct bench_shared *sh, unsigned int i, unsigned int j,
@@ -583,15 +261,15 @@ run_one(struct bench_shared *sh, unsigned int i, unsigned int j,
 	    m->clients[j], seconds, s == SIDE_FLOOR ? floor_pid : mmapd_pid,
 	    &r);
 	if (err == 0)
-		err = agg_add(&aggs[i][j][s], &r, m->grants);
+		err = bench_agg_add(&aggs[i][j][s], &r, m->grants);
 	free(r.t);
 	if (err) {
 		fprintf(stderr, "bench-grant: %s, %u clients, %s: %s\n",
-		    m->name, m->clients[j], side_name[s], strerror(-err));
+		    m->name, m->clients[j], bench_side_name[s], strerror(-err));
 		return err;
 	}
 	fprintf(stderr, "bench-grant: %s %2u clients %s: %.0f grants/s\n",
-	    m->name, m->clients[j], side_name[s], r.ns ? (double)r.ops *
+	    m->name, m->clients[j], bench_side_name[s], r.ns ? (double)r.ops *
 	    m->grants / ((double)r.ns / 1e9) : 0.0);
 	return 0;
 }
@@ -608,7 +286,7 @@ parse_clients(char *arg, unsigned int *v)
 		errno = 0;
 		x = strtoul(tok, &end, 10);
 		if (errno || *end || x == 0 || x > BENCH_CLIENTS_MAX ||
-		    n == CLIENT_LISTS - 1)
+		    n == BENCH_LISTS - 1)
 			return -EINVAL;
 		v[n++] = (unsigned int)x;
 	}
@@ -704,7 +382,7 @@ main(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (bin == NULL || rounds == 0 || rounds > ROUNDS_MAX ||
+	if (bin == NULL || rounds == 0 || rounds > BENCH_ROUNDS_MAX ||
 	    !(seconds > 0) || seconds > 3600)
 		goto usage;
 	if (clients[0] != 0)
@@ -730,7 +408,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((err = floor_start(floor_sock)) < 0 ||
-	    (err = mmapd_start(bin, tmpdir, idle + 2 * BENCH_CLIENTS_MAX)) < 0) {
+	    (err = mmapd_start(bin, tmpdir,
+	    idle + 2 * BENCH_CLIENTS_MAX)) < 0) {
 		fprintf(stderr, "bench-grant: starting the servers: %s (%s)\n",
 		    strerror(-err), bin);
 		goto out;
@@ -752,7 +431,7 @@ main(int argc, char **argv)
 		for (i = 0; i < N_MODES; i++) {
 			if (only_case && strcmp(only_case, modes[i].name))
 				continue;
-			for (j = 0; j < CLIENT_LISTS && modes[i].clients[j];
+			for (j = 0; j < BENCH_LISTS && modes[i].clients[j];
 			    j++) {
 				for (ch = 0; ch < SIDE_N; ch++) {
 					if (modes[i].loop[ch] == NULL ||
@@ -768,12 +447,12 @@ main(int argc, char **argv)
 	}
 	printf("%u rounds of alternating runs, %.1f s each, in %.0f s.\n\n",
 	    rounds, seconds, (double)(bench_now_ns() - t0) / 1e9);
-	err = report();
+	err = bench_report(modes, N_MODES, aggs, idle_bytes);
 	snprintf(path, sizeof(path), "%s/mmapd.log", tmpdir);
 	if (stat(path, &st) == 0) {
 		uint64_t g = 0;
 
-		for (j = 0; j < CLIENT_LISTS && modes[0].clients[j]; j++)
+		for (j = 0; j < BENCH_LISTS && modes[0].clients[j]; j++)
 			g += aggs[0][j][SIDE_MMAPD].ops;
 		printf("mmapd's log (stderr, a file) over the runs: %.1f MB, "
 		    "%.0f bytes per grant and its release.\n\n",
@@ -797,7 +476,7 @@ out:
 	if (sh != NULL)
 		bench_shared_free(sh);
 	for (i = 0; i < N_MODES; i++)
-		for (j = 0; j < CLIENT_LISTS; j++)
+		for (j = 0; j < BENCH_LISTS; j++)
 			for (ch = 0; ch < SIDE_N; ch++)
 				free(aggs[i][j][ch].t);
 	snprintf(path, sizeof(path), "%s/mmapd.conf", tmpdir);
@@ -810,8 +489,9 @@ out:
 	return ret;
 
 usage:
-	fprintf(ch == 'h' ? stdout : stderr, "usage: bench-grant --mmapd PATH [--rounds N] "
-	    "[--seconds S] [--clients N,N,...] [--idle N] [--case NAME]\n"
+	fprintf(ch == 'h' ? stdout : stderr, "usage: bench-grant --mmapd "
+	    "PATH [--rounds N] [--seconds S]\n"
+	    "                   [--clients N,N,...] [--idle N] [--case NAME]\n"
 	    "                   [--only floor|mmapd] [--smoke]\n");
 	return ch == 'h' ? 0 : 2;
 }

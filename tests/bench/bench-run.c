@@ -277,7 +277,8 @@ bench_run(struct bench_shared *sh, const struct bench_mode *m,
 	int err = 0, st;
 
 	memset(res, 0, sizeof(*res));
-	if (clients == 0 || clients > BENCH_CLIENTS_MAX || m->loop[side] == NULL)
+	if (clients == 0 || clients > BENCH_CLIENTS_MAX ||
+	    m->loop[side] == NULL)
 		return -EINVAL;
 	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) {
 		err = -errno;

@@ -1,8 +1,9 @@
 /*
  * bench-grant: a grant through mmapd against the floor (floor.h), in
- * alternating runs.  bench-grant.c starts both servers and prints the
- * tables; bench-run.c runs the client processes of one run;
- * bench-proc.c reads what a server spent from /proc.
+ * alternating runs.  bench-grant.c starts both servers and runs the
+ * cases; bench-run.c runs the client processes of one run;
+ * bench-proc.c reads what a server spent from /proc; bench-report.c
+ * prints the tables.
  */
 #ifndef MMAPD_BENCH_H
 #define MMAPD_BENCH_H
@@ -12,6 +13,7 @@
 #include <sys/types.h>
 
 #define BENCH_CLIENTS_MAX	256
+#define BENCH_LISTS		4	/* client counts per case, 0-ended */
 
 enum side { SIDE_FLOOR, SIDE_MMAPD, SIDE_N };
 
@@ -66,7 +68,7 @@ struct bench_mode {
 	unsigned int depth;		/* requests in flight per client */
 	bench_loop_fn *loop[SIDE_N];
 	const char *missing;		/* why the mmapd side is NULL */
-	unsigned int clients[4];	/* client counts, 0-ended */
+	unsigned int clients[BENCH_LISTS];
 };
 
 /* One run's sums over its client processes. */
@@ -94,6 +96,33 @@ void bench_shared_free(struct bench_shared *sh);
 int bench_run(struct bench_shared *sh, const struct bench_mode *m,
     enum side side, const char *path, unsigned int clients, double seconds,
     pid_t pid, struct bench_result *res);
+
+#define BENCH_ROUNDS_MAX	64
+
+/* What one case at one client count came to, over the rounds. */
+struct bench_agg {
+	uint64_t ops, ns, ticks;
+	uint64_t *t;			/* every run's samples */
+	size_t n, cap;
+	unsigned int runs;
+	double rate[BENCH_ROUNDS_MAX];	/* each run's grants per second */
+	double cpu[BENCH_ROUNDS_MAX];	/* and CPU per grant, in us */
+};
+
+/* bench-report.c: "floor", "mmapd". */
+extern const char *const bench_side_name[SIDE_N];
+
+/* Add a run of a case of grants per request to a: 0, or -ENOMEM. */
+int bench_agg_add(struct bench_agg *a, const struct bench_result *r,
+    unsigned int grants);
+/*
+ * Print the tables of the n_modes cases (aggs by case, client count and
+ * side) and the goals; idle_bytes < 0 when not measured.  0, or -EPROTO
+ * when a figure cannot be (none, zero, p99 below the median), or
+ * -ENOMEM.
+ */
+int bench_report(const struct bench_mode *modes, size_t n_modes,
+    struct bench_agg aggs[][BENCH_LISTS][SIDE_N], double idle_bytes);
 
 /* The loops (bench-run.c). */
 bench_loop_fn bench_floor_single, bench_floor_batch, bench_floor_pipe;

@@ -40,7 +40,8 @@ floor_grant(int fd, const struct floor_req *req)
 	for (n = 0; n < req->count; n++) {
 		fds[n] = memfd_create("floor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 		if (fds[n] < 0 || ftruncate(fds[n], FLOOR_SIZE) < 0 ||
-		    fcntl(fds[n], F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK) < 0) {
+		    fcntl(fds[n], F_ADD_SEALS,
+		    F_SEAL_GROW | F_SEAL_SHRINK) < 0) {
 			err = -errno;
 			if (fds[n] >= 0)
 				n++;

@@ -19,7 +19,10 @@ trap 'rm -f "$out"' EXIT HUP INT TERM
 status=0
 "$bench" --mmapd "$bin" --smoke >"$out" || status=$?
 cat "$out"
-[ "$status" -eq 0 ] || { echo "smoke.sh: FAIL: bench-grant exited $status" >&2; exit 1; }
+if [ "$status" -ne 0 ]; then
+	echo "smoke.sh: FAIL: bench-grant exited $status" >&2
+	exit 1
+fi
 # The tables are there, with a row per case and client count.
 for want in '| cycle | 1 |' '| cycle | 3 |' '| pipe8 | 3 | floor |' \
     '| batch16 | 1 | mmapd | not yet' 'bytes (RSS)'; do

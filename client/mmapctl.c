@@ -5,6 +5,8 @@
  *	mmapctl [--socket PATH] [--json] read DEVICE OFFSET [WIDTH]
  *	mmapctl [--socket PATH] [--json] write DEVICE OFFSET VALUE [WIDTH]
  *	mmapctl [--socket PATH] [--json] list
+ *	mmapctl [--socket PATH] [--json] revoke LEASE | --uid USER |
+ *	    --region NAME [--reason TEXT]
  *	mmapctl [--socket PATH] [--json] status
  *	mmapctl [--socket PATH] [--json] offers
  *
@@ -18,6 +20,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +71,13 @@ usage_text(FILE *f)
 "        have the daemon store VALUE into one register, as read loads\n"
 "        one; prints nothing.\n"
 "  list    the leases the daemon lets this client see, with the user\n"
-"          and client name that hold each\n"
+"          and client name that hold each and its state (held,\n"
+"          revoking until a deadline, revoked)\n"
+"  revoke LEASE | --uid USER | --region NAME [--reason TEXT]\n"
+"        take back a lease, every lease of a user, or of a device,\n"
+"        region or shared-memory name (root, or the daemon's\n"
+"        admin_group): each holder has its entry's revoke_seconds to\n"
+"        release it, then on_revoke applies (mmapd.conf(5))\n"
 "  status  the daemon's version, uptime, offers, clients and leases\n"
 "  offers  what this user may map: each device or region with its\n"
 "          largest size, protection, sharing, cache mode and size\n"
@@ -177,6 +186,7 @@ cmd_list(struct mmapclient *c)
 {
 	struct mmapclient_lease *l;
 	char when[32], off[24], name[256], user[256], client[256];
+	char state[64];
 	struct tm tm;
 	time_t t;
 	size_t n, i;
@@ -202,17 +212,24 @@ cmd_list(struct mmapclient *c)
 			json_str(l[i].region[0] ? l[i].region : NULL);
 			printf(",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
 			    ",\"prot\":\"%s\",\"shared\":%s,"
-			    "\"created_unix_sec\":%" PRId64 "}", l[i].offset,
-			    l[i].size, prot_name(l[i].prot),
+			    "\"created_unix_sec\":%" PRId64 ",\"state\":\"%s\","
+			    "\"deadline_unix_sec\":%" PRId64
+			    ",\"revoke_reason\":",
+			    l[i].offset, l[i].size, prot_name(l[i].prot),
 			    l[i].shared ? "true" : "false",
-			    l[i].created_unix_sec);
+			    l[i].created_unix_sec,
+			    lease_state_name(l[i].state),
+			    l[i].deadline_unix_sec);
+			json_str(l[i].revoke_reason[0] ? l[i].revoke_reason :
+			    NULL);
+			printf("}");
 		}
 		printf("]}\n");
 	} else {
-		printf("%-6s %-6s %-10s %-8s %-12s %-12s %-12s %-4s %-7s %-20s "
-		    "%-20s %s\n", "ID", "UID", "USER", "PID", "DEVICE",
-		    "OFFSET", "SIZE", "PROT", "SHARING", "CREATED", "CLIENT",
-		    "REGION");
+		printf("%-6s %-6s %-10s %-8s %-12s %-12s %-12s %-4s %-7s %-8s "
+		    "%-20s %-20s %s\n", "ID", "UID", "USER", "PID", "DEVICE",
+		    "OFFSET", "SIZE", "PROT", "SHARING", "STATE", "CREATED",
+		    "CLIENT", "REGION");
 		for (i = 0; i < n; i++) {
 			t = (time_t)l[i].created_unix_sec;
 			if (gmtime_r(&t, &tm) == NULL ||
@@ -222,18 +239,26 @@ cmd_list(struct mmapclient *c)
 				    l[i].created_unix_sec);
 			snprintf(off, sizeof(off), "0x%" PRIx64, l[i].offset);
 			printf("%-6" PRIu64 " %-6lu %-10s %-8ld %-12s %-12s "
-			    "%-12" PRIu64 " %-4s %-7s %-20s %-20s ", l[i].id,
+			    "%-12" PRIu64 " %-4s %-7s %-8s %-20s %-20s ",
+			    l[i].id,
 			    (unsigned long)l[i].uid,
 			    l[i].user[0] ? text_str(l[i].user, user,
 			    sizeof(user)) : "-", (long)l[i].pid,
 			    text_str(l[i].device, name, sizeof(name)), off,
 			    l[i].size,
 			    prot_name(l[i].prot),
-			    l[i].shared ? "shared" : "private", when,
+			    l[i].shared ? "shared" : "private",
+			    lease_state_name(l[i].state), when,
 			    l[i].client[0] ? text_str(l[i].client, client,
 			    sizeof(client)) : "-");
 			printf("%s\n", l[i].region[0] ? text_str(l[i].region,
 			    name, sizeof(name)) : "-");
+			/* Revoking or revoked: until when, and why. */
+			if (l[i].state != MMAPCLIENT_LEASE_HELD)
+				printf("       %s: %s\n",
+				    lease_state_text(&l[i], state,
+				    sizeof(state)), text_str(l[i].revoke_reason,
+				    name, sizeof(name)));
 		}
 		if (n == 0)
 			printf("(no leases)\n");
@@ -365,6 +390,9 @@ enum {
 	OPT_WRITE,
 	OPT_CREATE,
 	OPT_ATTACH,
+	OPT_UID,
+	OPT_REGION,
+	OPT_REASON,
 };
 
 /* The options every command takes too, after its name. */
@@ -395,6 +423,14 @@ static const struct option map_opts[] = {
 	{ "write", required_argument, NULL, OPT_WRITE },
 	{ "create", no_argument, NULL, OPT_CREATE },
 	{ "attach", no_argument, NULL, OPT_ATTACH },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option revoke_opts[] = {
+	COMMON_OPTS,
+	{ "uid", required_argument, NULL, OPT_UID },
+	{ "region", required_argument, NULL, OPT_REGION },
+	{ "reason", required_argument, NULL, OPT_REASON },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -597,11 +633,68 @@ parse_plain(const char *cmd, int argc, char **argv)
 		usage_fail(cmd, "unexpected argument '%s'", argv[optind]);
 }
 
+/* A user by name or number. */
+static uid_t
+uid_arg(const char *s)
+{
+	struct passwd *pw;
+	uint64_t v;
+
+	if (number_parse(s, 0, UINT32_MAX - 1, &v) == 0)
+		return (uid_t)v;
+	pw = getpwnam(s);
+	if (pw == NULL)
+		usage_fail("--uid", "no such user '%s'", s);
+	return pw->pw_uid;
+}
+
+/* revoke LEASE | --uid USER | --region NAME [--reason TEXT] */
+static void
+parse_revoke(int argc, char **argv, struct mmapclient_revoke_what *w)
+{
+	uint64_t v;
+	int opt;
+
+	memset(w, 0, sizeof(*w));
+	while ((opt = getopt_long(argc, argv, ":h", revoke_opts, NULL)) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_UID:
+			w->by_uid = 1;
+			w->uid = uid_arg(optarg);
+			break;
+		case OPT_REGION:
+			w->region = optarg;
+			break;
+		case OPT_REASON:
+			w->reason = optarg;
+			break;
+		default:
+			bad_option(opt, argv);
+		}
+	}
+	if (optind < argc) {
+		if (number_parse(argv[optind], 0, UINT64_MAX, &v) < 0 ||
+		    v == 0)
+			usage_fail("revoke", "'%s' is not a lease id",
+			    argv[optind]);
+		w->lease_id = v;
+		optind++;
+	}
+	if (optind != argc)
+		usage_fail("revoke", "unexpected argument '%s'", argv[optind]);
+	if ((w->lease_id != 0) + w->by_uid + (w->region != NULL) != 1)
+		usage_fail("revoke", "name exactly one of LEASE, --uid USER "
+		    "or --region NAME");
+}
+
 int
 main(int argc, char **argv)
 {
 	struct map_opts mo = { .ops = NULL };
 	struct reg_op ro;
+	struct mmapclient_revoke_what rw;
 	struct mmapclient *c;
 	const char *cmd;
 	int opt, status;
@@ -614,7 +707,7 @@ main(int argc, char **argv)
 	}
 	if (optind == argc)
 		usage_fail("usage", "no command given (map, read, write, list, "
-		    "status, offers)");
+		    "revoke, status, offers)");
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -627,12 +720,14 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "list") == 0 || strcmp(cmd, "status") == 0 ||
 	    strcmp(cmd, "offers") == 0)
 		parse_plain(cmd, argc, argv);
+	else if (strcmp(cmd, "revoke") == 0)
+		parse_revoke(argc, argv, &rw);
 	else if (strcmp(cmd, "help") == 0) {
 		usage_text(stdout);
 		return 0;
 	} else
 		usage_fail(cmd, "unknown command (map, read, write, list, "
-		    "status, offers)");
+		    "revoke, status, offers)");
 
 	c = connect_or_die();
 	if (strcmp(cmd, "map") == 0)
@@ -645,6 +740,8 @@ main(int argc, char **argv)
 		status = cmd_list(c);
 	else if (strcmp(cmd, "offers") == 0)
 		status = cmd_offers(c);
+	else if (strcmp(cmd, "revoke") == 0)
+		status = cmd_revoke(c, &rw);
 	else
 		status = cmd_status(c);
 	mmapclient_close(c);

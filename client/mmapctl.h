@@ -1,5 +1,6 @@
 /*
  * mmapctl's parts: main and its options, list and status (mmapctl.c),
+ * revoke (mmapctl-revoke.c),
  * map (mmapctl-map.c), register access: read, write and map's --read
  * and --write (mmapctl-reg.c), and what they print (mmapctl-out.c).
  */
@@ -43,6 +44,13 @@ int cmd_status(struct mmapclient *c);
 int cmd_offers(struct mmapclient *c);
 int cmd_read(struct mmapclient *c, const struct reg_op *op);
 int cmd_write(struct mmapclient *c, const struct reg_op *op);
+int cmd_revoke(struct mmapclient *c,
+    const struct mmapclient_revoke_what *what);
+
+/* mmapctl-revoke.c: a lease's state for list, as text and as a name. */
+const char *lease_state_text(const struct mmapclient_lease *l, char *buf,
+    size_t len);
+const char *lease_state_name(enum mmapclient_lease_state state);
 
 /*
  * A number: decimal or 0x hex, no sign, at most max; with suffixes, an

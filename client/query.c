@@ -13,8 +13,11 @@
 
 #include "internal.h"
 
-/* A lease's strings: its device, its region, its client, its user. */
-#define LEASE_STRS	4
+/*
+ * A lease's strings: its device, its region, its client, its user, why
+ * it is revoked.
+ */
+#define LEASE_STRS	5
 
 /* The leases gathered so far, with their strings still separate. */
 struct lease_acc {
@@ -40,7 +43,7 @@ static int
 acc_add(struct lease_acc *a, const Mmapd__V1__Lease *l)
 {
 	const char *strs[LEASE_STRS] = {
-		l->device, l->region, l->client, l->user,
+		l->device, l->region, l->client, l->user, l->revoke_reason,
 	};
 	struct mmapclient_lease *v;
 	char **names;
@@ -81,6 +84,8 @@ acc_add(struct lease_acc *a, const Mmapd__V1__Lease *l)
 		.prot = (int)l->prot,
 		.shared = l->shared ? 1 : 0,
 		.created_unix_sec = l->created_unix_sec,
+		.state = (enum mmapclient_lease_state)l->state,
+		.deadline_unix_sec = l->deadline_unix_sec,
 	};
 	a->n++;
 	return 0;
@@ -111,24 +116,26 @@ acc_flatten(const struct lease_acc *a)
 			out[i / LEASE_STRS].region = s;
 		else if (i % LEASE_STRS == 2)
 			out[i / LEASE_STRS].client = s;
-		else
+		else if (i % LEASE_STRS == 3)
 			out[i / LEASE_STRS].user = s;
+		else
+			out[i / LEASE_STRS].revoke_reason = s;
 		s += len;
 	}
 	return out;
 }
 
 /*
- * mmapclient_list@@MMAPCLIENT_0.3: its leases carry client and user.
- * Named apart from mmapclient_* so that only the versioned names below
- * are exported (client/mmapclient.sym).
+ * mmapclient_list@@MMAPCLIENT_0.4: its leases carry their state.  Named
+ * apart from mmapclient_* so that only the versioned names below are
+ * exported (client/mmapclient.sym).
  */
-int list_v03(struct mmapclient *c, struct mmapclient_lease **out,
+int list_v04(struct mmapclient *c, struct mmapclient_lease **out,
     size_t *n);
-__asm__(".symver list_v03, mmapclient_list@@MMAPCLIENT_0.3");
+__asm__(".symver list_v04, mmapclient_list@@MMAPCLIENT_0.4");
 
 int
-list_v03(struct mmapclient *c, struct mmapclient_lease **out, size_t *n)
+list_v04(struct mmapclient *c, struct mmapclient_lease **out, size_t *n)
 {
 	Mmapd__V1__List list = MMAPD__V1__LIST__INIT;
 	Mmapd__V1__Request req = MMAPD__V1__REQUEST__INIT;
@@ -196,6 +203,58 @@ fail:
 	return err;
 }
 
+/* struct mmapclient_lease as 0.3 made it, before state. */
+struct lease_v03 {
+	uint64_t id;
+	uid_t uid;
+	pid_t pid;
+	const char *device;
+	uint64_t offset;
+	uint64_t size;
+	int prot;
+	int shared;
+	int64_t created_unix_sec;
+	const char *region;
+	const char *client;
+	const char *user;
+};
+
+/*
+ * mmapclient_list@MMAPCLIENT_0.3, for programs built against 0.3: the
+ * same leases in that layout, moved down in place as list_v01() does.
+ */
+int list_v03(struct mmapclient *c, struct lease_v03 **out, size_t *n);
+__asm__(".symver list_v03, mmapclient_list@MMAPCLIENT_0.3");
+
+int
+list_v03(struct mmapclient *c, struct lease_v03 **out, size_t *n)
+{
+	struct mmapclient_lease *v = NULL, l;
+	struct lease_v03 *o;
+	size_t i;
+	int err;
+
+	if (out)
+		*out = NULL;
+	err = list_v04(c, out ? &v : NULL, n);
+	if (err || v == NULL)
+		return err;
+	o = (struct lease_v03 *)(void *)v;
+	for (i = 0; i < *n; i++) {
+		l = v[i];
+		o[i] = (struct lease_v03){
+			.id = l.id, .uid = l.uid, .pid = l.pid,
+			.device = l.device, .offset = l.offset,
+			.size = l.size, .prot = l.prot, .shared = l.shared,
+			.created_unix_sec = l.created_unix_sec,
+			.region = l.region, .client = l.client,
+			.user = l.user,
+		};
+	}
+	*out = o;
+	return 0;
+}
+
 /* struct mmapclient_lease as 0.1 made it, before client and user. */
 struct lease_v01 {
 	uint64_t id;
@@ -228,7 +287,7 @@ list_v01(struct mmapclient *c, struct lease_v01 **out, size_t *n)
 
 	if (out)
 		*out = NULL;
-	err = list_v03(c, out ? &v : NULL, n);
+	err = list_v04(c, out ? &v : NULL, n);
 	if (err || v == NULL)
 		return err;
 	o = (struct lease_v01 *)(void *)v;

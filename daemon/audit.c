@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "mmapd.pb-c.h"
+#include "revoke.h"
 #include "session-int.h"
 
 const char *
@@ -114,13 +115,15 @@ audit_release(struct session *s, const struct lease *l, const char *reason)
 {
 	char qd[QUOTE_LEN], qr[QUOTE_LEN], who[WHO_LEN];
 
+	/* After a revocation: revoke=revoking (in time) or revoked. */
 	log_info("audit: event=release lease=%llu %s device=%s region=%s "
-	    "offset=%llu size=%llu reason=%s", (unsigned long long)l->id,
+	    "offset=%llu size=%llu reason=%s%s%s", (unsigned long long)l->id,
 	    audit_who(s, who, sizeof(who)),
 	    log_quote(l->device, qd, sizeof(qd)),
 	    log_quote(l->shm ? l->shm->name : "", qr, sizeof(qr)),
 	    (unsigned long long)l->offset, (unsigned long long)l->size,
-	    reason);
+	    reason, l->state != LEASE_HELD ? " revoke=" : "",
+	    l->state != LEASE_HELD ? revoke_state_name(l->state) : "");
 }
 
 /* A refusal of [limits] that names no device: a connection, a request. */

@@ -130,7 +130,7 @@ conns_nofile(struct mmapd *d)
 }
 
 /* root, or a member of admin_group. */
-static int
+int
 conns_admin(const struct session *s)
 {
 	const struct policy_limits *lim = &s->d->policy->limits;

@@ -25,6 +25,8 @@ void conns_nofile(struct mmapd *d);
  * limit and the numbers) in s->why.
  */
 int conns_admit(struct session *s);
+/* Is s root, or a member of admin_group? */
+int conns_admin(const struct session *s);
 /* The connection ends; also for one never admitted. */
 void conns_leave(struct session *s);
 

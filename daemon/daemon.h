@@ -15,6 +15,7 @@
  *	regs.c		register access with a SIGBUS guard
  *	conns.c		connections per uid, fds in flight, idle connections
  *	pcis.c		the pci regions the policy names, opened
+ *	revoke.c	taking leases back: Revoke, reload, lifetimes
  *	main.c		options, policy, devices, start-up
  */
 #ifndef MMAPD_DAEMON_H
@@ -37,6 +38,7 @@
 struct session;
 struct conns_uid;
 struct conns_linger;
+struct revoke_ops;
 
 /*
  * A memfd shared by name: lives while a lease holds it, or for good when
@@ -69,6 +71,15 @@ struct lease {
 	struct shm_name *shm;		/* the named region it holds, if any */
 	uint64_t zero_bytes;		/* its uid's zero quota: size, or 0 */
 	int granted;			/* its fd went out, grant logged */
+	/* revoke.c: held, revoking until deadline, revoked (kept). */
+	int state;			/* LEASE_HELD, ... (revoke.h) */
+	int enforce;			/* revoking: POLICY_REVOKE_* */
+	unsigned int grace;		/* revoke_seconds when granted */
+	int64_t created_ms;		/* monotonic, for max_lease_seconds */
+	int64_t deadline_ms;		/* revoking: monotonic */
+	time_t deadline;		/* the same, for people */
+	char revoke_reason[128];	/* revoking or revoked: why */
+	int notify_pending;		/* its event waits for room */
 };
 
 /* What one uid's leases hold, for [limits]; kept while it holds any. */
@@ -116,6 +127,9 @@ struct mmapd {
 	unsigned int grants;		/* all connections' grants in flight */
 	unsigned int grants_cap;	/* at most that many: half fd_limit */
 	unsigned long fd_limit;		/* RLIMIT_NOFILE, raised at start */
+	/* server.c's, for revoke.c (NULL: no loop, as in the fuzzers) */
+	const struct revoke_ops *revoke_ops;
+	void *revoke_arg;
 };
 
 /*
@@ -157,6 +171,8 @@ struct session {
 	int clean;			/* no fd can have come: inbox_accept() */
 	struct peer peer;
 	char name[NAME_MAX_LEN + 1];	/* from Hello, for logs */
+	int events;			/* Hello.events: may be sent events */
+	int events_pending;		/* events wait for room: revoke.c */
 	char user[64];			/* the uid's name, or "" */
 	const char *end_reason;		/* set: why it ends; NULL: its
 					   client hung up (or a bad packet) */

@@ -15,8 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conns.h"
 #include "daemon.h"
 #include "log.h"
+#include "revoke.h"
 
 struct shm_name *
 shm_find(struct mmapd *d, const char *name, int declared, uid_t uid)
@@ -167,6 +169,7 @@ lease_add(struct mmapd *d, struct session *owner, const char *device,
     uint64_t offset, uint64_t size, int prot, int shared,
     struct shm_name *shm)
 {
+	const struct policy_entry *e = policy_find(d->policy, device);
 	struct uid_usage *u;
 	struct lease *l, **pp;
 
@@ -191,6 +194,11 @@ lease_add(struct mmapd *d, struct session *owner, const char *device,
 	l->prot = prot;
 	l->shared = shared;
 	l->created = time(NULL);
+	/* How it is revoked should its entry leave the policy. */
+	l->created_ms = conns_now_ms();
+	l->grace = e != NULL ? e->revoke_seconds :
+	    POLICY_DEFAULT_REVOKE_SECONDS;
+	l->enforce = e != NULL ? e->on_revoke : POLICY_REVOKE_KILL;
 	l->shm = shm;
 	if (shm != NULL)
 		shm->refs++;
@@ -203,6 +211,9 @@ lease_add(struct mmapd *d, struct session *owner, const char *device,
 	*pp = l;
 	d->n_leases++;
 	owner->n_leases++;
+	/* A lifetime, of the entry or of an [shm] section: time it. */
+	if ((e != NULL && e->max_lease_seconds > 0) || shm != NULL)
+		revoke_arm(d);
 	return l;
 }
 

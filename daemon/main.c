@@ -25,6 +25,7 @@
 #include "notify.h"
 #include "reaper.h"
 #include "regs.h"
+#include "revoke.h"
 #include "sandbox.h"
 #include "server.h"
 
@@ -380,6 +381,7 @@ reload(struct mmapd *d)
 	policy_free(d->policy);
 	d->policy = pol;
 	shm_reload(d);
+	revoke_policy_changed(d);
 	log_info("SIGHUP: policy reloaded, %zu entries", pol->n_entries);
 }
 

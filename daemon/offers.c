@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "mmapd.pb-c.h"
 #include "reach.h"
+#include "revoke.h"
 #include "session-int.h"
 
 /*
@@ -56,6 +57,10 @@ session_list(struct session *s, uint64_t id, const Mmapd__V1__List *req)
 		items[n].region = (char *)(l->shm ? l->shm->name : "");
 		items[n].client = l->owner->name;
 		items[n].user = l->owner->user;
+		items[n].state = (Mmapd__V1__LeaseState)l->state;
+		if (l->state == LEASE_REVOKING)
+			items[n].deadline_unix_sec = (int64_t)l->deadline;
+		items[n].revoke_reason = (char *)l->revoke_reason;
 		ptrs[n] = &items[n];
 		n++;
 	}

@@ -17,6 +17,7 @@ struct outq_reply {
 	struct outq_reply *next;
 	int fd;
 	void *note;
+	int event;
 	size_t len;
 	uint8_t buf[];
 };
@@ -27,6 +28,7 @@ outq_init(struct outq *q)
 	q->head = NULL;
 	q->tail = &q->head;
 	q->n = 0;
+	q->events = 0;
 	q->done = NULL;
 	q->arg = NULL;
 }
@@ -52,9 +54,9 @@ outq_push(struct outq *q, const uint8_t *buf, size_t len, int fd)
 	return outq_push_note(q, buf, len, fd, NULL);
 }
 
-int
-outq_push_note(struct outq *q, const uint8_t *buf, size_t len, int fd,
-    void *note)
+static int
+outq_append(struct outq *q, const uint8_t *buf, size_t len, int fd,
+    void *note, int event)
 {
 	struct outq_reply *r;
 
@@ -68,12 +70,27 @@ outq_push_note(struct outq *q, const uint8_t *buf, size_t len, int fd,
 	r->next = NULL;
 	r->fd = fd;
 	r->note = note;
+	r->event = event;
 	r->len = len;
 	memcpy(r->buf, buf, len);
 	*q->tail = r;
 	q->tail = &r->next;
 	q->n++;
+	q->events += event;
 	return 0;
+}
+
+int
+outq_push_note(struct outq *q, const uint8_t *buf, size_t len, int fd,
+    void *note)
+{
+	return outq_append(q, buf, len, fd, note, 0);
+}
+
+int
+outq_push_event(struct outq *q, const uint8_t *buf, size_t len)
+{
+	return outq_append(q, buf, len, -1, NULL, 1);
 }
 
 static void
@@ -85,6 +102,8 @@ outq_pop(struct outq *q)
 	if (q->head == NULL)
 		q->tail = &q->head;
 	q->n--;
+	if (r->event)
+		q->events--;
 	if (r->fd >= 0)
 		close(r->fd);
 	note_drop(q, r->note, -ECANCELED);

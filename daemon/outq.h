@@ -25,6 +25,7 @@ struct outq {
 	struct outq_reply *head;
 	struct outq_reply **tail;
 	unsigned int n;
+	unsigned int events;		/* of n, events: no request's reply */
 	outq_done_fn *done;		/* for replies with a note */
 	void *arg;
 };
@@ -46,6 +47,12 @@ int outq_push_note(struct outq *q, const uint8_t *buf, size_t len, int fd,
     void *note);
 
 /*
+ * An event (no request's reply, no fd): counted apart, so that it
+ * does not count against a connection's requests in flight.
+ */
+int outq_push_event(struct outq *q, const uint8_t *buf, size_t len);
+
+/*
  * Send from the head while the socket takes them.  0: the queue is
  * empty; -EAGAIN: the socket is full, the rest waits; another -errno:
  * the connection failed (what is left stays queued).  A reply with a
@@ -57,10 +64,24 @@ int outq_flush(struct outq *q, int sock);
 /* Drop every reply unsent, closing their fds; notes go to done. */
 void outq_clear(struct outq *q);
 
+/* Everything waiting, events included. */
 static inline unsigned int
 outq_len(const struct outq *q)
 {
 	return q->n;
+}
+
+/* Replies to requests waiting: what requests_in_flight bounds. */
+static inline unsigned int
+outq_replies(const struct outq *q)
+{
+	return q->n - q->events;
+}
+
+static inline unsigned int
+outq_events(const struct outq *q)
+{
+	return q->events;
 }
 
 #endif /* MMAPD_OUTQ_H */

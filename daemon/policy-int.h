@@ -57,6 +57,10 @@ enum key_id {
 	KEY_GRANTS_IN_FLIGHT_PER_UID,
 	KEY_MAP,
 	KEY_WHOLE_BAR,
+	/* revocation: policy-revoke.c */
+	KEY_MAX_LEASE_SECONDS,
+	KEY_REVOKE_SECONDS,
+	KEY_ON_REVOKE,
 	/* [shm NAME]: policy-shm.c */
 	KEY_SHM_SIZE,
 	KEY_SHM_WRITERS,
@@ -66,6 +70,7 @@ enum key_id {
 	KEY_SHM_CREATORS,
 	KEY_SHM_CREATOR_GROUPS,
 	KEY_SHM_PERSIST,
+	KEY_SHM_MAX_LEASE_SECONDS,	/* policy-revoke.c */
 	KEY_NR
 };
 
@@ -161,5 +166,8 @@ void key_shm_size(struct loader *ld, const char *key, const char *value);
 void key_shm_who(struct loader *ld, const char *key, const char *value);
 void key_shm_persist(struct loader *ld, const char *key, const char *value);
 void policy_shm_free(struct policy_shm *s);
+
+/* policy-revoke.c: max_lease_seconds, revoke_seconds, on_revoke. */
+void key_revoke(struct loader *ld, const char *key, const char *value);
 
 #endif /* MMAPD_POLICY_INT_H */

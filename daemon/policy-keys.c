@@ -83,6 +83,11 @@ const struct key policy_keys[KEY_NR] = {
 				  IN_LIMITS, 0, key_limit },
 	[KEY_MAP] =		{ "map", IN_MEM | IN_REGION, 0, key_reach },
 	[KEY_WHOLE_BAR] =	{ "whole_bar", IN_REGION, 0, key_reach },
+	/* revocation: policy-revoke.c */
+	[KEY_MAX_LEASE_SECONDS] = { "max_lease_seconds", IN_ENTRY, 0,
+				  key_revoke },
+	[KEY_REVOKE_SECONDS] =	{ "revoke_seconds", IN_ENTRY, 0, key_revoke },
+	[KEY_ON_REVOKE] =	{ "on_revoke", IN_ENTRY, 0, key_revoke },
 	/* [shm NAME]: policy-shm.c */
 	[KEY_SHM_SIZE] =	{ "size", IN_SHM, IN_SHM, key_shm_size },
 	[KEY_SHM_WRITERS] =	{ "writers", IN_SHM, 0, key_shm_who },
@@ -93,6 +98,8 @@ const struct key policy_keys[KEY_NR] = {
 	[KEY_SHM_CREATOR_GROUPS] = { "creator_groups", IN_SHM, 0,
 				  key_shm_who },
 	[KEY_SHM_PERSIST] =	{ "persist", IN_SHM, 0, key_shm_persist },
+	[KEY_SHM_MAX_LEASE_SECONDS] = { "max_lease_seconds", IN_SHM, 0,
+				  key_revoke },
 };
 
 static const char *const cache_names[MAP_CACHE_NR] = {

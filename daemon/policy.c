@@ -82,6 +82,13 @@ policy_add_entry(struct policy *pol, enum policy_kind kind, const char *name,
 	e->kind = kind;
 	e->line = line;
 	e->cache = MAP_CACHE_DEFAULT;
+	/*
+	 * A device mapping cannot be taken back from its holder but by
+	 * killing it; zero memory harms no one once the policy refuses it.
+	 */
+	e->revoke_seconds = POLICY_DEFAULT_REVOKE_SECONDS;
+	e->on_revoke = kind == POLICY_ZERO ? POLICY_REVOKE_LOG :
+	    POLICY_REVOKE_KILL;
 	e->name = strdup(name);
 	if (e->name == NULL)
 		goto fail;

@@ -18,6 +18,20 @@ enum policy_kind {
 	POLICY_REGION,		/* [region NAME] */
 };
 
+/*
+ * What becomes of a revoked lease still held at its deadline: its holder
+ * is killed (a mapping cannot be taken back otherwise), or it is logged
+ * and kept, listed as revoked.
+ */
+enum policy_on_revoke {
+	POLICY_REVOKE_KILL,
+	POLICY_REVOKE_LOG,
+};
+
+#define POLICY_DEFAULT_REVOKE_SECONDS	10
+#define POLICY_MAX_REVOKE_SECONDS	3600
+#define POLICY_MAX_LEASE_SECONDS	(366u * 86400)
+
 /* Who may map: users and groups by id, resolved when the file is read. */
 struct policy_who {
 	int everyone;		/* users = * */
@@ -67,6 +81,11 @@ struct policy_entry {
 	unsigned int pci_vendor, pci_device, pci_index;
 	unsigned int bar;
 	char *sysfs;		/* default /sys/bus/pci/devices (a test seam) */
+
+	/* Revocation (daemon/revoke.c, policy-revoke.c). */
+	unsigned int max_lease_seconds;	/* a lease's lifetime; 0: none */
+	unsigned int revoke_seconds;	/* the holder's grace to release */
+	enum policy_on_revoke on_revoke; /* after the grace */
 };
 
 /*
@@ -130,6 +149,7 @@ struct policy_shm {
 	struct policy_who creators;	/* creators, creator_groups */
 	int has_creators;	/* else the writers create it */
 	int persist;		/* persist = yes: outlives its last lease */
+	unsigned int max_lease_seconds;	/* a lease's lifetime; 0: none */
 };
 
 struct policy {

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -37,6 +38,7 @@
 #include "notify.h"
 #include "outq.h"
 #include "reaper.h"
+#include "revoke.h"
 #include "server.h"
 
 struct client {
@@ -60,6 +62,7 @@ struct server {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t status_timer;	/* STATUS= for the service manager */
 	uv_timer_t watch;		/* grants unread, idle connections */
+	uv_timer_t revoke_timer;	/* deadlines, lifetimes: revoke.c */
 	unsigned int status_clients, status_leases;	/* as last sent */
 	struct client *clients;
 	int refuse;		/* the kernel refuses clients' fds */
@@ -199,6 +202,9 @@ client_flush(struct client *c)
 	} else if (err != -EAGAIN) {
 		return err;
 	}
+	/* Events that waited for room in the queue (revoke.c). */
+	if (c->s.events_pending && outq_events(&c->out) < REVOKE_EVENTS_MAX)
+		revoke_resume(&c->s);
 	if (outq_len(&c->out) > 0)
 		events |= UV_WRITABLE;
 	if (client_reading(c))
@@ -245,7 +251,7 @@ client_read(struct client *c)
 		client_close(c);
 		return;
 	}
-	if (session_input(&c->s, buf, len, nfds, outq_len(&c->out)) < 0 ||
+	if (session_input(&c->s, buf, len, nfds, outq_replies(&c->out)) < 0 ||
 	    client_queue(c) < 0 || client_flush(c) < 0)
 		client_close(c);
 	else
@@ -504,6 +510,61 @@ status_event(uv_timer_t *t)
 		status_send(srv, NULL);
 }
 
+/*
+ * revoke.c's event for a client: into its queue, after its replies, and
+ * sent when the socket takes it.  Not flushed here: a failed send would
+ * end the client while revoke.c walks the leases.
+ */
+static int
+revoke_event_push(void *arg, struct session *s, const uint8_t *buf,
+    size_t len)
+{
+	/* s is the first member of its client. */
+	struct client *c = (struct client *)(void *)s;
+	int err;
+
+	_Static_assert(offsetof(struct client, s) == 0,
+	    "struct client must start with its session");
+	(void)arg;
+	if (c->s.closing)
+		return -ESHUTDOWN;
+	if (outq_events(&c->out) >= REVOKE_EVENTS_MAX)
+		return -ENOBUFS;
+	err = outq_push_event(&c->out, buf, len);
+	if (err)
+		return err;
+	if (client_watch(c, c->events | UV_WRITABLE) < 0)
+		log_warn("uid %u pid %d: cannot watch for an event to go out",
+		    (unsigned)s->peer.uid, (int)s->peer.pid);
+	return 0;
+}
+
+static void
+revoke_timer_event(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	int64_t due;
+
+	due = revoke_run(srv->d, conns_now_ms());
+	if (due >= 0 && !srv->stopping)
+		uv_timer_start(t, revoke_timer_event, (uint64_t)due, 0);
+}
+
+/* Something is due: revoke_run() says when, from the loop. */
+static void
+revoke_timer_arm(void *arg)
+{
+	struct server *srv = arg;
+
+	if (!srv->stopping)
+		uv_timer_start(&srv->revoke_timer, revoke_timer_event, 0, 0);
+}
+
+static const struct revoke_ops server_revoke_ops = {
+	.event = revoke_event_push,
+	.arm = revoke_timer_arm,
+};
+
 static void
 server_stop(struct server *srv, const char *why)
 {
@@ -525,6 +586,9 @@ server_stop(struct server *srv, const char *why)
 	uv_close((uv_handle_t *)&srv->status_timer, NULL);
 	uv_timer_stop(&srv->watch);
 	uv_close((uv_handle_t *)&srv->watch, NULL);
+	uv_timer_stop(&srv->revoke_timer);
+	uv_close((uv_handle_t *)&srv->revoke_timer, NULL);
+	srv->d->revoke_ops = NULL;
 	/* Sockets still parked are left to the process's exit. */
 	uv_timer_stop(&srv->park_timer);
 	uv_close((uv_handle_t *)&srv->park_timer, NULL);
@@ -573,6 +637,7 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	    (err = uv_timer_init(srv.loop, &srv.accept_pause)) ||
 	    (err = uv_timer_init(srv.loop, &srv.status_timer)) ||
 	    (err = uv_timer_init(srv.loop, &srv.watch)) ||
+	    (err = uv_timer_init(srv.loop, &srv.revoke_timer)) ||
 	    (err = uv_timer_init(srv.loop, &srv.park_timer)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_term)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_int)) ||
@@ -584,6 +649,9 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	    srv.sig_int.data = srv.sig_hup.data = srv.status_timer.data =
 	    srv.watch.data = &srv;
 	    srv.park_timer.data = &srv;
+	srv.revoke_timer.data = &srv;
+	d->revoke_ops = &server_revoke_ops;
+	d->revoke_arg = &srv;
 	if ((err = uv_poll_start(&srv.listen_poll, UV_READABLE, listen_event)) ||
 	    (notify_enabled() && (err = uv_timer_start(&srv.status_timer,
 	    status_event, STATUS_PERIOD_MS, STATUS_PERIOD_MS))) ||
@@ -618,6 +686,7 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	err = 0;
 	log_info("stopped");
 out:
+	d->revoke_ops = NULL;		/* srv goes with this frame */
 	listen_close(&srv.listener);
 	if (srv.spare_fd >= 0)
 		close(srv.spare_fd);

@@ -1,8 +1,8 @@
 /*
  * What session.c shares with the other files that answer a client's
- * requests (session-map.c, session-reg.c, offers.c) and write their audit
- * lines (audit.c): replies into s->out, and the caller as the policy
- * sees it.  Nothing outside them includes it.
+ * requests (session-map.c, session-reg.c, offers.c, revoke.c) and write
+ * their audit lines (audit.c): replies into s->out, and the caller as
+ * the policy sees it.  Nothing outside them includes it.
  */
 #ifndef MMAPD_SESSION_INT_H
 #define MMAPD_SESSION_INT_H

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mmapd.pb-c.h"
 #include "nss.h"
+#include "revoke.h"
 #include "session-int.h"
 
 int
@@ -142,7 +143,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
 	Mmapd__V1__HelloReply hr = MMAPD__V1__HELLO_REPLY__INIT;
-	char *features[6];
+	char *features[7];
 	size_t n = 0;
 	char msg[128];
 
@@ -154,6 +155,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 		return;
 	}
 	snprintf(s->name, sizeof(s->name), "%s", h->client_name);
+	s->events = h->events;
 	hr.server_version = (char *)PACKAGE_VERSION;
 	hr.protocol_major = PROTOCOL_MAJOR;
 	hr.protocol_minor = PROTOCOL_MINOR;
@@ -161,6 +163,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 	features[n++] = (char *)"shared-names";
 	features[n++] = (char *)"shm-open";
 	features[n++] = (char *)"registers";
+	features[n++] = (char *)"revoke";
 	if (s->d->have_mem)
 		features[n++] = (char *)"mem";
 	if (s->d->n_pcis > 0)
@@ -210,6 +213,8 @@ request_name(Mmapd__V1__Request__BodyCase body)
 		return "read";
 	case MMAPD__V1__REQUEST__BODY_WRITE:
 		return "write";
+	case MMAPD__V1__REQUEST__BODY_REVOKE:
+		return "revoke";
 	default:
 		return "unknown";
 	}
@@ -338,6 +343,9 @@ session_input(struct session *s, const uint8_t *buf, ssize_t len,
 		session_reg(s, req->request_id, &op);
 		break;
 	}
+	case MMAPD__V1__REQUEST__BODY_REVOKE:
+		session_revoke(s, req->request_id, req->revoke);
+		break;
 	default:
 		/* No body, or one this version does not know. */
 		reply_error(s, req->request_id, -EINVAL,

@@ -136,6 +136,13 @@ enum mmapclient_offer_kind {
 					   pattern: map "zero" with region */
 };
 
+/* A lease's state in mmapclient_list(): the protocol's LeaseState. */
+enum mmapclient_lease_state {
+	MMAPCLIENT_LEASE_HELD = 0,
+	MMAPCLIENT_LEASE_REVOKING = 1,	/* its holder was told; deadline set */
+	MMAPCLIENT_LEASE_REVOKED = 2,	/* past its deadline, kept: on_revoke = log */
+};
+
 /* A connection to mmapd.  Opaque. */
 struct mmapclient;
 
@@ -206,6 +213,14 @@ struct mmapclient_lease {
 	const char *region;	/* its shared-memory region's name; "": none */
 	const char *client;	/* the name its client sent in Hello */
 	const char *user;	/* uid's name; "" when it has none */
+	/*
+	 * Since 0.4 (mmapclient_list@MMAPCLIENT_0.4; programs built
+	 * against 0.3 or 0.1 keep their layouts).  HELD, 0 and "" from an
+	 * older daemon.
+	 */
+	enum mmapclient_lease_state state;
+	int64_t deadline_unix_sec;	/* REVOKING: when it is enforced */
+	const char *revoke_reason;	/* REVOKING, REVOKED: why; else "" */
 };
 
 /* A device or region the daemon offers. */
@@ -412,6 +427,33 @@ int mmapclient_status(struct mmapclient *c, struct mmapclient_status **out);
 
 /* Free what mmapclient_status() returned.  NULL is a no-op. */
 void mmapclient_status_free(struct mmapclient_status *status);
+
+/*
+ * Which leases mmapclient_revoke() takes back: exactly one of lease_id
+ * (not 0), uid (with by_uid) or region (not NULL nor ""), else -EINVAL.
+ * Initialize it with a designated initializer.
+ */
+struct mmapclient_revoke_what {
+	uint64_t lease_id;	/* this lease */
+	int by_uid;		/* every lease of uid */
+	uid_t uid;
+	const char *region;	/* every lease of this device, region or
+				   shared-memory name */
+	const char *reason;	/* for the holders and the log; NULL: the
+				   daemon says who revoked it */
+};
+
+/*
+ * Since 0.4: revoke leases (root, or the daemon's admin_group).  Each
+ * chosen lease's holder is told (when it reads events) and has its
+ * entry's revoke_seconds to release it; then on_revoke enforces it (see
+ * mmapd.conf(5)).  Returns how many leases were chosen (at least 1), or:
+ * -EPERM (neither root nor admin_group), -ENOENT (no lease matches),
+ * -EINVAL (what names none or more than one way; a reason over 100
+ * bytes), the errors of a broken connection.
+ */
+int mmapclient_revoke(struct mmapclient *c,
+    const struct mmapclient_revoke_what *what);
 
 /*
  * The connection's socket, for poll(2) and the like, or -EINVAL when c is

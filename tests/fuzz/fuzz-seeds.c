@@ -145,6 +145,25 @@ seed_reg(const char *name, const char *device, uint64_t offset,
 	request_put(name, &r);
 }
 
+/* Revoke: a lease, a uid, a region, or (ways != 1) a wrong one. */
+static void
+seed_revoke(const char *name, uint64_t lease, int by_uid, uint32_t uid,
+    const char *region, const char *reason)
+{
+	Request r = MMAPD__V1__REQUEST__INIT;
+	Mmapd__V1__Revoke rv = MMAPD__V1__REVOKE__INIT;
+
+	rv.lease_id = lease;
+	rv.by_uid = by_uid;
+	rv.uid = uid;
+	rv.region = (char *)region;
+	rv.reason = (char *)reason;
+	r.request_id = 6;
+	r.body_case = MMAPD__V1__REQUEST__BODY_REVOKE;
+	r.revoke = &rv;
+	request_put(name, &r);
+}
+
 static void
 seeds_request(void)
 {
@@ -194,6 +213,12 @@ seeds_request(void)
 	seed_reg("write-ahci-ro", "ahci", 0x0, 32, 1, 1);
 	seed_reg("write-ivshmem", "ivshmem", 0x10, 64, 1, 1);
 	seed_reg("read-theirs", "theirs", 0x0, 32, 0, 0);
+
+	seed_revoke("revoke-lease", 1, 0, 0, "", "fuzz");
+	seed_revoke("revoke-uid", 0, 1, 0, "", "");
+	seed_revoke("revoke-region", 0, 0, 0, "fuzz", "why");
+	seed_revoke("revoke-none", 0, 0, 0, "", "");
+	seed_revoke("revoke-two", 2, 1, 0, "zero", "");
 
 	r.request_id = 5;
 	r.body_case = MMAPD__V1__REQUEST__BODY_RELEASE;

@@ -233,3 +233,40 @@ Test(outq, notes_told_after_send)
 	cr_assert_eq(fd_count(), before - 1);
 	close(sv[0]);
 }
+
+/*
+ * Events go out in order with the replies but are counted apart:
+ * requests_in_flight bounds outq_replies(), and a revocation's events
+ * never make a client's requests refused.
+ */
+Test(outq, events_counted_apart)
+{
+	struct outq q;
+	uint8_t pkt[8];
+	int sv[2], had, i;
+
+	pair(sv);
+	outq_init(&q);
+	memset(pkt, 1, sizeof(pkt));
+	cr_assert_eq(outq_push(&q, pkt, sizeof(pkt), -1), 0);
+	memset(pkt, 2, sizeof(pkt));
+	cr_assert_eq(outq_push_event(&q, pkt, sizeof(pkt)), 0);
+	cr_assert_eq(outq_push_event(&q, pkt, sizeof(pkt)), 0);
+	memset(pkt, 3, sizeof(pkt));
+	cr_assert_eq(outq_push(&q, pkt, sizeof(pkt), -1), 0);
+	cr_assert_eq(outq_len(&q), 4);
+	cr_assert_eq(outq_replies(&q), 2);
+	cr_assert_eq(outq_events(&q), 2);
+	cr_assert_eq(outq_flush(&q, sv[0]), 0);
+	cr_assert_eq(outq_len(&q), 0);
+	cr_assert_eq(outq_events(&q), 0);
+	cr_assert_eq(outq_replies(&q), 0);
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(recv_one(sv[1], &had), i == 0 ? 1 : i < 3 ? 2 : 3);
+	/* Dropped unsent, an event is uncounted too. */
+	cr_assert_eq(outq_push_event(&q, pkt, sizeof(pkt)), 0);
+	outq_clear(&q);
+	cr_assert_eq(outq_events(&q), 0);
+	close(sv[0]);
+	close(sv[1]);
+}

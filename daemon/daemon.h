@@ -6,9 +6,12 @@
  *	inbox.c		client packets in; no client fd closes on the loop
  *	reaper.c	the thread that closes the fds clients send
  *	notify.c	READY=1, RELOADING=1, STOPPING=1, STATUS= (sd_notify)
+ *	journal.c	audit lines as journal entries
  *	session.c	one client: decode, check, dispatch, encode
  *	session-map.c	a Map: the checks, the engine, the lease
  *	session-reg.c	Read and Write: one register access each
+ *	decide.c	the checks that decide a request, before anything is
+ *			made (also for mmapd --explain, explain.c)
  *	audit.c		the audit lines of the requests
  *	offers.c	what a client may see: Status and List
  *	lease.c		grants held by clients, and named shared regions
@@ -266,12 +269,14 @@ int shm_close_all(struct mmapd *d);
 
 /*
  * shm.c: a Map of a shared-memory name (m->region): attach to it or
- * create it, as the policy and m->open say.  0 with res and *shmp set,
- * or -errno and *why.
+ * create it, as the policy and m->open say (decide_shm()).  0 with res
+ * and *shmp set, or -errno and *why (which may point into a).
  */
 struct Mmapd__V1__Map;
-int shm_map(struct session *s, const struct Mmapd__V1__Map *m,
-    struct map_request *req, struct map_result *res,
+struct ask;
+int shm_map(struct session *s, struct ask *a,
+    const struct Mmapd__V1__Map *m, struct map_request *req,
+    struct map_result *res,
     struct shm_name **shmp, const char **why);
 /*
  * A second open of shared memory: a dup for write, else a read-only

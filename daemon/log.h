@@ -1,7 +1,9 @@
 /*
  * Logging to stderr, one line a message.  Under systemd (JOURNAL_STREAM
  * names our stderr) each line starts with a syslog priority, "<6>", so the
- * journal files it at the right level.
+ * journal files it at the right level, and audit lines go to the journal
+ * as structured entries (journal.c).  On a terminal, or when asked, lines
+ * start with the time.
  */
 #ifndef MMAPD_LOG_H
 #define MMAPD_LOG_H
@@ -12,6 +14,19 @@
 #define LOG_PRI_INFO	6
 
 void log_init(void);
+/* Whether stderr is journald's stream (JOURNAL_STREAM names it). */
+int log_to_journal_stream(void);
+/*
+ * Lines on a plain stderr start with the time (UTC, microseconds): by
+ * default when stderr is a terminal; on asks for it (--log-timestamps).
+ * Never under journald, which stamps them itself.
+ */
+void log_set_timestamps(int on);
+/*
+ * Where "audit: " lines go instead of stderr (journal.c): sink returns
+ * 0 when it took the line, else the line goes to stderr.  NULL: none.
+ */
+void log_set_audit_sink(int (*sink)(int pri, const char *line));
 void log_msg(int pri, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -20,6 +20,8 @@
 
 #include "conns.h"
 #include "daemon.h"
+#include "explain.h"
+#include "journal.h"
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
@@ -33,6 +35,10 @@
 #define DEFAULT_SOCKET	RUNSTATEDIR "/mmapd/mmapd.sock"
 
 static const char *config_path = DEFAULT_CONFIG;
+static const char *check_path;	/* --check-config */
+static const char *explain_req;	/* --explain */
+static int log_journal_opt;	/* --log-journal */
+static int log_stamps_opt;	/* --log-timestamps */
 static int config_given;
 static int config_none;		/* --no-config: the built-in policy */
 static const char *user_opt;	/* --user; NULL: the policy's, or mmapd */
@@ -46,8 +52,9 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: mmapd [-f] [-c FILE | --no-config] [-s SOCKET] [--user USER]\n"
-	    "             [--seccomp=kill|log]\n"
-	    "       mmapd --check-config FILE\n"
+	    "             [--seccomp=kill|log] [--log-journal]\n"
+	    "             [--log-timestamps]\n"
+	    "       mmapd --check-config FILE [--explain REQUEST]\n"
 	    "\n"
 	    "  -c, --config FILE     policy file (default %s;\n"
 	    "                        when it does not exist, a built-in default:\n"
@@ -57,6 +64,11 @@ usage(FILE *f)
 	    "  -u, --user USER       the user to run as once the devices are\n"
 	    "                        open and the socket listens, when started\n"
 	    "                        as root (default: [daemon] user, else %s)\n"
+	    "      --log-journal     audit records to journald as entries of\n"
+	    "                        their own, even when stderr is not its\n"
+	    "                        stream (under systemd they go there anyway)\n"
+	    "      --log-timestamps  lines on stderr start with the time (they\n"
+	    "                        do when stderr is a terminal)\n"
 	    "      --seccomp=kill|log  a system call outside the allow-list\n"
 	    "                        kills mmapd (kill, the default) or is\n"
 	    "                        logged by the kernel and allowed (log:\n"
@@ -64,6 +76,12 @@ usage(FILE *f)
 	    "  -f, --foreground      accepted for compatibility: mmapd always\n"
 	    "                        runs in the foreground\n"
 	    "      --check-config FILE  check a policy file and say what is wrong\n"
+	    "      --explain 'USER map DEVICE [offset N] [size N] [r|rw] [shared]\n"
+	    "                [cache C] [region NAME [create|attach] [exists]]'\n"
+	    "      --explain 'USER read|write DEVICE OFFSET [VALUE] [WIDTH]'\n"
+	    "                        with --check-config: judge one request\n"
+	    "                        against FILE as mmapd would (exit 0\n"
+	    "                        allowed, 1 refused, 2 bad request or file)\n"
 	    "  -V, --version         print the version\n"
 	    "  -h, --help            this text\n",
 	    DEFAULT_CONFIG, DEFAULT_SOCKET, SANDBOX_DEFAULT_USER);
@@ -184,7 +202,7 @@ check_reach(const char *path, const struct policy *pol)
 }
 
 static int
-check_config(const char *path)
+check_config(const char *path, const char *explain)
 {
 	struct policy_errors errs = { 0 }, warns = { 0 };
 	struct policy *pol = NULL;
@@ -203,7 +221,12 @@ check_config(const char *path)
 		fprintf(stderr, "%s: %s\n", path, strerror(-err));
 	policy_errors_free(&errs);
 	if (err)
-		return 1;
+		return explain != NULL ? EXPLAIN_USAGE : 1;
+	if (explain != NULL) {
+		err = explain_run(path, pol, explain);
+		policy_free(pol);
+		return err;
+	}
 	/* Warnings do not fail the check: such a file is served. */
 	n = check_reach(path, pol);
 	if (policy_warnings(pol, &warns) < 0) {
@@ -419,6 +442,20 @@ user_choose(const struct policy *pol)
 	return err;
 }
 
+/*
+ * Where the log goes: stderr, and audit records to the journal when it
+ * is journald's stream or --log-journal says so; the socket is made
+ * now, before the sandbox (journal.h).
+ */
+static void
+log_start(void)
+{
+	log_init();
+	if (log_stamps_opt)
+		log_set_timestamps(1);
+	(void)journal_open(log_journal_opt);
+}
+
 /* server.c's ready hook: the socket listens, every device is open. */
 static int
 ready(struct mmapd *d)
@@ -447,6 +484,9 @@ main(int argc, char **argv)
 		{ "seccomp", required_argument, NULL, 'S' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check-config", required_argument, NULL, 'C' },
+		{ "explain", required_argument, NULL, 'E' },
+		{ "log-journal", no_argument, NULL, 'J' },
+		{ "log-timestamps", no_argument, NULL, 'T' },
 		{ "no-config", no_argument, NULL, 'N' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -491,7 +531,17 @@ main(int argc, char **argv)
 			config_none = 1;
 			break;
 		case 'C':
-			return check_config(optarg);
+			check_path = optarg;
+			break;
+		case 'E':
+			explain_req = optarg;
+			break;
+		case 'J':
+			log_journal_opt = 1;
+			break;
+		case 'T':
+			log_stamps_opt = 1;
+			break;
 		case 'V':
 			printf("mmapd %s\n", PACKAGE_VERSION);
 			return 0;
@@ -503,12 +553,15 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || (config_none && config_given)) {
+	if (optind != argc || (config_none && config_given) ||
+	    (explain_req != NULL && check_path == NULL)) {
 		usage(stderr);
 		return 2;
 	}
+	if (check_path != NULL)
+		return check_config(check_path, explain_req);
 
-	log_init();
+	log_start();
 	/* Now, while mmapd may still open sockets: see notify.h. */
 	(void)notify_open();
 	d.started = time(NULL);
@@ -563,5 +616,6 @@ out:
 	free(mem_path);
 	free(mem_iomem);
 	notify_close();
+	journal_close();
 	return status;
 }

@@ -25,6 +25,7 @@
 
 #include "conns.h"
 #include "daemon.h"
+#include "decide.h"
 #include "log.h"
 #include "mmapd.pb-c.h"
 #include "privsep.h"
@@ -325,6 +326,7 @@ lease_allowed(struct mmapd *d, const struct lease *l, char *msg, size_t len)
 	const struct policy_entry *e = policy_find(d->policy, l->device);
 	const struct policy_shm *ps;
 	const struct map_device *dev;
+	struct ask a;
 	const struct pci_device *bar;
 	const char *why = NULL;
 	unsigned int flags;
@@ -334,8 +336,13 @@ lease_allowed(struct mmapd *d, const struct lease *l, char *msg, size_t len)
 		snprintf(msg, len, "the policy no longer offers %s", l->device);
 		return msg;
 	}
-	if (session_entry_device(s, e, &dev, &base, &bar, &why) < 0)
-		return why;
+	ask_init(&a, d, s->peer.uid, s->peer.gid, s->peer.groups,
+	    s->peer.n_groups);
+	if (decide_device(&a, e, &dev, &base, &bar, &why) < 0) {
+		/* why may point into a, which is gone on return. */
+		snprintf(msg, len, "%s", why);
+		return msg;
+	}
 	flags = (l->shared ? MAP_DESC_SHARED : 0) |
 	    (l->prot & PROT_WRITE ? MAP_DESC_WRITE : 0);
 	/* A lease holds whole pages: a Map of max_size gets that many. */

@@ -11,11 +11,10 @@
 #include <stdint.h>
 
 #include "daemon.h"
+#include "decide.h"
 #include "mmapd.pb-c.h"
 
 #define QUOTE_LEN	(4 * NAME_MAX_LEN + 3)
-/* A refusal with a region's and a BAR's numbers. */
-#define REACH_LEN	384
 /*
  * Who asked, in an audit line: the uid's name and the client's own from
  * Hello, cut shorter than a device's so that every field of the longest
@@ -45,21 +44,9 @@ struct policy_peer peer_policy(const struct peer *peer);
 /* Bytes for a person, into buf: "4095 bytes", "64 KiB", "1.1 GiB". */
 const char *session_size_text(uint64_t v, char *buf, size_t len);
 int session_name_ok(const char *s);
-const char *session_name_why(struct session *s, const char *name);
 
 /* session-map.c */
 void session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m);
-int session_entry_device(struct session *s, const struct policy_entry *e,
-    const struct map_device **dev, uint64_t *base,
-    const struct pci_device **bar, const char **why);
-const char *session_size_why(struct session *s, const struct policy_entry *e,
-    uint64_t size, int err, const char *why);
-void session_range_explain(const struct policy_entry *e, int err,
-    uint64_t offset, uint64_t size, char *msg, size_t len, const char **why);
-int session_region_locate(const struct policy_entry *e,
-    const struct pci_device *bar, uint64_t base, uint64_t offset,
-    uint64_t size, int pages, uint64_t *at, char *msg, size_t len,
-    const char **why);
 
 /* session-reg.c */
 void session_reg(struct session *s, uint64_t id, struct reg_op *op);

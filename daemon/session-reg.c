@@ -1,7 +1,7 @@
 /*
- * Read and Write requests: one register access each, through a mapping
- * the engine makes with every check a Map gets (session-map.c), gone
- * again before the reply.
+ * Read and Write requests: the checks that decide them (decide.c), then
+ * one register access each, through a mapping the engine makes with
+ * every check a Map gets, gone again before the reply.
  */
 #include "config.h"
 
@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "daemon.h"
+#include "decide.h"
 #include "log.h"
 #include "mmapd.pb-c.h"
 #include "regs.h"
@@ -97,81 +98,21 @@ out:
 void
 session_reg(struct session *s, uint64_t id, struct reg_op *op)
 {
-	struct mmapd *d = s->d;
-	const struct policy_entry *e;
-	const struct policy_peer pp = peer_policy(&s->peer);
 	Mmapd__V1__ReadReply rr = MMAPD__V1__READ_REPLY__INIT;
 	Mmapd__V1__Ack ack = MMAPD__V1__ACK__INIT;
 	Reply r = MMAPD__V1__REPLY__INIT;
-	unsigned int bytes = op->width / 8;
 	const char *why = NULL;
-	const struct map_device *dev;
-	const struct pci_device *bar;
-	uint64_t base, addr;
-	char msg[REACH_LEN];
+	struct reg_plan p;
+	struct ask a;
 	int err;
 
-	if (!session_name_ok(op->device)) {
-		err = -EINVAL;
-		why = session_name_why(s, op->device);
-		goto deny;
-	}
-	if (op->width != 8 && op->width != 16 && op->width != 32 &&
-	    op->width != 64) {
-		err = -EINVAL;
-		snprintf(s->why, sizeof(s->why), "width %u: it must be 8, 16, "
-		    "32 or 64 bits", op->width);
-		why = s->why;
-		goto deny;
-	}
-	if (op->offset % bytes != 0) {
-		err = -EINVAL;
-		snprintf(s->why, sizeof(s->why), "offset %#llx is not a "
-		    "multiple of %u bytes (the width): registers are accessed "
-		    "naturally aligned", (unsigned long long)op->offset, bytes);
-		why = s->why;
-		goto deny;
-	}
-	if (op->write && op->width < 64 && (op->value >> op->width) != 0) {
-		err = -EINVAL;
-		snprintf(s->why, sizeof(s->why), "value %#llx does not fit "
-		    "%u bits", (unsigned long long)op->value, op->width);
-		why = s->why;
-		goto deny;
-	}
-	e = policy_find(d->policy, op->device);
-	if (e == NULL) {
-		err = -ENODEV;
-		why = "no such device or region (mmapctl offers lists what "
-		    "this user may map)";
-		goto deny;
-	}
-	if (e->kind == POLICY_ZERO) {
-		err = -EINVAL;
-		why = "zero has no registers: Read and Write are for device "
-		    "memory";
-		goto deny;
-	}
-	err = policy_check(e, &pp, op->offset, bytes,
-	    op->write ? MAP_DESC_WRITE : 0, MAP_CACHE_DEFAULT, &why);
-	if (err) {
-		session_range_explain(e, err, op->offset, bytes, msg,
-		    sizeof(msg), &why);
-		why = session_size_why(s, e, bytes, err, why);
-		goto deny;
-	}
-	err = session_entry_device(s, e, &dev, &base, &bar, &why);
+	ask_init(&a, s->d, s->peer.uid, s->peer.gid, s->peer.groups,
+	    s->peer.n_groups);
+	err = decide_reg(&a, op->device, op->offset, op->width, op->write,
+	    op->value, &p, &why);
 	if (err)
 		goto deny;
-	/*
-	 * Within the region, or for a pci region without a size the rest of
-	 * its BAR to the byte (a 256-byte BAR has no register at 0x100).
-	 */
-	err = session_region_locate(e, bar, base, op->offset, bytes, 0, &addr,
-	    msg, sizeof(msg), &why);
-	if (err)
-		goto deny;
-	err = reg_do(s, e, dev, addr, op, &why);
+	err = reg_do(s, p.e, p.dev, p.addr, op, &why);
 	if (err)
 		goto deny;
 

@@ -91,15 +91,6 @@ session_name_ok(const char *s)
 	return n > 0 && n <= NAME_MAX_LEN;
 }
 
-/* Why a device name is refused, with its length. */
-const char *
-session_name_why(struct session *s, const char *name)
-{
-	snprintf(s->why, sizeof(s->why), "device name of %zu bytes: 1 to %d "
-	    "are allowed", strlen(name), NAME_MAX_LEN);
-	return s->why;
-}
-
 /*
  * The packet of the reply made last, whichever connection's: the server
  * queues it (a copy of its length) or sends it before it hands any
@@ -386,7 +377,7 @@ session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
 	struct lease *l;
-	char msg[160], qm[200], who[WHO_LEN];
+	char msg[160], qm[200], who[WHO_LEN], qw[REACH_LEN + 64];
 
 	conns_grant_done(s, err == 0);
 	if (err == 0) {
@@ -395,16 +386,18 @@ session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
 		l = lease_find(s->d, n->lease);
 		if (l != NULL)
 			l->granted = 1;
+		/* msg= quoted, so that every word is a field (journal.c). */
 		if (n->raw)
-			log_warn("audit: event=raw-fd lease=%llu %s: "
-			    "a raw /dev/mem fd went out; its holder can map any "
-			    "non-RAM physical memory (root-equivalent)",
-			    (unsigned long long)n->lease,
+			log_warn("audit: event=raw-fd lease=%llu %s "
+			    "msg=\"a raw /dev/mem fd went out; its holder can "
+			    "map any non-RAM physical memory "
+			    "(root-equivalent)\"", (unsigned long long)n->lease,
 			    audit_who(s, who, sizeof(who)));
 		if (n->wide != NULL)
-			log_warn("audit: event=whole-bar lease=%llu %s: %s",
+			log_warn("audit: event=whole-bar lease=%llu %s msg=%s",
 			    (unsigned long long)n->lease,
-			    audit_who(s, who, sizeof(who)), n->wide);
+			    audit_who(s, who, sizeof(who)),
+			    log_quote(n->wide, qw, sizeof(qw)));
 		free(n);
 		return 0;
 	}

@@ -15,11 +15,9 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "decide.h"
 #include "mmapd.pb-c.h"
 #include "session-int.h"
-
-#define OPEN_CREATE	MMAPD__V1__REGION_OPEN__OPEN_CREATE
-#define OPEN_ATTACH	MMAPD__V1__REGION_OPEN__OPEN_ATTACH
 
 int
 shm_open_for(int shm_fd, int write, int *fdp)
@@ -93,94 +91,19 @@ fail:
 }
 
 int
-shm_map(struct session *s, const Mmapd__V1__Map *m,
+shm_map(struct session *s, struct ask *a, const Mmapd__V1__Map *m,
     struct map_request *req, struct map_result *res, struct shm_name **shmp,
     const char **why)
 {
-	const struct policy_peer pp = peer_policy(&s->peer);
-	struct mmapd *d = s->d;
 	const struct policy_shm *decl;
 	struct shm_name *n;
-	char t1[32], t2[32];
-	uint64_t size;
 	int err;
 
-	if ((unsigned int)m->open > OPEN_ATTACH) {
-		snprintf(s->why, sizeof(s->why), "unknown open mode %d (0 "
-		    "either, 1 create, 2 attach)", (int)m->open);
-		*why = s->why;
-		return -EINVAL;
-	}
-	if (req->size == 0) {
-		*why = "size is zero";
-		return -EINVAL;
-	}
-	if (map_size_round(req->size, &size) < 0) {
-		*why = "size does not fit once rounded up to a page";
-		return -ENOMEM;
-	}
-	/*
-	 * Who may reach a declared name is judged before whether it exists,
-	 * so that an outsider learns nothing of it.
-	 */
-	decl = policy_shm_find(d->policy, m->region);
-	if (decl != NULL) {
-		err = policy_shm_check(decl, &pp, m->write, 0, why);
-		if (err)
-			return err;
-		if (size != decl->size) {
-			snprintf(s->why, sizeof(s->why), "shared memory %s is "
-			    "%s ([shm %s], line %u); the Map asks %s",
-			    m->region, session_size_text(decl->size, t1,
-			    sizeof(t1)), decl->name, decl->line,
-			    session_size_text(size, t2, sizeof(t2)));
-			*why = s->why;
-			return -EINVAL;
-		}
-	}
-	n = shm_find(d, m->region, decl != NULL, s->peer.uid);
-	if (n == NULL) {
-		if (m->open == OPEN_ATTACH) {
-			snprintf(s->why, sizeof(s->why), "no shared memory "
-			    "named %s exists%s", m->region, decl != NULL ?
-			    "" : " for this uid (an undeclared name is its "
-			    "uid's own)");
-			*why = s->why;
-			return -ENOENT;
-		}
-		if (decl != NULL) {
-			err = policy_shm_check(decl, &pp, m->write, 1, why);
-			/* Either: a reader waits for its creator. */
-			if (err && m->open != OPEN_CREATE) {
-				snprintf(s->why, sizeof(s->why), "no shared "
-				    "memory named %s exists, and this user may "
-				    "not create it ([shm %s], line %u)",
-				    m->region, decl->name, decl->line);
-				*why = s->why;
-				return -ENOENT;
-			}
-			if (err)
-				return err;
-		}
+	err = decide_shm(a, m, &decl, &n, why);
+	if (err)
+		return err;
+	if (n == NULL)
 		return shm_create(s, m, decl, req, res, shmp, why);
-	}
-
-	if (m->open == OPEN_CREATE) {
-		snprintf(s->why, sizeof(s->why), "shared memory %s exists "
-		    "(%s, %u lease%s)", m->region,
-		    session_size_text(n->size, t1, sizeof(t1)), n->refs,
-		    n->refs == 1 ? "" : "s");
-		*why = s->why;
-		return -EEXIST;
-	}
-	if (size != n->size) {
-		snprintf(s->why, sizeof(s->why), "shared memory %s exists with "
-		    "%s; the Map asks %s", m->region,
-		    session_size_text(n->size, t1, sizeof(t1)),
-		    session_size_text(size, t2, sizeof(t2)));
-		*why = s->why;
-		return -EINVAL;
-	}
 	memset(res, 0, sizeof(*res));
 	err = shm_open_for(n->fd, m->write, &res->fd);
 	if (err) {

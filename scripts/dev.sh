@@ -41,11 +41,13 @@ ones before it in this list do, as far as it needs):
           then, where it can, $FUZZ_PACKAGES (for make fuzz)
   build   deps, autoreconf -fi (when configure is out of date), configure
           in _build/ with --enable-werror, make -j$JOBS
-  demo    build, then run the demo: mmapd --no-config in a private run
-          directory, mmapctl map --dev zero (private, shared), status,
-          two requests the policy refuses (a device it does not offer;
-          uid 65534 asking for root's undeclared shared-memory name),
-          list, then mmapd stopped and its log shown
+  demo    build, then run the demo: mmapd in a private run directory
+          (the built-in policy and [shm board]), mmapctl map --dev zero
+          (private, shared), status, text root writes into board and
+          uid 65534 reads, three requests the policy refuses (a device
+          it does not offer; uid 65534 writing board; uid 65534 asking
+          for root's undeclared name), --explain of one, list, then
+          mmapd stopped and its log shown
   check   build; make check in _build/; again under ASan+UBSan in
           _build-asan/; again with gcov in _build-cov/ (make coverage:
           the lines run per file of daemon/, client/, proto/); make
@@ -197,11 +199,11 @@ cmd_build() {
 # demo
 # ---------------------------------------------------------------------------
 
-# The demo: mmapd with its built-in policy on a socket in a private run
+# The demo: mmapd with DEMO_POLICY on a socket in a private run
 # directory, `mmapctl map --dev zero` against it (private, then shared),
-# `mmapctl status`, then the daemon is stopped with SIGTERM and its log
-# shown.  The daemon is stopped and the directory removed however the
-# demo ends.
+# `mmapctl status`, the policy at work (run_demo), then the daemon is
+# stopped with SIGTERM and its log shown.  The daemon is stopped and the
+# directory removed however the demo ends.
 demo_stop() {
 	if [ -n "${DEMO_PID:-}" ] && kill -0 "$DEMO_PID" 2>/dev/null; then
 		kill -TERM "$DEMO_PID" 2>/dev/null || true
@@ -279,10 +281,62 @@ demo_refused() {
 	fi
 }
 
+# The demo's policy: the built-in one (zero for everyone up to 64 MiB,
+# shared allowed), and a named region root writes and uid 65534 reads.
+DEMO_POLICY='[zero]
+users = *
+max_size = 64M
+shared = yes
+
+[shm board]
+size = 4K
+writers = root
+readers = nobody
+'
+
+# demo_words TEXT: --write arguments that store TEXT (NUL-padded) in
+# 64-bit words from offset 0, as od reads it: in this machine's order.
+demo_words() {
+	off=0
+	pad=$((8 - ${#1} % 8))
+	for w in $({ printf '%s' "$1"; head -c "$pad" /dev/zero; } |
+	    od -An -tx8 -v); do
+		printf ' --write %s=0x%s:64' "$off" "$w"
+		off=$((off + 8))
+	done
+}
+
+# demo_text: mmapctl's "0xOFF: 0xVALUE" lines on stdin back into text
+# (little-endian, as demo_words stored it), up to the first NUL.
+demo_text() {
+	while read -r _ v; do
+		v=$((v))
+		while [ "$v" -ne 0 ]; do
+			printf "\\$(printf %03o $((v & 255)))"
+			v=$((v >> 8))
+		done
+	done
+}
+
+# demo_wait_lease NAME: until mmapctl list shows NAME (5 s at most).
+demo_wait_lease() {
+	i=0
+	until "$mmapctl" --socket "$SOCK" list 2>/dev/null | grep -q "$1"; do
+		i=$((i + 1))
+		if [ "$i" -gt 50 ] || ! kill -0 "$holder" 2>/dev/null; then
+			status=1
+			return
+		fi
+		sleep 0.1
+	done
+}
+
 run_demo() {
 	mmapctl="$BUILD/client/mmapctl"
 	[ -x "$mmapctl" ] || die "demo: $mmapctl was not built"
-	daemon_start
+	say "demo: the policy:"
+	printf '%s' "$DEMO_POLICY" | sed 's/^/  /'
+	daemon_start "$DEMO_POLICY"
 	status=0
 	for args in "map --dev zero --size 1M" "map --dev zero --size 1M --shared" \
 	    "status"; do
@@ -291,33 +345,57 @@ run_demo() {
 		"$mmapctl" --socket "$SOCK" $args || status=1
 	done
 
-	# The policy at work: the built-in policy offers /dev/zero only, and
-	# a shared-memory name nobody declared belongs to the uid that made
-	# it.  root holds "demo" while nobody (uid 65534) asks for it.
-	demo_refused "not offered by the built-in policy" \
+	# The policy at work: it offers /dev/zero only, [shm board] is
+	# root's to write and uid 65534's to read, and a name nobody
+	# declared belongs to the uid that made it.
+	demo_refused "not offered by the policy" \
 	    "$mmapctl" --socket "$SOCK" map --dev mem --size 4K
 	chmod 0755 "$DEMO_DIR"
-	say "demo: root: mmapctl map --dev zero --size 64K --shared --name demo --create --fill 0x5a --hold"
-	"$mmapctl" --socket "$SOCK" map --dev zero --size 64K --shared \
-	    --name demo --create --fill 0x5a --hold &
-	holder=$!
-	i=0
-	until "$mmapctl" --socket "$SOCK" list 2>/dev/null | grep -q demo; do
-		i=$((i + 1))
-		if [ "$i" -gt 50 ] || ! kill -0 "$holder" 2>/dev/null; then
-			status=1
-			break
-		fi
-		sleep 0.1
-	done
-	if command -v setpriv >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
-		demo_refused "uid 65534 asks for root's undeclared name" \
-		    setpriv --reuid=65534 --regid=65534 --clear-groups \
-		    "$mmapctl" --socket "$SOCK" map --dev zero --size 64K \
-		    --shared --name demo --attach
-	else
+	if ! command -v setpriv >/dev/null 2>&1 || [ "$(id -u)" -ne 0 ]; then
 		say "demo: not root or no setpriv: the second user is left out"
+		daemon_finish
+		[ "$status" -eq 0 ] || die "demo: failed"
+		return
 	fi
+	as_nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	board="map --dev zero --size 4K --shared --name board"
+	words=$(demo_words "hello from root")
+	say "demo: root writes \"hello from root\" into board and holds it:"
+	say "demo:   mmapctl $board --create$words --hold"
+	# shellcheck disable=SC2086
+	timeout 30 "$mmapctl" --socket "$SOCK" $board --create $words --hold &
+	holder=$!
+	demo_wait_lease board
+	say "demo: uid 65534 reads it: mmapctl $board --attach --read-only --read 0:64 --read 8:64"
+	# shellcheck disable=SC2086
+	if out=$(timeout 10 $as_nobody "$mmapctl" --socket "$SOCK" $board \
+	    --attach --read-only --read 0:64 --read 8:64); then
+		printf '%s\n' "$out" | sed 's/^/  /'
+		text=$(printf '%s\n' "$out" | grep '^0x' | demo_text)
+		say "demo: uid 65534 read: \"$text\""
+		[ "$text" = "hello from root" ] || status=1
+	else
+		status=1
+	fi
+	# shellcheck disable=SC2086
+	demo_refused "uid 65534 asks to write board, which it may only read" \
+	    timeout 10 $as_nobody "$mmapctl" --socket "$SOCK" $board --attach
+	say "demo: the same question, offline: mmapd --check-config --explain 'nobody map zero size 4K shared region board exists'"
+	"$BUILD/daemon/mmapd" --check-config "$DEMO_DIR/mmapd.conf" \
+	    --explain 'nobody map zero size 4K shared region board exists' |
+	    grep -E '^(shm|rule|decision|message):' | sed 's/^/  /'
+	kill -TERM "$holder" 2>/dev/null || true
+	wait "$holder" 2>/dev/null || true
+
+	say "demo: root: mmapctl map --dev zero --size 64K --shared --name demo --create --fill 0x5a --hold"
+	timeout 30 "$mmapctl" --socket "$SOCK" map --dev zero --size 64K \
+	    --shared --name demo --create --fill 0x5a --hold &
+	holder=$!
+	demo_wait_lease demo
+	# shellcheck disable=SC2086
+	demo_refused "uid 65534 asks for root's undeclared name" \
+	    timeout 10 $as_nobody "$mmapctl" --socket "$SOCK" map --dev zero \
+	    --size 64K --shared --name demo --attach
 	say "demo: mmapctl list"
 	"$mmapctl" --socket "$SOCK" list || status=1
 	kill -TERM "$holder" 2>/dev/null || true

@@ -175,7 +175,7 @@ mkdir -p "$STAGE$GUEST_DIR" "$STAGE/etc/systemd/system/multi-user.target.wants" 
     "$STAGE/etc/systemd/system/emergency.service.d" \
     "$STAGE/etc/systemd/system/rescue.service.d"
 cp "$HERE/guest-run" "$HERE/guest-test.sh" "$HERE/client-test.c" \
-    "$STAGE$GUEST_DIR/"
+    "$HERE/burst.c" "$STAGE$GUEST_DIR/"
 chmod 0755 "$STAGE$GUEST_DIR/guest-run" "$STAGE$GUEST_DIR/guest-test.sh"
 TRACE=
 case ${MMAPD_VM_TRACE:-0} in

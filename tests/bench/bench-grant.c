@@ -154,7 +154,9 @@ mmapd_start(const char *bin, const char *dir, unsigned int conns)
 	}
 	mmapd_pid = pid;
 	end = bench_now_ns() + (uint64_t)START_MS * 1000000;
-	while (stat(sock, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+	/* Bound before it listens: ready once a connect goes through. */
+	while (stat(sock, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    (fd = floor_connect(sock)) < 0) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			mmapd_pid = -1;
 			return -ECHILD;
@@ -163,6 +165,7 @@ mmapd_start(const char *bin, const char *dir, unsigned int conns)
 			return -ETIMEDOUT;
 		usleep(20000);
 	}
+	close(fd);
 	return 0;
 }
 

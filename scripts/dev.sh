@@ -65,7 +65,7 @@ ones before it in this list do, as far as it needs):
   bench   build, then measure a grant through a private mmapd against
           the floor broker in alternating runs, and mmapd's memory per
           idle connection (tests/bench/bench-grant: markdown tables, about
-          2 minutes; BENCH_ROUNDS=N, BENCH_SECONDS=S per run,
+          a minute; BENCH_ROUNDS=N, BENCH_SECONDS=S per run,
           BENCH_IDLE=N connections); then map/release, connect and
           register reads one at a time (tests/bench/bench-map;
           BENCH_COUNT=N sets the runs)

@@ -94,18 +94,12 @@ struct uid_usage {
 };
 
 /*
- * A region of pci, opened at start-up.  It stays open across reloads; it
- * is offered while the policy in force names it with the same BAR.
+ * A region of pci, opened as the policy in force names it: at start-up,
+ * or by the monitor for a reload (monitor.c).
  */
 struct pci_region {
 	char name[NAME_MAX_LEN + 1];	/* the policy entry's */
 	struct pci_device pci;
-	int offered;			/* the policy in force names it so */
-	/* What it was opened for: a reload must name the same BAR. */
-	char *sysfs;			/* NULL: the default */
-	char *address;			/* pci = ADDRESS, or NULL */
-	unsigned int vendor, device, index, bar;
-	int write;
 };
 
 struct mmapd {
@@ -113,7 +107,7 @@ struct mmapd {
 	struct map_engine engine;
 	struct map_device zero;
 	struct mem_device mem;
-	int have_mem;			/* mem opened at start-up */
+	int have_mem;			/* mem opened for the policy in force */
 	int mem_raw_ok;			/* STRICT_DEVMEM holds: raw fds may go out */
 	struct pci_region *pcis;
 	size_t n_pcis;
@@ -240,15 +234,21 @@ void lease_drop_owner(struct mmapd *d, struct session *owner);
 /* What uid's leases hold; NULL when it holds none. */
 const struct uid_usage *usage_find(const struct mmapd *d, uid_t uid);
 
-/* Open the pci regions of pol into *out; failures are logged and left out. */
-int pcis_open(const struct policy *pol, struct pci_region **out, size_t *n);
 /*
- * A new policy: offer the regions it names as they were opened at
- * start-up.  Nothing is opened; a region that would need an open is
- * logged (restart mmapd) and its Maps get ENODEV.
+ * Open the pci regions of pol into *out; failures are logged and left
+ * out.  iomem_kept: see mem_params.
  */
-void pcis_reload(struct pci_region *v, size_t n, const struct policy *pol);
+int pcis_open(const struct policy *pol, const int *iomem_kept,
+    struct pci_region **out, size_t *n);
 void pcis_close(struct pci_region *v, size_t n);
+/* Does pol name mem, or a region of it? */
+int policy_wants_mem(const struct policy *pol);
+/*
+ * /dev/mem as pol's [mem] says, or by default.  0; -ENOENT when pol
+ * names no mem; another -errno, logged: mem is then not offered.
+ */
+int mem_open_policy(const struct policy *pol, const int *iomem_kept,
+    struct mem_device *mem);
 /* The region of that name, when offered. */
 const struct pci_region *pcis_find(const struct mmapd *d, const char *name);
 

@@ -37,7 +37,8 @@ name_why(struct ask *a, const char *name)
 }
 
 /*
- * The file an entry needed and start-up did not open, for the refusal:
+ * The file an entry needed and could not be opened (at start-up or by
+ * the monitor for the last reload), for the refusal:
  * /dev/mem as [mem] names it, or the BAR's resourceN file.
  */
 static const char *
@@ -47,17 +48,17 @@ unopened_why(struct ask *a, const struct policy_entry *e)
 	const char *sysfs = e->sysfs ? e->sysfs : "/sys/bus/pci/devices";
 
 	if (!e->is_pci)
-		snprintf(a->why, sizeof(a->why), "%s was not opened at "
-		    "start-up: the daemon's log says why",
+		snprintf(a->why, sizeof(a->why), "%s was not opened "
+		    "for this policy: the daemon's log says why",
 		    mem != NULL && mem->path != NULL ? mem->path : "/dev/mem");
 	else if (e->pci_address != NULL)
 		snprintf(a->why, sizeof(a->why), "%s/%s/resource%u was not "
-		    "opened at start-up: the daemon's log says why", sysfs,
+		    "opened for this policy: the daemon's log says why", sysfs,
 		    e->pci_address, e->bar);
 	else
 		snprintf(a->why, sizeof(a->why), "BAR %u of PCI device "
-		    "%04x:%04x (index %u) under %s was not opened at "
-		    "start-up: the daemon's log says why", e->bar,
+		    "%04x:%04x (index %u) under %s was not opened for "
+		    "this policy: the daemon's log says why", e->bar,
 		    e->pci_vendor, e->pci_device, e->pci_index, sysfs);
 	return a->why;
 }

@@ -448,7 +448,6 @@ state_build(struct mmapd *d, struct policy *pol, const struct extra *x,
 		else
 			len = e->base + end;
 		snprintf(v[n].name, sizeof(v[n].name), "%s", e->name);
-		v[n].offered = 1;
 		v[n].pci.bar = e->bar;
 		if (e->pci_address != NULL)
 			snprintf(v[n].pci.address, sizeof(v[n].pci.address),

@@ -1,20 +1,29 @@
 /*
- * mmapd: options, the policy, the devices, then the loop.
+ * mmapd: options, the policy, the devices, the socket, then two
+ * processes.
  *
  * mmapd runs in the foreground and logs to stderr; systemd supervises it.
  * Start-up, in order: the policy; every device it names, opened here as
- * root; the listening socket (server.c); then, in ready(), the drop to
- * an unprivileged user and the seccomp allow-list (sandbox.c).  From then
- * on no device is opened: a reload offers only what start-up opened.
+ * root; the listening socket (listen.c).  Then it forks (split()): the
+ * child is the worker, which in ready() drops to an unprivileged user
+ * and loads the seccomp allow-list (sandbox.c) and serves the clients
+ * (server.c); the parent is the monitor (monitor.c), which keeps two
+ * capabilities, reads the policy again on SIGHUP and opens what it names
+ * for the worker (worker.c), and kills clients' processes the worker
+ * asks it to (privsep.c).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,12 +33,15 @@
 #include "journal.h"
 #include "listen.h"
 #include "log.h"
+#include "monitor.h"
 #include "notify.h"
+#include "privsep.h"
 #include "reaper.h"
 #include "regs.h"
 #include "revoke.h"
 #include "sandbox.h"
 #include "server.h"
+#include "worker.h"
 
 #define DEFAULT_CONFIG	SYSCONFDIR "/mmapd/mmapd.conf"
 #define DEFAULT_SOCKET	RUNSTATEDIR "/mmapd/mmapd.sock"
@@ -44,8 +56,6 @@ static int config_none;		/* --no-config: the built-in policy */
 static const char *user_opt;	/* --user; NULL: the policy's, or mmapd */
 static struct sandbox_user run_user;	/* found at start-up, as root */
 static enum sandbox_action seccomp_action = SANDBOX_KILL;
-/* What /dev/mem was opened as at start-up, for reloads to compare. */
-static char *mem_path, *mem_iomem;
 
 static void
 usage(FILE *f)
@@ -87,39 +97,6 @@ usage(FILE *f)
 	    DEFAULT_CONFIG, DEFAULT_SOCKET, SANDBOX_DEFAULT_USER);
 }
 
-static void
-errors_print(const char *path, const struct policy_errors *errs)
-{
-	size_t i;
-
-	for (i = 0; i < errs->n; i++) {
-		if (errs->v[i].line)
-			log_err("%s:%u: %s", path, errs->v[i].line,
-			    errs->v[i].msg);
-		else
-			log_err("%s: %s", path, errs->v[i].msg);
-	}
-}
-
-/* What a policy read says that is likely not meant, as warnings. */
-static void
-warnings_log(const char *path, const struct policy *pol)
-{
-	struct policy_errors w = { 0 };
-	size_t i;
-
-	if (policy_warnings(pol, &w) < 0)
-		log_warn("%s: out of memory for its warnings", path);
-	for (i = 0; i < w.n; i++) {
-		if (w.v[i].line)
-			log_warn("%s:%u: warning: %s", path, w.v[i].line,
-			    w.v[i].msg);
-		else
-			log_warn("%s: warning: %s", path, w.v[i].msg);
-	}
-	policy_errors_free(&w);
-}
-
 /*
  * The policy from the file, or the built-in one when no file was named
  * and the default file does not exist.
@@ -140,11 +117,11 @@ policy_read(struct policy **out)
 		return policy_default(out);
 	}
 	if (err) {
-		errors_print(config_path, &errs);
+		policy_log_errors(config_path, &errs);
 		if (errs.n == 0)
 			log_err("%s: %s", config_path, strerror(-err));
 	} else
-		warnings_log(config_path, *out);
+		policy_log_warnings(config_path, *out);
 	policy_errors_free(&errs);
 	return err;
 }
@@ -246,166 +223,17 @@ check_config(const char *path, const char *explain)
 	return 0;
 }
 
-static int
-policy_wants_mem(const struct policy *pol)
-{
-	size_t i;
-
-	for (i = 0; i < pol->n_entries; i++)
-		if (pol->entries[i].kind == POLICY_MEM ||
-		    (pol->entries[i].kind == POLICY_REGION &&
-		    !pol->entries[i].is_pci))
-			return 1;
-	return 0;
-}
-
-/* Probe a stand-in as if it were /dev/mem, for tests (mmapd(8)). */
-#define MEM_TEST_SEAM	"MMAPD_TEST_DEVMEM_PROBE"
-
-/*
- * Raw /dev/mem fds go out only while the kernel keeps System RAM out of
- * them: ask it once, at start-up, with a RAM page it must refuse.
- */
-static void
-mem_strict(struct mmapd *d, const char *path)
-{
-	const char *seam = getenv(MEM_TEST_SEAM);
-	uint64_t page;
-	int rc;
-
-	if (seam != NULL && strcmp(seam, "1") == 0) {
-		/*
-		 * The tests' stand-in for a kernel without STRICT_DEVMEM:
-		 * a file, on which the RAM page maps (or, a FIFO, on which
-		 * the answer cannot be told); the fail-safe must hold.
-		 */
-		log_warn("%s=1 (a test seam): the STRICT_DEVMEM probe runs on "
-		    "%s although it is not /dev/mem", MEM_TEST_SEAM, path);
-		rc = mem_ram_probe(&d->mem, &page);
-	} else {
-		rc = mem_strict_check(&d->mem, &page);
-	}
-	switch (rc) {
-	case 1:
-		d->mem_raw_ok = 1;
-		log_info("mem: the kernel refuses System RAM at %#llx through "
-		    "/dev/mem (STRICT_DEVMEM): raw fds may go out where the "
-		    "policy says raw_fd_users", (unsigned long long)page);
-		break;
-	case -ENOTTY:
-		/* A stand-in file: no physical memory behind it to guard. */
-		d->mem_raw_ok = 1;
-		log_warn("mem: %s is not /dev/mem (char 1:1): no STRICT_DEVMEM "
-		    "check; its fd goes out where raw_fd_users says", path);
-		break;
-	case 0:
-		log_err("mem: the kernel maps System RAM at %#llx through "
-		    "/dev/mem: no STRICT_DEVMEM, so raw /dev/mem fds are never "
-		    "handed out (Read and Write still work)",
-		    (unsigned long long)page);
-		break;
-	default:
-		log_err("mem: cannot tell whether the kernel enforces "
-		    "STRICT_DEVMEM (%s): raw /dev/mem fds are never handed out",
-		    strerror(-rc));
-		break;
-	}
-}
-
-/* /dev/mem as [mem] says, or by default; a failure only withdraws it. */
+/* /dev/mem as the policy says; a failure only withdraws it. */
 static void
 mem_open(struct mmapd *d)
 {
 	const struct policy_entry *e = policy_find(d->policy, "mem");
-	struct mem_params p = {
-		.path = "/dev/mem",
-		.iomem_path = "/proc/iomem",
-		.access = O_RDWR,
-		.cache = MAP_CACHE_DEFAULT,
-	};
-	int err;
 
-	if (!policy_wants_mem(d->policy))
+	if (mem_open_policy(d->policy, NULL, &d->mem) < 0)
 		return;
-	if (e != NULL && e->kind == POLICY_MEM) {
-		if (e->path)
-			p.path = e->path;
-		if (e->iomem)
-			p.iomem_path = e->iomem;
-		p.cache = e->cache;
-	}
-	err = mem_device_open(&d->mem, &p);
-	if (err) {
-		log_err("mem: cannot open %s or %s: %s; mem and its regions "
-		    "are not offered", p.path, p.iomem_path, strerror(-err));
-		return;
-	}
 	d->have_mem = 1;
-	mem_path = strdup(p.path);
-	mem_iomem = strdup(p.iomem_path);
-	log_info("mem: %s opened (%s by default), table %s", p.path,
-	    map_cache_name(d->mem.cache), p.iomem_path);
-	mem_strict(d, p.path);
-}
-
-/*
- * What a new policy names that start-up did not open: /dev/mem, or
- * another file in its place.  Said, and left unoffered (ENODEV).
- */
-static void
-reload_mem(const struct mmapd *d, const struct policy *pol)
-{
-	const struct policy_entry *e = policy_find(pol, "mem");
-
-	if (!policy_wants_mem(pol))
-		return;
-	if (!d->have_mem) {
-		log_warn("SIGHUP: the new policy names /dev/mem, which was "
-		    "not opened at start-up: restart mmapd to offer it");
-		return;
-	}
-	if (e == NULL || e->kind != POLICY_MEM)
-		return;
-	if ((e->path && mem_path && strcmp(e->path, mem_path) != 0) ||
-	    (e->iomem && mem_iomem && strcmp(e->iomem, mem_iomem) != 0))
-		log_warn("SIGHUP: [mem] names %s and %s, but start-up opened "
-		    "%s and %s, which stay in use: restart mmapd to change "
-		    "them", e->path ? e->path : "?", e->iomem ? e->iomem : "?",
-		    mem_path, mem_iomem);
-}
-
-/*
- * SIGHUP.  mmapd runs without privileges by now, so nothing is opened:
- * the new policy gets the devices opened at start-up, and what it names
- * beyond them is logged (restart mmapd) and refused with ENODEV.
- */
-static void
-reload(struct mmapd *d)
-{
-	struct policy *pol = NULL;
-
-	if (config_none) {
-		log_info("SIGHUP: running on the built-in policy: nothing to read");
-		return;
-	}
-	log_info("SIGHUP: reading %s", config_path);
-	if (policy_read(&pol) < 0) {
-		log_err("SIGHUP: %s is broken: keeping the policy in force",
-		    config_path);
-		return;
-	}
-	reload_mem(d, pol);
-	pcis_reload(d->pcis, d->n_pcis, pol);
-	if (user_opt == NULL && run_user.name[0] != '\0' && pol->user != NULL &&
-	    strcmp(pol->user, run_user.name) != 0 &&
-	    strtoul(pol->user, NULL, 10) != run_user.uid)
-		log_warn("SIGHUP: [daemon] user = %s: mmapd runs as %s until "
-		    "it restarts", pol->user, run_user.name);
-	policy_free(d->policy);
-	d->policy = pol;
-	shm_reload(d);
-	revoke_policy_changed(d);
-	log_info("SIGHUP: policy reloaded, %zu entries", pol->n_entries);
+	worker_mem_strict(d, e != NULL && e->kind == POLICY_MEM && e->path ?
+	    e->path : "/dev/mem");
 }
 
 /*
@@ -464,6 +292,9 @@ ready(struct mmapd *d)
 
 	(void)d;
 	err = sandbox_drop(geteuid() == 0 ? &run_user : NULL);
+	/* The drop cleared the parent-death signal split() set: again. */
+	if (err == 0 && prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0)
+		err = -errno;
 	/* Its thread is made dropped, then filtered with the loop's. */
 	if (err == 0)
 		err = reaper_start();
@@ -472,6 +303,112 @@ ready(struct mmapd *d)
 	if (err)
 		log_err("start-up: the sandbox could not be set up: stopping");
 	return err;
+}
+
+/* The monitor's side of split(): never returns. */
+static void __attribute__((noreturn))
+monitor_be(struct mmapd *d, struct listener *l, struct monitor_config *mc)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	int status;
+
+	close(l->fd);		/* the socket file is the worker's to remove */
+	/* The worker holds the devices; the monitor opens its own later. */
+	pcis_close(d->pcis, d->n_pcis);
+	map_device_close(&d->zero);
+	if (d->have_mem)
+		mem_device_close(&d->mem);
+	engine_close(&d->engine);
+	policy_free(d->policy);
+	/* A worker that stops reading cannot hold the monitor for long. */
+	if (setsockopt(mc->ctl, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		log_warn("monitor: SO_SNDTIMEO: %s", strerror(errno));
+	status = monitor_run(mc);
+	if (mc->iomem_fd >= 0)
+		close(mc->iomem_fd);
+	notify_close();
+	exit(status);
+}
+
+/*
+ * Two processes from here.  In the child, the worker, it returns 0 with
+ * *ctl and *rpc its ends of the monitor's sockets; the parent becomes
+ * the monitor and exits with the worker's status.  iomem_fd: /proc/iomem
+ * opened now, while it shows addresses, for the monitor's reloads.
+ */
+static int
+split(struct mmapd *d, struct listener *l, int iomem_fd, int *ctl, int *rpc)
+{
+	struct monitor_config mc = {
+		.config_path = config_path,
+		.config_given = config_given,
+		.config_none = config_none,
+		.run_user = run_user.name[0] != '\0' ? run_user.name : NULL,
+		.user_fixed = user_opt != NULL,
+		.iomem_fd = iomem_fd,
+		.seccomp = seccomp_action,
+		.root = geteuid() == 0,
+	};
+	int cp[2], rp[2];
+	sigset_t set, old;
+	pid_t pid, parent = getpid();
+
+	mc.listen_len = sizeof(mc.listen_addr);
+	if (getsockname(l->fd, (struct sockaddr *)&mc.listen_addr,
+	    &mc.listen_len) < 0) {
+		log_err("start-up: getsockname: %s", strerror(errno));
+		return -errno;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, cp) < 0)
+		return -errno;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rp) < 0) {
+		close(cp[0]);
+		close(cp[1]);
+		return -errno;
+	}
+	/* The monitor reads them from a signalfd: none may be lost before. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	pid = fork();
+	if (pid < 0) {
+		log_err("start-up: fork: %s", strerror(errno));
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(cp[0]);
+		close(rp[0]);
+		if (iomem_fd >= 0)
+			close(iomem_fd);
+		/* The monitor gone, the worker stops (its socket says so). */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 ||
+		    getppid() != parent)
+			_exit(1);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		notify_close();
+		notify_relay(worker_notify);
+		*ctl = cp[1];
+		*rpc = rp[1];
+		return 0;
+	}
+	close(cp[1]);
+	close(rp[1]);
+	mc.ctl = cp[0];
+	mc.rpc = rp[0];
+	mc.worker = pid;
+	mc.worker_pidfd = pidfd_open(pid, 0);
+	if (mc.worker_pidfd < 0) {
+		log_err("start-up: pidfd_open: %s", strerror(errno));
+		kill(pid, SIGKILL);
+		exit(1);
+	}
+	log_info("monitor: pid %d; the worker is pid %d", (int)parent,
+	    (int)pid);
+	monitor_be(d, l, &mc);
 }
 
 int
@@ -492,13 +429,16 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct listener listener = { .fd = -1 };
 	struct server_config cfg = {
-		.socket_path = DEFAULT_SOCKET,
-		.reload = reload,
+		.listener = &listener,
+		.reload = worker_reload_ask,
 		.ready = ready,
+		.ctl_event = worker_ctl_event,
 	};
+	const char *socket_path = DEFAULT_SOCKET;
 	struct mmapd d = { 0 };
-	int c, err, status = 1;
+	int c, err, iomem_fd, ctl = -1, rpc = -1, listening = 0, status = 1;
 
 	/*
 	 * First, before anything opens a file: whatever the parent left
@@ -512,7 +452,7 @@ main(int argc, char **argv)
 			config_given = 1;
 			break;
 		case 's':
-			cfg.socket_path = optarg;
+			socket_path = optarg;
 			break;
 		case 'u':
 			user_opt = optarg;
@@ -581,14 +521,30 @@ main(int argc, char **argv)
 		log_err("/dev/zero: %s", strerror(-err));
 		goto out;
 	}
+	/* Kept for the monitor: see mem_params. */
+	iomem_fd = open("/proc/iomem", O_RDONLY | O_CLOEXEC);
 	mem_open(&d);
-	err = pcis_open(d.policy, &d.pcis, &d.n_pcis);
+	err = pcis_open(d.policy, NULL, &d.pcis, &d.n_pcis);
 	if (err == 0)
 		err = regs_init();
+	if (err == 0 && (err = listen_open(&listener, socket_path,
+	    d.policy)) == 0)
+		listening = 1;
+	if (err == 0)
+		err = split(&d, &listener, iomem_fd, &ctl, &rpc);
+	if (err == 0)
+		err = worker_init(ctl);
+	if (err == 0)
+		err = privsep_init(rpc);
 	if (err) {
 		log_err("start-up: %s", strerror(-err));
+		if (listening)
+			listen_close(&listener);
+		if (iomem_fd >= 0 && ctl < 0)
+			close(iomem_fd);
 		goto out_devices;
 	}
+	cfg.ctl_fd = ctl;
 
 	/*
 	 * libuv 1.45 and later may run parts of the loop through io_uring,
@@ -613,8 +569,10 @@ out_devices:
 out:
 	engine_close(&d.engine);
 	policy_free(d.policy);
-	free(mem_path);
-	free(mem_iomem);
+	if (ctl >= 0)
+		close(ctl);
+	if (rpc >= 0)
+		close(rpc);
 	notify_close();
 	journal_close();
 	return status;

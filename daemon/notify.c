@@ -29,6 +29,7 @@
 #define NOTIFY_MAX	512	/* the longest message mmapd sends */
 
 static int notify_on;		/* $NOTIFY_SOCKET was set and usable */
+static int (*notify_relay_fn)(const char *msg);	/* the worker's: see notify.h */
 static int notify_warned;	/* a failure was logged */
 #ifndef HAVE_LIBSYSTEMD
 static int notify_fd = -1;
@@ -160,10 +161,16 @@ notify_write(const char *msg, size_t len)
 
 #endif /* HAVE_LIBSYSTEMD */
 
+void
+notify_relay(int (*fn)(const char *msg))
+{
+	notify_relay_fn = fn;
+}
+
 int
 notify_enabled(void)
 {
-	return notify_on;
+	return notify_on || notify_relay_fn != NULL;
 }
 
 int
@@ -173,14 +180,17 @@ notify_send(const char *fmt, ...)
 	va_list ap;
 	int n, err;
 
-	if (!notify_on)
+	if (!notify_enabled())
 		return 0;
 	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		return -EMSGSIZE;	/* mmapd's own messages are short */
-	err = notify_write(msg, (size_t)n);
+	if (notify_relay_fn != NULL)
+		err = notify_relay_fn(msg);
+	else
+		err = notify_write(msg, (size_t)n);
 	if (err && !notify_warned) {
 		notify_warned = 1;
 		log_warn("NOTIFY_SOCKET: cannot tell the service manager "

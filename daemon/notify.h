@@ -1,5 +1,6 @@
 /*
- * Telling the service manager how we are (sd_notify(3)): READY=1 once
+ * Telling the service manager how we are (sd_notify(3)), from the
+ * monitor, mmapd's main process: READY=1 once
  * clients are served, RELOADING=1 and READY=1 around a SIGHUP, STOPPING=1
  * on SIGTERM, and STATUS= lines for "systemctl status".
  *
@@ -17,6 +18,13 @@
  */
 int notify_open(void);
 void notify_close(void);
+
+/*
+ * In the worker, which the service manager does not listen to
+ * (NotifyAccess=main): every message goes to fn instead, which passes
+ * it to the monitor (monitor.c says which lines it forwards).
+ */
+void notify_relay(int (*fn)(const char *msg));
 
 /* Whether there is anyone to tell. */
 int notify_enabled(void);

@@ -1,11 +1,10 @@
 /*
- * The pci regions of a policy, opened at start-up: one sysfs BAR each.
- * A region that cannot be opened (no such device, an I/O BAR, a base
- * past the BAR) is logged and left out; its Maps then get ENODEV.
- *
- * mmapd opens nothing once it has dropped root, so a reload offers the
- * regions opened at start-up, by name, when the new policy names the
- * same BAR; anything else needs a restart, and the log says so.
+ * The devices a policy names, opened: /dev/mem as [mem] says and the pci
+ * regions, one sysfs BAR each.  Start-up opens them as root before the
+ * worker is forked; at each reload the monitor opens them again for the
+ * new policy and hands them over (monitor.c).  A region that cannot be
+ * opened (no such device, an I/O BAR, a base past the BAR) is logged
+ * and left out; its Maps then get ENODEV.
  */
 #include "config.h"
 
@@ -23,9 +22,6 @@ static void
 region_close(struct pci_region *r)
 {
 	pci_device_close(&r->pci);
-	free(r->sysfs);
-	free(r->address);
-	r->sysfs = r->address = NULL;
 }
 
 /* The region's range lies in its BAR; if not, it is not offered. */
@@ -41,7 +37,8 @@ region_fits(const struct policy_entry *e, const struct pci_region *r)
 }
 
 static int
-region_open(const struct policy_entry *e, struct pci_region *r)
+region_open(const struct policy_entry *e, const int *iomem_kept,
+    struct pci_region *r)
 {
 	struct pci_params p = {
 		.sysfs = e->sysfs,
@@ -52,6 +49,7 @@ region_open(const struct policy_entry *e, struct pci_region *r)
 		.bar = e->bar,
 		.access = e->write ? O_RDWR : O_RDONLY,
 		.iomem_path = "/proc/iomem",
+		.iomem_kept = iomem_kept,
 	};
 	const char *why = NULL;
 	char id[32];
@@ -73,20 +71,6 @@ region_open(const struct policy_entry *e, struct pci_region *r)
 		pci_device_close(&r->pci);
 		return -EINVAL;
 	}
-	r->sysfs = e->sysfs ? strdup(e->sysfs) : NULL;
-	r->address = e->pci_address ? strdup(e->pci_address) : NULL;
-	if ((e->sysfs && r->sysfs == NULL) ||
-	    (e->pci_address && r->address == NULL)) {
-		log_err("region %s: out of memory; not offered", e->name);
-		region_close(r);
-		return -ENOMEM;
-	}
-	r->vendor = e->pci_vendor;
-	r->device = e->pci_device;
-	r->index = e->pci_index;
-	r->bar = e->bar;
-	r->write = e->write;
-	r->offered = 1;
 	log_info("region %s: pci %s BAR %u at %#" PRIx64 ", %#" PRIx64
 	    " bytes, %s%s", e->name, r->pci.address, e->bar, r->pci.start,
 	    r->pci.len, r->pci.prefetch ? "prefetchable" : "not prefetchable",
@@ -94,60 +78,9 @@ region_open(const struct policy_entry *e, struct pci_region *r)
 	return 0;
 }
 
-static int
-str_same(const char *a, const char *b)
-{
-	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
-}
-
-/*
- * Does e name the BAR r was opened for, opened as e needs it?  A
- * read-only region may use a BAR opened read-write: the engine gives
- * read-only fds of it.
- */
-static int
-region_same(const struct policy_entry *e, const struct pci_region *r)
-{
-	if (!str_same(e->sysfs, r->sysfs) ||
-	    !str_same(e->pci_address, r->address) || e->bar != r->bar ||
-	    (e->write && !r->write))
-		return 0;
-	if (e->pci_address == NULL && (e->pci_vendor != r->vendor ||
-	    e->pci_device != r->device || e->pci_index != r->index))
-		return 0;
-	return 1;
-}
-
-void
-pcis_reload(struct pci_region *v, size_t n, const struct policy *pol)
-{
-	struct pci_region *r;
-	size_t i, k;
-
-	for (k = 0; k < n; k++)
-		v[k].offered = 0;
-	for (i = 0; i < pol->n_entries; i++) {
-		const struct policy_entry *e = &pol->entries[i];
-
-		if (e->kind != POLICY_REGION || !e->is_pci)
-			continue;
-		for (r = NULL, k = 0; k < n && r == NULL; k++)
-			if (strcmp(v[k].name, e->name) == 0)
-				r = &v[k];
-		if (r == NULL)
-			log_warn("region %s: its PCI BAR was not opened at "
-			    "start-up: restart mmapd to offer it", e->name);
-		else if (!region_same(e, r))
-			log_warn("region %s: names another PCI BAR, or write "
-			    "access, than was opened at start-up: restart "
-			    "mmapd to offer it", e->name);
-		else if (region_fits(e, r))
-			r->offered = 1;
-	}
-}
-
 int
-pcis_open(const struct policy *pol, struct pci_region **out, size_t *n)
+pcis_open(const struct policy *pol, const int *iomem_kept,
+    struct pci_region **out, size_t *n)
 {
 	struct pci_region *v;
 	size_t i, k = 0;
@@ -162,7 +95,7 @@ pcis_open(const struct policy *pol, struct pci_region **out, size_t *n)
 
 		if (e->kind != POLICY_REGION || !e->is_pci)
 			continue;
-		if (region_open(e, &v[k]) == 0)
+		if (region_open(e, iomem_kept, &v[k]) == 0)
 			k++;
 	}
 	*out = v;
@@ -186,7 +119,56 @@ pcis_find(const struct mmapd *d, const char *name)
 	size_t i;
 
 	for (i = 0; i < d->n_pcis; i++)
-		if (d->pcis[i].offered && strcmp(d->pcis[i].name, name) == 0)
+		if (strcmp(d->pcis[i].name, name) == 0)
 			return &d->pcis[i];
 	return NULL;
+}
+
+int
+policy_wants_mem(const struct policy *pol)
+{
+	size_t i;
+
+	for (i = 0; i < pol->n_entries; i++)
+		if (pol->entries[i].kind == POLICY_MEM ||
+		    (pol->entries[i].kind == POLICY_REGION &&
+		    !pol->entries[i].is_pci))
+			return 1;
+	return 0;
+}
+
+int
+mem_open_policy(const struct policy *pol, const int *iomem_kept,
+    struct mem_device *mem)
+{
+	const struct policy_entry *e = policy_find(pol, "mem");
+	struct mem_params p = {
+		.path = "/dev/mem",
+		.iomem_path = "/proc/iomem",
+		.access = O_RDWR,
+		.cache = MAP_CACHE_DEFAULT,
+	};
+	int err;
+
+	if (!policy_wants_mem(pol))
+		return -ENOENT;
+	if (e != NULL && e->kind == POLICY_MEM) {
+		if (e->path)
+			p.path = e->path;
+		if (e->iomem)
+			p.iomem_path = e->iomem;
+		p.cache = e->cache;
+	}
+	/* The kept table stands for /proc/iomem only, not for a stand-in. */
+	if (strcmp(p.iomem_path, "/proc/iomem") == 0)
+		p.iomem_kept = iomem_kept;
+	err = mem_device_open(mem, &p);
+	if (err) {
+		log_err("mem: cannot open %s or %s: %s; mem and its regions "
+		    "are not offered", p.path, p.iomem_path, strerror(-err));
+		return err;
+	}
+	log_info("mem: %s opened (%s by default), table %s", p.path,
+	    map_cache_name(mem->cache), p.iomem_path);
+	return 0;
 }

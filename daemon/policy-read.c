@@ -40,10 +40,10 @@
 #include "policy-int.h"
 
 /*
- * A policy file is a few hundred bytes.  The cap keeps a wrong path
- * (/dev/zero, a log) from being read until memory runs out.
+ * A policy file is a few hundred bytes.  The cap (POLICY_FILE_MAX,
+ * policy.h) keeps a wrong path (/dev/zero, a log) from being read until
+ * memory runs out.
  */
-#define POLICY_FILE_MAX		(1u << 20)
 
 /* ---------------------------------------------------------------------
  * Errors
@@ -435,6 +435,46 @@ fail:
 }
 
 int
+policy_text_read(const char *path, char **textp, size_t *lenp)
+{
+	return file_read(path, textp, lenp);
+}
+
+/* Parse ld->text (ld->len bytes, one spare byte after them). */
+static int
+loader_parse(struct loader *ld, struct policy **out)
+{
+	int rc;
+
+	ld->pol = policy_alloc();
+	if (ld->pol == NULL)
+		return -ENOMEM;
+	rc = ini_parse_stream(loader_read, ld, loader_handle, ld);
+	loader_close_section(ld);
+	loader_close_limits(ld);
+	if (ld->err < 0)
+		return ld->err;
+	/*
+	 * The handler never fails and the reader hands inih only valid
+	 * lines, so inih has nothing to say but "out of memory" (-2); any
+	 * other complaint means it read a line differently than the reader
+	 * thought, and the file is not trusted.
+	 */
+	if (rc == -2)
+		return -ENOMEM;
+	if (rc != 0)
+		loader_error(ld, rc > 0 ? (unsigned int)rc : 0,
+		    "libinih could not parse this line");
+	if (ld->err < 0)
+		return ld->err;
+	if (ld->errs->n > 0)
+		return -EINVAL;
+	*out = ld->pol;
+	ld->pol = NULL;
+	return 0;
+}
+
+int
 policy_load(const char *path, struct policy **out,
     struct policy_errors *errs)
 {
@@ -464,45 +504,40 @@ policy_load(const char *path, struct policy **out,
 			    strerror(-rc));
 		goto out;
 	}
-	ld.pol = policy_alloc();
-	if (ld.pol == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-
-	rc = ini_parse_stream(loader_read, &ld, loader_handle, &ld);
-	loader_close_section(&ld);
-	loader_close_limits(&ld);
-	if (ld.err < 0) {
-		rc = ld.err;
-		goto out;
-	}
-	/*
-	 * The handler never fails and the reader hands inih only valid
-	 * lines, so inih has nothing to say but "out of memory" (-2); any
-	 * other complaint means it read a line differently than the reader
-	 * thought, and the file is not trusted.
-	 */
-	if (rc == -2) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if (rc != 0)
-		loader_error(&ld, rc > 0 ? (unsigned int)rc : 0,
-		    "libinih could not parse this line");
-	if (ld.err < 0) {
-		rc = ld.err;
-		goto out;
-	}
-	if (errs->n > 0) {
-		rc = -EINVAL;
-		goto out;
-	}
-	*out = ld.pol;
-	ld.pol = NULL;
-	rc = 0;
-
+	rc = loader_parse(&ld, out);
 out:
+	policy_free(ld.pol);
+	free(ld.text);
+	policy_errors_free(&local);
+	return rc;
+}
+
+int
+policy_parse(const char *text, size_t len, struct policy **out,
+    struct policy_errors *errs)
+{
+	struct policy_errors local = { NULL, 0 };
+	struct loader ld;
+	int rc;
+
+	if (errs == NULL)
+		errs = &local;
+	errs->v = NULL;
+	errs->n = 0;
+	*out = NULL;
+	if (len > POLICY_FILE_MAX)
+		return -EFBIG;
+	memset(&ld, 0, sizeof(ld));
+	ld.errs = errs;
+	ld.sect = SECT_NONE;
+	/* The reader writes a NUL past the last line: a copy, one byte more. */
+	ld.text = malloc(len + 1);
+	if (ld.text == NULL)
+		return -ENOMEM;
+	memcpy(ld.text, text, len);
+	ld.text[len] = '\0';
+	ld.len = len;
+	rc = loader_parse(&ld, out);
 	policy_free(ld.pol);
 	free(ld.text);
 	policy_errors_free(&local);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "log.h"
 #include "policy.h"
 
 static int
@@ -69,4 +70,36 @@ policy_warnings(const struct policy *pol, struct policy_errors *w)
 		}
 	}
 	return 0;
+}
+
+void
+policy_log_errors(const char *path, const struct policy_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		if (errs->v[i].line)
+			log_err("%s:%u: %s", path, errs->v[i].line,
+			    errs->v[i].msg);
+		else
+			log_err("%s: %s", path, errs->v[i].msg);
+	}
+}
+
+void
+policy_log_warnings(const char *path, const struct policy *pol)
+{
+	struct policy_errors w = { 0 };
+	size_t i;
+
+	if (policy_warnings(pol, &w) < 0)
+		log_warn("%s: out of memory for its warnings", path);
+	for (i = 0; i < w.n; i++) {
+		if (w.v[i].line)
+			log_warn("%s:%u: warning: %s", path, w.v[i].line,
+			    w.v[i].msg);
+		else
+			log_warn("%s: warning: %s", path, w.v[i].msg);
+	}
+	policy_errors_free(&w);
 }

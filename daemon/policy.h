@@ -193,6 +193,16 @@ int policy_load(const char *path, struct policy **out,
     struct policy_errors *errs);
 
 /*
+ * The same in two steps, as the monitor and the worker share a policy:
+ * the file's bytes (at most POLICY_FILE_MAX, malloc'd, NUL after them),
+ * and those bytes parsed.  policy_parse() reads nothing but text.
+ */
+#define POLICY_FILE_MAX		(1u << 20)
+int policy_text_read(const char *path, char **text, size_t *len);
+int policy_parse(const char *text, size_t len, struct policy **out,
+    struct policy_errors *errs);
+
+/*
  * No file at all: zero for everyone up to POLICY_DEFAULT_MAX, nothing
  * else, within the default [limits].
  */
@@ -206,6 +216,10 @@ int policy_default(struct policy **out);
  * -ENOMEM.
  */
 int policy_warnings(const struct policy *pol, struct policy_errors *warns);
+
+/* Each error, or each warning of pol, as a log line naming path:line. */
+void policy_log_errors(const char *path, const struct policy_errors *errs);
+void policy_log_warnings(const char *path, const struct policy *pol);
 
 void policy_free(struct policy *pol);
 void policy_errors_free(struct policy_errors *errs);

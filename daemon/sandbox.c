@@ -32,6 +32,7 @@
 #include "log.h"
 #include "nss.h"
 #include "sandbox.h"
+#include "sandbox-int.h"
 
 /* asm-generic/socket.h, Linux 6.16; glibc's headers may not have it. */
 #ifndef SO_PASSRIGHTS
@@ -685,4 +686,54 @@ sandbox_filter(enum sandbox_action act)
 		log_info("sandbox: seccomp allow-list in force: any other "
 		    "system call kills mmapd (SIGSYS)");
 	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * For the monitor's own allow-list (monitor-sandbox.c)
+ * --------------------------------------------------------------------- */
+
+int
+sandbox_allow(scmp_filter_ctx ctx, int nr, unsigned int n,
+    const struct scmp_arg_cmp *a)
+{
+	return rule(ctx, nr, n, a);
+}
+
+int
+sandbox_allow_list(scmp_filter_ctx ctx, const int *v, size_t n)
+{
+	return rule_list(ctx, v, n);
+}
+
+/* What a sanitizer or gcov build adds, as in the worker's list. */
+int
+sandbox_allow_build(scmp_filter_ctx ctx)
+{
+	int rc = 0;
+
+#ifdef SANDBOX_SANITIZERS
+	struct scmp_arg_cmp a;
+
+	rc = rule_list(ctx, allow_sanitizer,
+	    sizeof(allow_sanitizer) / sizeof(allow_sanitizer[0]));
+	a = SCMP_CMP64(1, SCMP_CMP_MASKED_EQ, (O_WRONLY | O_RDWR | O_CREAT |
+	    O_TRUNC | O_APPEND) & 0xffffffffull, 0);
+	if (rc == 0)
+		rc = rule(ctx, SCMP_SYS(open), 1, &a);
+	a = ARG_IS(1, TCGETS);
+	if (rc == 0)
+		rc = rule(ctx, SCMP_SYS(ioctl), 1, &a);
+#endif
+#ifdef ENABLE_COVERAGE
+	if (rc == 0)
+		rc = rule_coverage(ctx);
+#endif
+	(void)ctx;
+	return rc;
+}
+
+void
+sandbox_nss_preload(void)
+{
+	nss_preload();
 }

@@ -60,6 +60,7 @@ struct server {
 	uv_poll_t listen_poll;
 	uv_timer_t accept_pause;	/* out of fds with no spare: wait */
 	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_poll_t ctl_poll;		/* the monitor's socket */
 	uv_timer_t status_timer;	/* STATUS= for the service manager */
 	uv_timer_t watch;		/* grants unread, idle connections */
 	uv_timer_t revoke_timer;	/* deadlines, lifetimes: revoke.c */
@@ -602,6 +603,25 @@ server_stop(struct server *srv, const char *why)
 	uv_close((uv_handle_t *)&srv->sig_term, NULL);
 	uv_close((uv_handle_t *)&srv->sig_int, NULL);
 	uv_close((uv_handle_t *)&srv->sig_hup, NULL);
+	/*
+	 * Closed, they are SIG_DFL again: a second SIGTERM (the monitor's
+	 * and the service manager's both reach the worker) must not cut
+	 * the stop short.
+	 */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	if (srv->cfg->ctl_fd >= 0)
+		uv_close((uv_handle_t *)&srv->ctl_poll, NULL);
+}
+
+static void
+ctl_event(uv_poll_t *h, int status, int events)
+{
+	struct server *srv = h->data;
+
+	(void)events;
+	if (status < 0 || srv->cfg->ctl_event(srv->d) < 0)
+		server_stop(srv, "the monitor is gone");
 }
 
 static void
@@ -627,9 +647,7 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	int err;
 
 	srv.loop = uv_default_loop();
-	err = listen_open(&srv.listener, cfg->socket_path, d->policy);
-	if (err)
-		return err;
+	srv.listener = *cfg->listener;
 	srv.listen_fd = srv.listener.fd;
 	srv.refuse = inbox_listen(srv.listen_fd);
 	srv.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -641,15 +659,16 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	    (err = uv_timer_init(srv.loop, &srv.park_timer)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_term)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_int)) ||
-	    (err = uv_signal_init(srv.loop, &srv.sig_hup))) {
+	    (err = uv_signal_init(srv.loop, &srv.sig_hup)) ||
+	    (cfg->ctl_fd >= 0 && (err = uv_poll_init(srv.loop, &srv.ctl_poll,
+	    cfg->ctl_fd)))) {
 		log_err("event loop: %s", uv_strerror(err));
 		goto out;
 	}
 	srv.listen_poll.data = srv.accept_pause.data = srv.sig_term.data =
 	    srv.sig_int.data = srv.sig_hup.data = srv.status_timer.data =
 	    srv.watch.data = &srv;
-	    srv.park_timer.data = &srv;
-	srv.revoke_timer.data = &srv;
+	srv.park_timer.data = srv.ctl_poll.data = srv.revoke_timer.data = &srv;
 	d->revoke_ops = &server_revoke_ops;
 	d->revoke_arg = &srv;
 	if ((err = uv_poll_start(&srv.listen_poll, UV_READABLE, listen_event)) ||
@@ -657,7 +676,9 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	    status_event, STATUS_PERIOD_MS, STATUS_PERIOD_MS))) ||
 	    (err = uv_signal_start(&srv.sig_term, signal_event, SIGTERM)) ||
 	    (err = uv_signal_start(&srv.sig_int, signal_event, SIGINT)) ||
-	    (err = uv_signal_start(&srv.sig_hup, signal_event, SIGHUP))) {
+	    (err = uv_signal_start(&srv.sig_hup, signal_event, SIGHUP)) ||
+	    (cfg->ctl_fd >= 0 && (err = uv_poll_start(&srv.ctl_poll,
+	    UV_READABLE, ctl_event)))) {
 		log_err("event loop: %s", uv_strerror(err));
 		server_stop(&srv, "start-up failed");
 		uv_run(srv.loop, UV_RUN_DEFAULT);

@@ -3,9 +3,11 @@
 #define MMAPD_SERVER_H
 
 struct mmapd;
+struct listener;
 
 struct server_config {
-	const char *socket_path;
+	/* Listening already (main.c opened it before the fork); closed here. */
+	struct listener *listener;
 	/* SIGHUP: read the policy again; keep the old one if it is broken. */
 	void (*reload)(struct mmapd *d);
 	/*
@@ -14,6 +16,12 @@ struct server_config {
 	 * and loads the seccomp filter here.  <0 stops the start-up.
 	 */
 	int (*ready)(struct mmapd *d);
+	/*
+	 * The monitor's ctl socket (monitor.c), or -1: ctl_event runs when
+	 * it is readable; <0 stops the loop (the monitor is gone).
+	 */
+	int ctl_fd;
+	int (*ctl_event)(struct mmapd *d);
 };
 
 /* Serve until SIGTERM or SIGINT.  0 then, or a negative errno at start. */

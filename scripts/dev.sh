@@ -15,7 +15,8 @@ BUILD_COV="$SRCDIR/_build-cov"
 # recommends would otherwise not pull it in on every path.
 PACKAGES="gcc make libc6-dev autoconf automake libtool pkg-config \
 libuv1-dev libprotobuf-c-dev protobuf-c-compiler libseccomp-dev \
-libinih-dev libcriterion-dev mandoc libsystemd-dev systemd"
+libinih-dev libcriterion-dev mandoc libsystemd-dev systemd python3-dev \
+dpkg-dev debhelper dh-python lintian"
 # What make fuzz needs (clang's libFuzzer): installed by deps too, but a
 # machine without them still builds and tests; its fuzzing is SKIPPED.
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
@@ -51,17 +52,23 @@ ones before it in this list do, as far as it needs):
   check   build; make check in _build/; again under ASan+UBSan in
           _build-asan/; again with gcov in _build-cov/ (make coverage:
           the lines run per file of daemon/, client/, proto/); make
-          distcheck; make fuzz in _build-fuzz (the libFuzzer harnesses,
+          distcheck; tests/install-prefix.sh (configure --prefix=DIR
+          without criterion, make install as uid 65534: nothing outside
+          DIR); make fuzz in _build-fuzz (the libFuzzer harnesses,
           FUZZ_SECONDS=60 each, clang; SKIPPED like the VM tests without
           libFuzzer); make check-vm (mmapd on a real
           /dev/mem in QEMU; tests/vm/setup.sh installs QEMU and fetches a
           kernel once; where QEMU cannot be installed it is SKIPPED, said
-          loudly and never counted as passed); make check-systemd (make
-          install into a Debian booted with systemd, in QEMU;
+          loudly and never counted as passed); deb (above); make
+          check-systemd (those packages installed with dpkg -i into a
+          Debian booted with systemd, in QEMU;
           tests/vm-systemd/setup.sh makes its root once, as root, with
           mmdebstrap; SKIPPED like check-vm); ends with
           'check: N passed, M failed', the fuzz and VM tests' counts
           included
+  deb     deps, then build the Debian packages (scripts/deb.sh:
+          dpkg-buildpackage -us -uc -b in a copy of the tree, lintian
+          with no error or warning) into _deb/
   bench   build, then measure a grant through a private mmapd against
           the floor broker in alternating runs, and mmapd's memory per
           idle connection (tests/bench/bench-grant: markdown tables, about
@@ -431,6 +438,14 @@ cmd_bench() {
 	daemon_finish 3
 }
 
+# The Debian packages of this tree into _deb/ (scripts/deb.sh); with
+# --if-needed, only when _deb/ does not hold those of the tree as it is.
+cmd_deb() {
+	cmd_deps
+	say "deb: sh scripts/deb.sh $*"
+	sh "$SRCDIR/scripts/deb.sh" "$@"
+}
+
 cmd_demo() {
 	cmd_build
 	run_demo
@@ -758,8 +773,41 @@ cmd_check() {
 		exit 1
 	fi
 
+	# configure --prefix=DIR with criterion hidden, make install as uid
+	# 65534: its "install-prefix: N passed, M failed" is counted.
+	say "check: sh tests/install-prefix.sh"
+	iplog=$(mktemp "${TMPDIR:-/tmp}/dev-prefix.XXXXXX")
+	status=0
+	{ JOBS=$JOBS sh "$SRCDIR/tests/install-prefix.sh" 2>&1 ||
+	    echo "$?" >"$iplog.rc"; } | tee "$iplog"
+	[ -f "$iplog.rc" ] && status=$(cat "$iplog.rc")
+	ip=$(grep -E '^install-prefix: [0-9]+ passed, [0-9]+ failed$' "$iplog" |
+	    tail -n 1) || true
+	rm -f "$iplog" "$iplog.rc"
+	p=$(printf '%s\n' "$ip" | sed -n 's/^install-prefix: \([0-9]*\) .*/\1/p')
+	f=$(printf '%s\n' "$ip" | sed -n 's/.*, \([0-9]*\) failed$/\1/p')
+	PASSED=$((PASSED + ${p:-0}))
+	FAILED=$((FAILED + ${f:-0}))
+	if [ "$status" -ne 0 ] || [ -z "$ip" ]; then
+		[ "${f:-0}" -gt 0 ] || FAILED=$((FAILED + 1))
+		say "check: tests/install-prefix.sh failed"
+		summary
+		exit 1
+	fi
+
 	fuzz_check
 	vm_check
+	# The packages check-systemd installs: built (and lintian-checked)
+	# here, once, so that a failure is the build's, said as such.
+	status=0
+	cmd_deb --if-needed || status=$?
+	if [ "$status" -ne 0 ]; then
+		FAILED=$((FAILED + 1))
+		say "check: the Debian packages did not build (scripts/deb.sh)"
+		summary
+		exit 1
+	fi
+	PASSED=$((PASSED + 1))
 	systemd_check
 	end=$(date +%s)
 	if [ -n "$FUZZ_SKIPPED" ] || [ -n "$VM_SKIPPED" ] ||
@@ -777,6 +825,7 @@ deps)		cmd_deps ;;
 build)		cmd_build ;;
 demo)		cmd_demo ;;
 check)		cmd_check ;;
+deb)		cmd_deb ;;
 bench)		cmd_bench ;;
 -h|--help|help)	usage ;;
 '')		usage >&2; exit 2 ;;

@@ -18,6 +18,12 @@ int zero_device_open(struct map_device *dev, const char *path, int access);
 struct mem_params {
 	const char *path;	/* "/dev/mem", or a stand-in in unit tests */
 	const char *iomem_path;	/* "/proc/iomem", or a recorded table */
+	/*
+	 * Not NULL: the table is a copy of this fd, not iomem_path opened.
+	 * /proc/iomem shows addresses only to a file opened with
+	 * CAP_SYS_ADMIN, which the monitor gives up after start-up.
+	 */
+	const int *iomem_kept;
 	int access;		/* O_RDONLY or O_RDWR */
 	enum map_cache cache;	/* when a request says DEFAULT; DEFAULT: uncached */
 	unsigned int addr_bits;	/* width of phys_addr_t; 0: 64 */
@@ -55,6 +61,7 @@ struct pci_params {
 	unsigned int bar;
 	int access;		/* O_RDONLY or O_RDWR */
 	const char *iomem_path;	/* for the busy check; NULL: none */
+	const int *iomem_kept;	/* as in mem_params */
 };
 
 struct pci_device {

@@ -155,7 +155,10 @@ mem_device_open(struct mem_device *mem, const struct mem_params *params)
 	if (mem->phys_bits > 64)
 		return -EINVAL;
 
-	mem->iomem_fd = open(params->iomem_path, O_RDONLY | O_CLOEXEC);
+	if (params->iomem_kept != NULL)
+		mem->iomem_fd = fcntl(*params->iomem_kept, F_DUPFD_CLOEXEC, 0);
+	else
+		mem->iomem_fd = open(params->iomem_path, O_RDONLY | O_CLOEXEC);
 	if (mem->iomem_fd < 0)
 		return -errno;
 	err = map_device_open(&mem->dev, &mem_driver, "mem", params->path,

@@ -332,7 +332,14 @@ pci_device_open(struct pci_device *pci, const struct pci_params *p,
 			pci->dev.fd_ro[MAP_CACHE_WC] = fd;
 		}
 	}
-	if (p->iomem_path != NULL) {
+	if (p->iomem_kept != NULL) {
+		pci->iomem_fd = fcntl(*p->iomem_kept, F_DUPFD_CLOEXEC, 0);
+		if (pci->iomem_fd < 0) {
+			err = -errno;
+			*why = "cannot copy the iomem table's fd";
+			goto fail;
+		}
+	} else if (p->iomem_path != NULL) {
 		pci->iomem_fd = open(p->iomem_path, O_RDONLY | O_CLOEXEC);
 		if (pci->iomem_fd < 0) {
 			err = -errno;

@@ -110,7 +110,13 @@ int	 h_run_mmapd(const char *name, const char *const *argv, char **output);
 pid_t	 h_spawn_mmapd(const char *name, const char *const *argv);
 
 const char *h_sock(void);
+/* mmapd's main process: the monitor, which signals go to. */
 pid_t	 h_pid(void);
+/*
+ * The worker: the monitor's child, which serves the clients and holds
+ * the devices (waits for it, H_WAIT_MS).  h_fds() counts its fds.
+ */
+pid_t	 h_worker_pid(void);
 int	 h_alive(void);
 void	 h_signal(int sig);
 /* Rewrite DIR/mmapd.conf (for SIGHUP). */
@@ -130,7 +136,7 @@ const char *h_default_conf_path(void);
  * The daemon's fds and log
  * ---------------------------------------------------------------------- */
 
-int	 h_fds(void);			/* entries of /proc/PID/fd */
+int	 h_fds(void);			/* entries of /proc/WORKER/fd */
 int	 h_self_fds(void);		/* of this process */
 /* Wait until the daemon holds want fds; returns what it holds last. */
 int	 h_fds_wait(int want);

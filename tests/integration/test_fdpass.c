@@ -174,7 +174,7 @@ daemon_state_wait(char want)
 	char path[64], *text, *p;
 	char state = '?';
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)h_pid());
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)h_worker_pid());
 	for (;;) {
 		text = h_read(path);
 		p = strrchr(text, ')');
@@ -199,7 +199,7 @@ send_slow(int sock, struct slow *s)
 {
 	int err;
 
-	cr_assert_eq(kill(h_pid(), SIGSTOP), 0);
+	cr_assert_eq(kill(h_worker_pid(), SIGSTOP), 0);
 	daemon_state_wait('T');
 	err = send_with_fds(sock, &s->fd, 1);
 	if (err == 0) {
@@ -207,7 +207,7 @@ send_slow(int sock, struct slow *s)
 		close(s->fd);
 		s->fd = -1;
 	}
-	cr_assert_eq(kill(h_pid(), SIGCONT), 0);
+	cr_assert_eq(kill(h_worker_pid(), SIGCONT), 0);
 	daemon_state_wait('S');
 	return err;
 }
@@ -491,7 +491,7 @@ daemon_holds(const char *want)
 	int fd;
 
 	for (fd = 0; fd < 256; fd++) {
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)h_pid(),
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)h_worker_pid(),
 		    fd);
 		n = readlink(path, link, sizeof(link) - 1);
 		if (n < 0)
@@ -623,14 +623,14 @@ Test(fdpass, every_thread_is_sandboxed)
 	/* The socket listens before the drop: wait for the filter. */
 	cr_assert_geq(h_log_wait(1, "seccomp allow-list in force"), 1,
 	    "mmapd did not say its filter is in force");
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)h_pid());
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)h_worker_pid());
 	dir = opendir(path);
 	cr_assert_not_null(dir, "%s: %s", path, strerror(errno));
 	while ((e = readdir(dir)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%s/status",
-		    (int)h_pid(), e->d_name);
+		    (int)h_worker_pid(), e->d_name);
 		text = h_read(path);
 		cr_assert_str_eq(status_field(text, "Seccomp:"), "2",
 		    "thread %s: Seccomp %s", e->d_name,

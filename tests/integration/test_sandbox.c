@@ -1,11 +1,12 @@
 /*
- * The sandbox of a running mmapd: what /proc/PID/status says once it
- * serves (no capabilities, no_new_privs, the seccomp filter, the user it
- * dropped to), that it keeps serving under the filter through SIGHUP
- * reloads (which look up users and groups again), and that a reload
- * opens nothing: pci regions opened at start-up are kept by name, and
- * what a new policy names beyond them is logged (restart mmapd) and
- * refused with ENODEV.
+ * The sandbox of a running mmapd: what /proc/PID/status says of its two
+ * processes once it serves (the worker: no capabilities, no_new_privs,
+ * the seccomp filter, the user it dropped to; the monitor: root with
+ * CAP_SYS_RAWIO and CAP_KILL alone, its own filter), that the worker
+ * keeps serving under the filter through SIGHUP reloads (which look up
+ * users and groups again), and that a reload offers what it newly names
+ * (the monitor opens it and hands it over) and closes in the worker what
+ * it no longer names.
  *
  * The harness starts every mmapd with --user nobody (as root) and the
  * default --seccomp=kill, so every other suite runs sandboxed too.
@@ -43,14 +44,14 @@ TestSuite(sandbox, .fini = h_cleanup, .timeout = 60);
  * Helpers
  * ---------------------------------------------------------------------- */
 
-/* The value of "Key:\t..." in the daemon's /proc/PID/status, malloc'd. */
+/* The value of "Key:\t..." in pid's /proc/PID/status, malloc'd. */
 static char *
-status_field(const char *key)
+status_field_of(pid_t pid, const char *key)
 {
 	char path[64], want[64], *text, *p, *v;
 	size_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)h_pid());
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	text = h_read(path);
 	snprintf(want, sizeof(want), "\n%s:\t", key);
 	p = strstr(text, want);
@@ -63,14 +64,27 @@ status_field(const char *key)
 	return v;
 }
 
+/* The worker's: what serves the clients. */
+static char *
+status_field(const char *key)
+{
+	return status_field_of(h_worker_pid(), key);
+}
+
+static void
+expect_field_of(pid_t pid, const char *key, const char *want)
+{
+	char *v = status_field_of(pid, key);
+
+	cr_assert_str_eq(v, want, "pid %d's %s: '%s', not '%s'", (int)pid,
+	    key, v, want);
+	free(v);
+}
+
 static void
 expect_field(const char *key, const char *want)
 {
-	char *v = status_field(key);
-
-	cr_assert_str_eq(v, want, "the daemon's %s: '%s', not '%s'", key, v,
-	    want);
-	free(v);
+	expect_field_of(h_worker_pid(), key, want);
 }
 
 /*
@@ -120,7 +134,7 @@ daemon_holds(const char *path)
 	ssize_t n;
 	int found = 0;
 
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)h_pid());
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)h_worker_pid());
 	d = opendir(dir);
 	cr_assert_not_null(d, "opendir %s: %s", dir, strerror(errno));
 	while ((e = readdir(d)) != NULL) {
@@ -202,6 +216,47 @@ Test(sandbox, running_daemon_holds_no_privilege)
 	cr_assert_eq(mmapclient_release(c, ro), 0);
 	cr_assert_eq(mmapclient_release(c, rw), 0);
 	mmapclient_close(c);
+	h_stop();
+}
+
+/*
+ * Two processes: the monitor, mmapd's pid, and the worker, its one
+ * child.  The monitor stays root with CAP_SYS_RAWIO (bit 17) and
+ * CAP_KILL (bit 5) alone, in every set it has, no_new_privs and a filter
+ * of its own; the worker has nothing.
+ */
+Test(sandbox, monitor_and_worker)
+{
+	pid_t w;
+	char *v;
+
+	h_start("[daemon]\nsocket_mode = 0666\n\n[zero]\nusers = *\n");
+	/* Both filters are in force once both say so. */
+	cr_assert_eq(h_log_wait(1, "monitor: seccomp allow-list in force"), 1);
+	cr_assert_eq(h_log_wait(1, "sandbox: seccomp allow-list in force"), 1);
+	w = h_worker_pid();
+	cr_assert_neq(w, h_pid());
+	v = status_field_of(w, "PPid");
+	cr_assert_eq(atoi(v), (int)h_pid(), "the worker's parent is %s", v);
+	free(v);
+	expect_field_of(w, "CapEff", "0000000000000000");
+	expect_field_of(w, "CapPrm", "0000000000000000");
+	expect_field_of(w, "CapBnd", "0000000000000000");
+	expect_field_of(w, "Seccomp", "2");
+	expect_field_of(w, "NoNewPrivs", "1");
+	expect_field_of(h_pid(), "Seccomp", "2");
+	expect_field_of(h_pid(), "NoNewPrivs", "1");
+	expect_field_of(h_pid(), "CapInh", "0000000000000000");
+	expect_field_of(h_pid(), "CapAmb", "0000000000000000");
+	if (geteuid() == 0) {
+		expect_field_of(w, "Uid", "65534\t65534\t65534\t65534");
+		expect_field_of(h_pid(), "Uid", "0\t0\t0\t0");
+		expect_field_of(h_pid(), "CapEff", "0000000000020020");
+		expect_field_of(h_pid(), "CapPrm", "0000000000020020");
+		expect_field_of(h_pid(), "CapBnd", "0000000000020020");
+	} else {
+		expect_field_of(h_pid(), "CapEff", "0000000000000000");
+	}
 	h_stop();
 }
 
@@ -378,17 +433,21 @@ Test(sandbox, reload_under_the_filter)
 }
 
 /*
- * A reload that names mem, not opened at start-up: said, refused with
- * ENODEV, and the stand-in file is not opened; zero goes on.
+ * A reload that names mem, not opened at start-up: the monitor opens the
+ * stand-in and the worker serves it, raw fd and all, without a restart;
+ * a reload that drops it again closes it in the worker.
  */
-Test(sandbox, reload_does_not_open_mem)
+Test(sandbox, reload_opens_mem_and_closes_it)
 {
 	const char *devmem = h_sparse("devmem", 8ull << 30);
 	char conf[1024], msg[256];
-	int fd, fds, err;
+	uint32_t v = 0;
+	Reply *r;
+	int fd, fds, rfd = -1, err;
 
 	h_start("[daemon]\nsocket_mode = 0666\n\n[zero]\nusers = *\n");
 	fd = connect_and_count(&fds);
+	cr_assert(!daemon_holds(devmem));
 	snprintf(conf, sizeof(conf), "[daemon]\nsocket_mode = 0666\n\n"
 	    "[zero]\nusers = *\n\n"
 	    "[mem]\npath = %s\niomem = %s\nusers = root\nmax_size = 1M\n\n"
@@ -396,17 +455,34 @@ Test(sandbox, reload_does_not_open_mem)
 	    "users = root\nraw_fd_users = root\n", devmem,
 	    h_data("iomem-q35.txt"));
 	reload(conf);
-	h_log_expect("SIGHUP: the new policy names /dev/mem, which was not "
-	    "opened at start-up: restart mmapd to offer it");
-	cr_assert(!daemon_holds(devmem), "mmapd opened %s in a reload",
-	    devmem);
-	cr_assert_eq(h_fds_wait(fds), fds, "the reload changed the fds mmapd "
-	    "holds: %d, not %d", h_fds(), fds);
+	h_log_expect("mem: ", devmem, " opened");
+	cr_assert(daemon_holds(devmem), "the worker does not hold %s after "
+	    "the reload", devmem);
 
+	/* Served: the raw fd reaches the stand-in at the region's base. */
+	rfd = open(devmem, O_WRONLY | O_CLOEXEC);
+	v = 0x5eed1234;
+	cr_assert_eq(pwrite(rfd, &v, 4, 0xfe900000), 4);
+	close(rfd);
+	rfd = -1;
+	r = raw_map(fd, 1, "phys", 0, 4 * KIB, 0, 0, NULL, &rfd);
+	cr_assert_eq(r->error, 0, "map phys: %s", r->message);
+	reply_free(r);
+	cr_assert(rfd >= 0, "no fd came with the grant");
+	v = 0;
+	cr_assert_eq(pread(rfd, &v, 4, 0xfe900000), 4);
+	close(rfd);
+	cr_assert_eq(v, 0x5eed1234, "the grant does not reach the stand-in");
+
+	/* Dropped: closed in the worker, back to the fds before. */
+	reload("[daemon]\nsocket_mode = 0666\n\n[zero]\nusers = *\n");
+	cr_assert(!daemon_holds(devmem), "the worker still holds %s", devmem);
+	cr_assert_eq(h_fds_wait(fds), fds, "the worker holds %d fds, not %d",
+	    h_fds(), fds);
 	err = map_errno(fd, "phys", 4 * KIB, 0, msg, sizeof(msg));
 	cr_assert_eq(err, ENODEV, "map phys: %s (%s)", strerror(err), msg);
-	cr_expect(strstr(msg, "not opened at start-up") != NULL, "%s", msg);
 	cr_assert_eq(map_errno(fd, "zero", 4 * KIB, 1, NULL, 0), 0);
+	cr_assert_eq(h_log_count("restart"), 0, "the log says restart");
 	close(fd);
 	h_stop();
 }
@@ -512,51 +588,53 @@ expect_not_offered(int fd, const char *name)
 	    strerror(err), msg);
 }
 
-Test(sandbox, pci_regions_kept_across_reloads)
+Test(sandbox, pci_regions_follow_reloads)
 {
 	const char *sysfs = fake_sysfs();
-	char both[1024], bar0[600];
-	int fd, fds;
+	char both[1024], bar0[600], bar2[600];
+	int fd, fds, fds_edu;
 
 	snprintf(bar0, sizeof(bar0), "%s/%s/resource0", sysfs, FAKE_PCI);
-	h_start(pci_conf(region("edu", sysfs, 0, "r")));
-	h_log_expect("region edu: pci " FAKE_PCI " BAR 0");
-	cr_assert(daemon_holds(bar0), "mmapd does not hold %s", bar0);
+	snprintf(bar2, sizeof(bar2), "%s/%s/resource2", sysfs, FAKE_PCI);
+	h_start(pci_conf(""));
 	fd = connect_and_count(&fds);
-	expect_offered(fd, "edu");
+	expect_not_offered(fd, "edu");
 
-	/* The same region again: still offered, nothing opened again. */
+	/* A region start-up did not open: opened by the monitor, served. */
+	reload(pci_conf(region("edu", sysfs, 0, "r")));
+	h_log_expect("region edu: pci " FAKE_PCI " BAR 0");
+	cr_assert(daemon_holds(bar0), "the worker does not hold %s", bar0);
+	expect_offered(fd, "edu");
+	/* Two round trips: what the Map's reply left is closed by then. */
+	raw_hello(fd);
+	raw_hello(fd);
+	fds_edu = h_fds();
+
+	/* The same again: opened anew, the old fds closed. */
 	reload(pci_conf(region("edu", sysfs, 0, "r")));
 	expect_offered(fd, "edu");
-	cr_assert_eq(h_log_count("region edu: pci " FAKE_PCI " BAR 0"), 1,
-	    "the BAR was opened again");
+	cr_assert_eq(h_fds_wait(fds_edu), fds_edu, "%d fds, not %d", h_fds(),
+	    fds_edu);
 
-	/* A region start-up did not open: said, and ENODEV. */
-	snprintf(both, sizeof(both), "%s%s", region("edu", sysfs, 0, "r"),
+	/* A second BAR, and the first made writable: both served. */
+	snprintf(both, sizeof(both), "%s%s", region("edu", sysfs, 0, "rw"),
 	    region("edu2", sysfs, 2, "r"));
 	reload(pci_conf(both));
-	h_log_expect("region edu2: its PCI BAR was not opened at start-up: "
-	    "restart mmapd to offer it");
-	expect_not_offered(fd, "edu2");
-	expect_offered(fd, "edu");
+	expect_offered(fd, "edu2");
+	cr_assert(daemon_holds(bar2));
+	cr_assert_eq(map_errno(fd, "edu", 4 * KIB, 1, NULL, 0) == 0 ||
+	    map_errno(fd, "edu", 4 * KIB, 1, NULL, 0) == EBUSY, 1,
+	    "edu is not served writable after the reload");
 
-	/* edu moved to another BAR, or made writable: not what was opened. */
-	reload(pci_conf(region("edu", sysfs, 2, "r")));
-	h_log_expect("region edu: names another PCI BAR, or write access, "
-	    "than was opened at start-up: restart mmapd to offer it");
-	expect_not_offered(fd, "edu");
-	reload(pci_conf(region("edu", sysfs, 0, "rw")));
-	cr_assert_eq(h_log_count("region edu: names another PCI BAR"), 2);
-	expect_not_offered(fd, "edu");
-
-	/* A policy without it, then with it again: the BAR stayed open. */
+	/* A policy without them: every BAR file closed in the worker. */
 	reload(pci_conf(""));
 	expect_not_offered(fd, "edu");
-	reload(pci_conf(region("edu", sysfs, 0, "r")));
-	expect_offered(fd, "edu");
-	cr_assert(daemon_holds(bar0));
-	cr_assert_eq(h_fds_wait(fds), fds, "mmapd holds %d fds, not %d",
+	expect_not_offered(fd, "edu2");
+	cr_assert(!daemon_holds(bar0) && !daemon_holds(bar2),
+	    "the worker still holds a BAR file");
+	cr_assert_eq(h_fds_wait(fds), fds, "the worker holds %d fds, not %d",
 	    h_fds(), fds);
+	cr_assert_eq(h_log_count("restart"), 0, "the log says restart");
 	close(fd);
 	h_stop();
 }

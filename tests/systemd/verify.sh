@@ -16,7 +16,8 @@ set -u
 
 # The score printed below; a change to mmapd.service that raises it
 # fails here until this line is raised on purpose.
-MAX_EXPOSURE=1.9
+# 2.0 since the monitor keeps CAP_KILL, for on_revoke = kill (README).
+MAX_EXPOSURE=2.0
 
 fail() {
 	echo "verify.sh: FAIL: $*" >&2

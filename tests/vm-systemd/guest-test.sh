@@ -1,10 +1,10 @@
 #!/bin/sh
 # The guest side of the systemd VM test: run by guest-run (from
 # mmapd-vm-test.service) as root in a minimal Debian booted with systemd
-# as PID 1, into which tests/vm-systemd/run.sh put what `make install`
-# installs with --prefix=/usr --sysconfdir=/etc --localstatedir=/var
-# --runstatedir=/run.  Nothing here starts mmapd by hand: systemd does,
-# through the installed units, as an administrator would have it.
+# as PID 1, into which tests/vm-systemd/run.sh put the Debian packages
+# built from this tree (scripts/deb.sh), installed here with dpkg -i as
+# an administrator would.  Nothing here starts mmapd by hand: systemd
+# does, through the packaged units.
 #
 # One line per check, "ok NAME" or "FAIL NAME: detail"; "info ..." lines
 # are not counted; then "N passed, M failed" alone on a line.  Exit
@@ -254,7 +254,7 @@ audit_journal() {
 }
 
 # ---------------------------------------------------------------------------
-# The boot and what make install put in place
+# The boot, then dpkg -i of the packages, and what they put in place
 # ---------------------------------------------------------------------------
 s=$(timeout 90 systemctl is-system-running --wait 2>&1)
 if [ "$s" = running ]; then
@@ -267,9 +267,28 @@ if [ -n "$MMAPD_VM_TRACE" ]; then
 	systemd-analyze blame --no-pager 2>&1 | head -n 80 | sed 's/^ */info blame: /'
 fi
 
+# The packages' postinst runs on the running system: systemd-sysusers,
+# systemd-tmpfiles, then mmapd.socket enabled and started; mmapd.service
+# is left to its first client.
+run dpkg -i "$DIR"/debs/*.deb
+check "package: dpkg -i $(cd "$DIR/debs" && echo *.deb)" \
+    "status $RC: $(said)" [ "$RC" -eq 0 ]
+s=
+for p in mmapd libmmapclient0 libmmapclient-dev; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>&1)
+	[ "$st" = "install ok installed" ] || s="$s $p: $st;"
+done
+check "package: mmapd, libmmapclient0, libmmapclient-dev installed" \
+    "not installed:$s" [ -z "$s" ]
+s=$(systemctl is-enabled mmapd.socket 2>&1)
+check "package: mmapd.socket is enabled" "is-enabled: $s" [ "$s" = enabled ]
+expect_state "package: postinst started mmapd.socket" mmapd.socket active
+expect_state "package: mmapd.service is left to its first client" \
+    mmapd.service inactive
+MA=$(gcc -print-multiarch 2>/dev/null)
 missing=
 for f in /usr/sbin/mmapd /usr/bin/mmapctl /usr/include/mmapclient.h \
-    /usr/lib/pkgconfig/mmapclient.pc /usr/lib/libmmapclient.so; do
+    "/usr/lib/$MA/pkgconfig/mmapclient.pc" "/usr/lib/$MA/libmmapclient.so"; do
 	[ -e "$f" ] || missing="$missing $f"
 done
 check "install: mmapd, mmapctl, libmmapclient, its header and .pc" \
@@ -281,11 +300,11 @@ else
 	fail "install: libraries" "ldd: $(grep 'not found' "$OUT" | tr '\n' ' ')"
 fi
 
-for f in /usr/lib/systemd/system/mmapd.service \
-    /usr/lib/systemd/system/mmapd.socket /usr/lib/sysusers.d/mmapd.conf \
-    /usr/lib/tmpfiles.d/mmapd.conf /usr/share/man/man8/mmapd.8 \
-    /usr/share/man/man5/mmapd.conf.5 /usr/share/man/man1/mmapctl.1 \
-    /usr/share/man/man3/libmmapclient.3; do
+for f in /lib/systemd/system/mmapd.service \
+    /lib/systemd/system/mmapd.socket /usr/lib/sysusers.d/mmapd.conf \
+    /usr/lib/tmpfiles.d/mmapd.conf /usr/share/man/man8/mmapd.8.gz \
+    /usr/share/man/man5/mmapd.conf.5.gz /usr/share/man/man1/mmapctl.1.gz \
+    /usr/share/man/man3/libmmapclient.3.gz; do
 	check "install: $f" "not installed" [ -f "$f" ]
 done
 
@@ -299,14 +318,16 @@ else
 	fail "units: systemd-analyze verify" "status $RC: $(said)"
 fi
 
-# The snippets landed before the boot, so systemd-sysusers and
-# systemd-tmpfiles ran them: nothing here asks for it.
+# The packages' postinst ran systemd-sysusers and systemd-tmpfiles on
+# the snippets: nothing here asks for it.
 MMAPD_UID=$(getent passwd mmapd | cut -d: -f3)
-check "sysusers: the boot made user mmapd" "getent passwd mmapd: nothing" \
+check "sysusers: postinst made user mmapd" "getent passwd mmapd: nothing" \
     [ -n "$MMAPD_UID" ]
 MMAP_GID=$(getent group mmap | cut -d: -f3)
-check "sysusers: the boot made group mmap" "getent group mmap: nothing" \
+check "sysusers: postinst made group mmap" "getent group mmap: nothing" \
     [ -n "$MMAP_GID" ]
+check "tmpfiles: postinst made /run/mmapd" "$(ls -ld /run/mmapd 2>&1)" \
+    [ -d /run/mmapd ]
 run systemd-tmpfiles --create /usr/lib/tmpfiles.d/mmapd.conf
 if [ "$RC" -eq 0 ] && [ ! -s "$OUT" ]; then
 	ok "tmpfiles: the snippet applies cleanly"
@@ -371,21 +392,47 @@ if [ -z "$PID" ] || [ "$PID" = 0 ] || [ ! -r "/proc/$PID/status" ]; then
 	fail "daemon: MainPID" "systemd names no running process ('$PID')"
 	PID=0
 fi
+# Two processes: MainPID is the monitor (root, CAP_SYS_RAWIO and CAP_KILL
+# alone: bits 17 and 5), the worker its one child (user mmapd, nothing).
+WPID=0
 if [ "$PID" != 0 ]; then
+	WPID=$(cut -d' ' -f1 "/proc/$PID/task/$PID/children" 2>/dev/null)
+	[ -n "$WPID" ] && [ -r "/proc/$WPID/status" ] || WPID=0
+	check "daemon: MainPID $PID has one child, the worker" \
+	    "children: '$(cat "/proc/$PID/task/$PID/children" 2>&1)'" \
+	    [ "$WPID" != 0 ]
 	s=$(status_field "$PID" Uid)
-	u=${MMAPD_UID:-none}
-	check "daemon: runs as user mmapd (Uid: real, effective, saved, fs)" \
-	    "Uid: $s, mmapd is $u" [ "$s" = "$u $u $u $u" ]
-	for f in CapEff CapPrm CapInh CapBnd CapAmb; do
+	check "monitor: MainPID runs as root" "Uid: $s" [ "$s" = "0 0 0 0" ]
+	for f in CapEff CapPrm CapBnd; do
 		s=$(status_field "$PID" "$f")
-		check "daemon: $f 0000000000000000" "$f: $s" \
+		check "monitor: $f 0000000000020020 (CAP_SYS_RAWIO, CAP_KILL)" \
+		    "$f: $s" [ "$s" = 0000000000020020 ]
+	done
+	for f in CapInh CapAmb; do
+		s=$(status_field "$PID" "$f")
+		check "monitor: $f 0000000000000000" "$f: $s" \
 		    [ "$s" = 0000000000000000 ]
 	done
 	s=$(status_field "$PID" NoNewPrivs)
-	check "daemon: NoNewPrivs 1" "NoNewPrivs: $s" [ "$s" = 1 ]
+	check "monitor: NoNewPrivs 1" "NoNewPrivs: $s" [ "$s" = 1 ]
 	s=$(status_field "$PID" Seccomp)
-	check "daemon: Seccomp 2 (a filter)" "Seccomp: $s" [ "$s" = 2 ]
-	info "daemon: pid $PID, Gid: $(status_field "$PID" Gid), Groups: $(status_field "$PID" Groups), Seccomp_filters: $(status_field "$PID" Seccomp_filters)"
+	check "monitor: Seccomp 2 (its own filter)" "Seccomp: $s" [ "$s" = 2 ]
+fi
+if [ "$WPID" != 0 ]; then
+	s=$(status_field "$WPID" Uid)
+	u=${MMAPD_UID:-none}
+	check "worker: runs as user mmapd (Uid: real, effective, saved, fs)" \
+	    "Uid: $s, mmapd is $u" [ "$s" = "$u $u $u $u" ]
+	for f in CapEff CapPrm CapInh CapBnd CapAmb; do
+		s=$(status_field "$WPID" "$f")
+		check "worker: $f 0000000000000000" "$f: $s" \
+		    [ "$s" = 0000000000000000 ]
+	done
+	s=$(status_field "$WPID" NoNewPrivs)
+	check "worker: NoNewPrivs 1" "NoNewPrivs: $s" [ "$s" = 1 ]
+	s=$(status_field "$WPID" Seccomp)
+	check "worker: Seccomp 2 (a filter)" "Seccomp: $s" [ "$s" = 2 ]
+	info "worker: pid $WPID, Gid: $(status_field "$WPID" Gid), Groups: $(status_field "$WPID" Groups), Seccomp_filters: $(status_field "$WPID" Seccomp_filters)"
 fi
 
 # ---------------------------------------------------------------------------
@@ -404,7 +451,8 @@ check "pkg-config: cc client-test.c \$(pkg-config --cflags --libs mmapclient)" \
 run ldd "$CLIENT"
 # /lib is /usr/lib (merged /usr): the loader may name either.
 check "pkg-config: client-test loads the installed libmmapclient.so.0" \
-    "ldd: $(said)" grep -q -E '=> (/usr)?/lib/libmmapclient\.so\.0 ' "$OUT"
+    "ldd: $(said)" grep -q -E "=> (/usr)?/lib/$MA/libmmapclient\\.so\\.0 " \
+    "$OUT"
 as alice "$CLIENT"
 expect "client: alice runs client-test (map, write, read back, status, release)" \
     "client-test: ok"
@@ -432,6 +480,54 @@ esac
 map_zero alice 2M
 expect "reload: the new policy is in force (2M under max_size 4M)" \
     "2097152 bytes of zero"
+
+# A reload that names a device start-up did not open: /dev/mem, for a
+# region of registers root may read (map = no).  The monitor opens it,
+# the worker offers it; a reload without it closes it in the worker.
+worker_has_mem() {
+	ls -l "/proc/$WPID/fd" 2>/dev/null | grep -q ' -> /dev/mem$'
+}
+run mmapctl offers
+if [ "$RC" -eq 0 ] && ! grep -q 'hpet' "$OUT"; then
+	ok "reload: no region hpet before"
+else
+	fail "reload: no region hpet before" "status $RC: $(said)"
+fi
+policy 4M
+{
+	cat "$CONF"
+	printf '\n[mem]\nusers = root\nmap = no\nmax_size = 4K\n'
+	printf '\n[region hpet]\ndevice = mem\nbase = 0xfed00000\nsize = 4K\n'
+	printf 'users = root\nmap = no\n'
+} >"$CONF.new"
+mv "$CONF.new" "$CONF"
+run systemctl reload mmapd
+check "reload: systemctl reload mmapd with a new [mem] region" \
+    "status $RC: $(said)" [ "$RC" -eq 0 ]
+check "reload: the monitor opened /dev/mem" \
+    "no 'mem: /dev/mem opened' in journalctl -u mmapd" \
+    wait_journal "mem: /dev/mem opened"
+run mmapctl offers
+expect "reload: root is offered region hpet without a restart" hpet
+check "reload: the worker holds /dev/mem" "$(ls -l "/proc/$WPID/fd" 2>&1 | tr '\n' ' ' | cut -c 1-300)" \
+    worker_has_mem
+s=$(prop mmapd.service MainPID)
+check "reload: still the same process" "MainPID $s, was $PID" [ "$s" = "$PID" ]
+policy 4M
+run systemctl reload mmapd
+check "reload: back to a policy without mem" "status $RC: $(said)" \
+    [ "$RC" -eq 0 ]
+i=0
+while worker_has_mem && [ "$i" -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check "reload: the worker closed /dev/mem" "still open" eval '! worker_has_mem'
+if journal_has "restart"; then
+	fail "reload: the log never says restart" "$(journalctl -b -u mmapd.service -o cat --no-pager | grep restart | head -n 2 | tr '\n' ' ')"
+else
+	ok "reload: the log never says restart"
+fi
 
 audit_journal
 

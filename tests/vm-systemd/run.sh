@@ -1,18 +1,19 @@
 #!/bin/sh
-# Boot a minimal Debian with systemd as PID 1 under QEMU, with what
-# `make install` installs from this source tree, and run
-# tests/vm-systemd/guest-test.sh there: mmapd started by its own units
-# (mmapd.socket, mmapd.service), its sysusers and tmpfiles snippets
-# applied by the boot, unprivileged clients, reload, stop, activation.
+# Boot a minimal Debian with systemd as PID 1 under QEMU, with the
+# Debian packages of this source tree, and run
+# tests/vm-systemd/guest-test.sh there: the packages installed with
+# dpkg -i (their postinst makes the user and group, /run/mmapd, enables
+# and starts mmapd.socket), then mmapd started by its own units,
+# unprivileged clients, reload, stop, activation.
 #
 #	sh tests/vm-systemd/run.sh BUILDDIR
 #
 # BUILDDIR is a build tree of this source (make check-systemd passes its
-# own).  The install is made from a second build in
-# BUILDDIR/tests/vm-systemd/build, configured as a distribution would:
-#	--prefix=/usr --sysconfdir=/etc --localstatedir=/var --runstatedir=/run
-# then `make install DESTDIR=...` into a staging folder, which goes into
-# the guest as a second cpio archive after the root's, unpacked over it.
+# own); nothing is taken from it.  The packages are those scripts/deb.sh puts in SRCDIR/_deb (or
+# $MMAPD_DEB_DIR): run.sh runs it with --if-needed first, so they are
+# built when missing or made from another state of the tree.  They go
+# into the guest, with the test's own files, as a second cpio archive
+# after the root's, unpacked over it.
 #
 # The kernel and the root come from tests/vm-systemd/setup.sh, in
 # $MMAPD_VM_CACHE (default $HOME/.cache/mmapd-vm).  MMAPD_VM_TIMEOUT
@@ -47,7 +48,7 @@ GUEST_TIMEOUT=$((TIMEOUT > 120 ? TIMEOUT - 90 : TIMEOUT / 2))
 # Where the test's own files go in the guest (guest-run and the units
 # name it too).
 GUEST_DIR=/usr/local/lib/mmapd-vm
-CONFIGURE_ARGS="--prefix=/usr --sysconfdir=/etc --localstatedir=/var --runstatedir=/run"
+DEBS=${MMAPD_DEB_DIR:-$SRCDIR/_deb}
 
 say() {
 	printf '%s\n' "vm-systemd: $*"
@@ -71,11 +72,10 @@ skip() {
 
 [ $# -eq 1 ] || setup_fail "usage: sh tests/vm-systemd/run.sh BUILDDIR"
 [ -d "$1" ] || setup_fail "no build folder $1"
-BUILDDIR=$(cd "$1" && pwd)
 
 command -v qemu-system-x86_64 >/dev/null 2>&1 ||
     skip "qemu-system-x86_64 not found: run sh tests/vm-systemd/setup.sh (as root) first"
-for tool in cpio timeout make; do
+for tool in cpio timeout dpkg-deb; do
 	command -v "$tool" >/dev/null 2>&1 || setup_fail "$tool not found"
 done
 KERNEL=$CACHE/vmlinuz
@@ -93,8 +93,6 @@ for d in "$CACHE"/systemd-root-*; do
 done
 [ -n "$ROOTDIR" ] ||
     setup_fail "no root file system in $CACHE: run sh tests/vm-systemd/setup.sh (as root) first"
-[ -f "$SRCDIR/config.status" ] &&
-    setup_fail "$SRCDIR is configured in place: the install build needs a clean source tree (make distclean there)"
 
 WORK=$(mktemp -d)
 # shellcheck disable=SC2317  # run by the EXIT trap
@@ -119,54 +117,35 @@ CONSOLE=$WORK/console.log
 STATUS=$WORK/status.log
 INITRD=$WORK/initrd.cpio
 QEMU_ERR=$WORK/qemu.err
-BUILDLOG=$WORK/build.log
 START=$(date +%s)
 
 # ---------------------------------------------------------------------------
-# The install: a build configured for /usr, make install DESTDIR=
+# The install: the packages of this tree, for dpkg -i in the guest
 # ---------------------------------------------------------------------------
-IBUILD=$BUILDDIR/tests/vm-systemd/build
-JOBS=$(nproc 2>/dev/null || echo 2)
-
-build_fail() {
-	tail -n 40 "$BUILDLOG" >&2
-	setup_fail "$1 (the log's tail is above)"
-}
-
-mkdir -p "$IBUILD"
-have=
-if [ -f "$IBUILD/config.status" ]; then
-	have=$(cd "$IBUILD" && ./config.status --config 2>/dev/null | tr -d "'")
-fi
-if [ "$have" != "$CONFIGURE_ARGS" ] ||
-    [ -n "$(find "$SRCDIR/configure" -newer "$IBUILD/config.status" 2>/dev/null)" ]; then
-	say "install build: configure $CONFIGURE_ARGS in $IBUILD"
-	# shellcheck disable=SC2086  # the arguments are words
-	(cd "$IBUILD" && "$SRCDIR/configure" $CONFIGURE_ARGS) >"$BUILDLOG" 2>&1 ||
-	    build_fail "configure failed in $IBUILD"
-fi
-say "install build: make -j$JOBS, make install DESTDIR=$STAGE"
-make -C "$IBUILD" -j"$JOBS" >>"$BUILDLOG" 2>&1 || build_fail "make failed in $IBUILD"
-make -C "$IBUILD" install DESTDIR="$STAGE" >>"$BUILDLOG" 2>&1 ||
-    build_fail "make install DESTDIR=$STAGE failed"
-VERSION=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$IBUILD/config.h")
-[ -n "$VERSION" ] || setup_fail "cannot tell the package version from $IBUILD"
-
-# A folder the root has as a symbolic link (bin -> usr/bin, var/run ->
-# run, ...) must not be a folder in the archive: the kernel would
-# replace the link with it.  What make install put there goes where the
-# link points, as on the installed system.
-while read -r link target; do
-	if [ -d "$STAGE/$link" ] && [ ! -L "$STAGE/$link" ]; then
-		say "install: /$link is a link to /$target in the guest: moving what was installed there"
-		mkdir -p "$STAGE/$target"
-		cp -a "$STAGE/$link/." "$STAGE/$target/"
-		rm -rf "${STAGE:?}/$link"
+# Built now when _deb/ does not hold those of the tree as it is: what
+# the guest installs is what this source makes, never an older build.
+say "packages: sh scripts/deb.sh --if-needed"
+MMAPD_DEB_DIR=$DEBS sh "$SRCDIR/scripts/deb.sh" --if-needed >&2 ||
+    setup_fail "scripts/deb.sh could not build the packages"
+mkdir -p "$STAGE$GUEST_DIR/debs"
+for p in mmapd libmmapclient0 libmmapclient-dev; do
+	set -- "$DEBS/${p}_"*.deb
+	if [ $# -ne 1 ] || [ ! -f "$1" ]; then
+		setup_fail "not one package $p in $DEBS: $*"
 	fi
-done <"$ROOTDIR/dirlinks"
-
-# What make install installed, for the log.
-say "installed: $(cd "$STAGE" && find . -type f | sed 's/^\.//' | LC_ALL=C sort | tr '\n' ' ')"
+	cp "$1" "$STAGE$GUEST_DIR/debs/"
+done
+# python3-mmapclient (when built) needs python3, which the guest has
+# not: its tests run on the host, against a real mmapd there.
+for f in "$DEBS"/python3-mmapclient_*.deb; do
+	if [ -f "$f" ]; then
+		say "packages: ${f##*/} is not installed in the guest (no python3 there)"
+	fi
+done
+VERSION=$(dpkg-deb -f "$STAGE$GUEST_DIR/debs/mmapd_"*.deb Version)
+VERSION=${VERSION%-*}
+[ -n "$VERSION" ] || setup_fail "cannot tell the package version"
+say "packages: $(cd "$STAGE$GUEST_DIR/debs" && echo *.deb) (source $(cut -c 1-12 "$DEBS/source.sha256" 2>/dev/null))"
 
 # ---------------------------------------------------------------------------
 # The test's own files, and the overlay
@@ -216,11 +195,24 @@ if [ -n "${MMAPD_VM_OVERLAY:-}" ]; then
 		echo "vm-systemd: ##################################################"
 		echo "vm-systemd: MMAPD_VM_OVERLAY: $MMAPD_VM_OVERLAY copied over the install:"
 		(cd "$MMAPD_VM_OVERLAY" && find . ! -type d | sed 's/^\./vm-systemd:   /')
-		echo "vm-systemd: this run does NOT test what make install installs"
+		echo "vm-systemd: this run does NOT test what the packages install"
 		echo "vm-systemd: ##################################################"
 	} >&2
 	cp -a "$MMAPD_VM_OVERLAY/." "$STAGE/"
 fi
+
+# A folder the root has as a symbolic link (bin -> usr/bin, var/run ->
+# run, ...) must not be a folder in the archive: the kernel would
+# replace the link with it.  What the overlay put there goes where the
+# link points, as on the installed system.
+while read -r link target; do
+	if [ -d "$STAGE/$link" ] && [ ! -L "$STAGE/$link" ]; then
+		say "overlay: /$link is a link to /$target in the guest: moving what is there"
+		mkdir -p "$STAGE/$target"
+		cp -a "$STAGE/$link/." "$STAGE/$target/"
+		rm -rf "${STAGE:?}/$link"
+	fi
+done <"$ROOTDIR/dirlinks"
 
 # The kernel unpacks one archive after the other into the same root:
 # the cached root, then this run's files.  Uncompressed: decompressing

@@ -117,7 +117,7 @@ customize() {
 
 # dirlinks ROOT: the root's symbolic links to folders, as "LINK TARGET",
 # both relative to the root (bin usr/bin, var/run run, ...).  run.sh
-# moves what make install put in such a folder under its target: as a
+# moves what its overlay put in such a folder under its target: as a
 # folder in the run's cpio archive, it would replace the link.
 dirlinks() {
 	(cd "$1" && find . -xdev -type l -printf '%P %l\n') |

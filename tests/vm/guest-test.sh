@@ -499,10 +499,13 @@ else
 	fail "mmapd did not confirm STRICT_DEVMEM: $(grep -i 'strict' "$LOG" | tr '\n' ' ' | cut -c 1-400)"
 fi
 
-# With every device open and the socket listening, mmapd dropped to its
-# own user (mmapd, uid 999, the default) with nothing left: everything
-# below runs through the descriptors it opened as root, under seccomp.
-STATUS_OF=/proc/$MMAPD_PID/status
+# Two processes: the monitor (mmapd's pid) keeps root with CAP_SYS_RAWIO
+# and CAP_KILL alone under its own filter; the worker, its child, which
+# serves, dropped to mmapd's own user (mmapd, uid 999, the default) with
+# nothing left: everything below runs through the descriptors opened as
+# root, under seccomp.
+WORKER_PID=$(cut -d' ' -f1 "/proc/$MMAPD_PID/task/$MMAPD_PID/children" 2>/dev/null)
+STATUS_OF=/proc/${WORKER_PID:-0}/status
 sandboxed=1
 for want in 'Uid:	999	999	999	999' 'Gid:	999	999	999	999' \
     'CapPrm:	0000000000000000' 'CapEff:	0000000000000000' \
@@ -510,9 +513,20 @@ for want in 'Uid:	999	999	999	999' 'Gid:	999	999	999	999' \
 	grep -q -x "$want" "$STATUS_OF" || sandboxed=0
 done
 if [ "$sandboxed" -eq 1 ]; then
-	ok "mmapd runs as user mmapd with no capabilities, no_new_privs and its seccomp filter"
+	ok "mmapd's worker runs as user mmapd with no capabilities, no_new_privs and its seccomp filter"
 else
-	fail "mmapd is not sandboxed: $(grep -E '^(Uid|Gid|Cap|NoNewPrivs|Seccomp)' "$STATUS_OF" | tr '\n' ' ')"
+	fail "mmapd's worker is not sandboxed: $(grep -E '^(Uid|Gid|Cap|NoNewPrivs|Seccomp)' "$STATUS_OF" 2>&1 | tr '\n' ' ')"
+fi
+sandboxed=1
+for want in 'Uid:	0	0	0	0' 'CapPrm:	0000000000020020' \
+    'CapEff:	0000000000020020' 'CapBnd:	0000000000020020' \
+    'NoNewPrivs:	1' 'Seccomp:	2'; do
+	grep -q -x "$want" "/proc/$MMAPD_PID/status" || sandboxed=0
+done
+if [ "$sandboxed" -eq 1 ]; then
+	ok "mmapd's monitor keeps CAP_SYS_RAWIO and CAP_KILL only, no_new_privs and its own filter"
+else
+	fail "mmapd's monitor: $(grep -E '^(Uid|Cap|NoNewPrivs|Seccomp)' "/proc/$MMAPD_PID/status" | tr '\n' ' ')"
 fi
 
 run mmapctl status
@@ -1015,6 +1029,53 @@ expect_refused "alice: reach-probe edu-regs-pci (map = no)" EPERM \
     "edu-regs-pci serves Read and Write only (map = no)"
 as_alice mmapctl read edu-regs-pci 0
 expect_out "alice: mmapctl read edu-regs-pci 0 (map = no): the registers still" 0x010000ed
+
+# ---------------------------------------------------------------------------
+# A reload that names a pci region start-up did not open: the monitor
+# opens its BAR and the worker serves it, no restart.
+# ---------------------------------------------------------------------------
+if [ -n "$IVSHMEM" ]; then
+	before=$(grep -c 'SIGHUP: policy reloaded' "$LOG" || true)
+	{
+		cat "$CONF"
+		echo
+		echo "[region ivshmem-late]"
+		echo "device = pci"
+		echo "pci = $IVSHMEM_PCI"
+		echo "bar = 2"
+		echo "users = root"
+		echo "shared = yes"
+	} >"$CONF.new"
+	mv "$CONF.new" "$CONF"
+	run mmapctl read ivshmem-late 0x2ffc
+	expect_errno "before the reload, ivshmem-late is not offered" ENODEV
+	kill -HUP "$MMAPD_PID"
+	i=0
+	while [ "$(grep -c 'SIGHUP: policy reloaded' "$LOG")" -le "$before" ] &&
+	    [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if grep -q 'region ivshmem-late: pci' "$LOG"; then
+		ok "SIGHUP: the monitor opened ivshmem-late's BAR"
+	else
+		fail "SIGHUP: ivshmem-late's BAR was not opened: $(grep -i -e sighup -e ivshmem-late "$LOG" | tr '\n' ' ' | cut -c 1-400)"
+	fi
+	run mmapctl read ivshmem-late 0x2ffc
+	expect_out "mmapctl read ivshmem-late 0x2ffc after SIGHUP: the host's pattern, no restart" \
+	    "$(printf '0x%08x' "$((MMAPD_VM_HOST_PATTERN_PCI))")"
+	s=$(cut -d' ' -f1 "/proc/$MMAPD_PID/task/$MMAPD_PID/children" 2>/dev/null || true)
+	if [ "$s" = "$WORKER_PID" ]; then
+		ok "SIGHUP: the same worker serves"
+	else
+		fail "SIGHUP: the worker is $s, was $WORKER_PID"
+	fi
+	if grep -q 'restart' "$LOG"; then
+		fail "mmapd's log says restart: $(grep restart "$LOG" | head -n 2 | tr '\n' ' ')"
+	else
+		ok "mmapd's log never says restart"
+	fi
+fi
 
 # ---------------------------------------------------------------------------
 # The daemon's end

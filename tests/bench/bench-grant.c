@@ -13,7 +13,8 @@
  *                    [--only floor|mmapd] [--smoke]
  *
  * --case and --only narrow the runs, e.g. for a profile of mmapd alone
- * (its pid is said on stderr): --case cycle --clients 8 --only mmapd.
+ * (its pid and its worker's are said on stderr): --case cycle
+ * --clients 8 --only mmapd.
  */
 #include "config.h"
 
@@ -167,6 +168,34 @@ mmapd_start(const char *bin, const char *dir, unsigned int conns)
 	}
 	close(fd);
 	return 0;
+}
+
+/*
+ * The servers' pids on stderr, mmapd's children with it (its worker,
+ * which serves): what perf record -p wants.
+ */
+static void
+mmapd_say(void)
+{
+	char path[64], kids[128] = "";
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+	    (int)mmapd_pid, (int)mmapd_pid);
+	f = fopen(path, "re");
+	if (f != NULL) {
+		if (fgets(kids, sizeof(kids), f) == NULL)
+			kids[0] = '\0';
+		fclose(f);
+	}
+	n = strcspn(kids, "\n");
+	while (n > 0 && kids[n - 1] == ' ')
+		n--;
+	kids[n] = '\0';
+	fprintf(stderr, "bench-grant: floor pid %d, mmapd pid %d%s%s%s\n",
+	    (int)floor_pid, (int)mmapd_pid, kids[0] ? " (its children: " :
+	    "", kids, kids[0] ? ")" : "");
 }
 
 static void
@@ -417,8 +446,7 @@ main(int argc, char **argv)
 		    strerror(-err), bin);
 		goto out;
 	}
-	fprintf(stderr, "bench-grant: floor pid %d, mmapd pid %d\n",
-	    (int)floor_pid, (int)mmapd_pid);
+	mmapd_say();
 	/* On the fresh daemon, before any run grew its heap. */
 	if ((err = idle_measure(mmapd_sock, idle)) < 0) {
 		fprintf(stderr, "bench-grant: idle connections: %s\n",

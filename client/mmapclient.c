@@ -1,12 +1,11 @@
 /*
- * libmmapclient: the connection.  Connecting and Hello, the one
- * request/reply exchange every call goes through, the sticky error of a
- * broken connection, and closing.
+ * libmmapclient: the connection.  Connecting and Hello, the sticky
+ * error of a broken connection, and closing.  Requests go through
+ * call.c, replies through reply.c.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "wire.h"
 
 /* The message of the calling thread's last failed connect. */
 static _Thread_local char connect_msg[MSG_MAX];
@@ -60,212 +58,6 @@ conn_break(struct mmapclient *c, int err, const char *fmt, ...)
 	c->broken = err;
 	/* The daemon sees the end of the connection and ends its leases. */
 	shutdown(c->fd, SHUT_RDWR);
-	return err;
-}
-
-static const char *
-request_name(Mmapd__V1__Request__BodyCase body)
-{
-	switch (body) {
-	case MMAPD__V1__REQUEST__BODY_HELLO:
-		return "Hello";
-	case MMAPD__V1__REQUEST__BODY_MAP:
-		return "Map";
-	case MMAPD__V1__REQUEST__BODY_RELEASE:
-		return "Release";
-	case MMAPD__V1__REQUEST__BODY_LIST:
-		return "List";
-	case MMAPD__V1__REQUEST__BODY_STATUS:
-		return "Status";
-	case MMAPD__V1__REQUEST__BODY_READ:
-		return "Read";
-	case MMAPD__V1__REQUEST__BODY_WRITE:
-		return "Write";
-	default:
-		return "(no body)";
-	}
-}
-
-static const char *
-reply_name(Mmapd__V1__Reply__BodyCase body)
-{
-	switch (body) {
-	case MMAPD__V1__REPLY__BODY__NOT_SET:
-		return "no body";
-	case MMAPD__V1__REPLY__BODY_HELLO:
-		return "a HelloReply";
-	case MMAPD__V1__REPLY__BODY_GRANT:
-		return "a Grant";
-	case MMAPD__V1__REPLY__BODY_RELEASE:
-		return "an Ack";
-	case MMAPD__V1__REPLY__BODY_LIST:
-		return "a ListReply";
-	case MMAPD__V1__REPLY__BODY_STATUS:
-		return "a StatusReply";
-	case MMAPD__V1__REPLY__BODY_READ:
-		return "a ReadReply";
-	case MMAPD__V1__REPLY__BODY_WRITE:
-		return "an Ack of Write";
-	default:
-		return "an unknown body";
-	}
-}
-
-/* Errors of a send that sent nothing and leave the connection in step. */
-static int
-send_error_is_transient(int err)
-{
-	return err == -EAGAIN || err == -ENOBUFS || err == -ENOMEM;
-}
-
-/* A receive would not block: a packet, or the end, is there. */
-static int
-readable_now(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-}
-
-int
-conn_call(struct mmapclient *c, Mmapd__V1__Request *req,
-    Mmapd__V1__Reply__BodyCase expect, Mmapd__V1__Reply **out, int *fdp)
-{
-	const char *what = request_name(req->body_case);
-	uint8_t buf[WIRE_MAX];
-	int fds[WIRE_MAX_FDS];
-	size_t nfds = 0, len;
-	Mmapd__V1__Reply *rep;
-	ssize_t n;
-	int err;
-
-	*out = NULL;
-	if (fdp)
-		*fdp = -1;
-	if (c->broken) {
-		memcpy(c->msg, c->broken_msg, sizeof(c->msg));
-		return c->broken;
-	}
-
-	req->request_id = c->next_id;
-	len = mmapd__v1__request__get_packed_size(req);
-	if (len > WIRE_MAX)
-		return conn_fail(c, -EMSGSIZE, "the %s request takes %zu bytes, "
-		    "more than one %d-byte packet", what, len, WIRE_MAX);
-	mmapd__v1__request__pack(req, buf);
-	c->next_id++;
-
-	err = wire_send(c->fd, buf, len, -1);
-	if (err && send_error_is_transient(err))
-		return conn_fail(c, err, "cannot send the %s request", what);
-	/*
-	 * A daemon that closed the connection may have said why before
-	 * (it turns away connections past its limit): read that instead.
-	 */
-	if (err && ((err != -EPIPE && err != -ECONNRESET) ||
-	    !readable_now(c->fd)))
-		return conn_break(c, err, "cannot send the %s request: "
-		    "the connection is lost", what);
-
-	n = wire_recv(c->fd, buf, sizeof(buf), fds, &nfds);
-	/*
-	 * The kernel tells of a reset (a peer that closed with our request
-	 * unread) before the packets still queued: once told, it hands
-	 * them out, and the daemon's last word may be among them.
-	 */
-	if (n == -ECONNRESET && readable_now(c->fd)) {
-		n = wire_recv(c->fd, buf, sizeof(buf), fds, &nfds);
-		if (n <= 0)
-			n = -ECONNRESET;
-	}
-	if (err && n <= 0) {
-		wire_close_fds(fds, &nfds);
-		return conn_break(c, err, "cannot send the %s request: "
-		    "the connection is lost", what);
-	}
-	if (n == 0) {
-		wire_close_fds(fds, &nfds);
-		return conn_break(c, -ECONNRESET, "the daemon closed the "
-		    "connection before answering %s", what);
-	}
-	if (n == -EMSGSIZE)
-		return conn_break(c, -EPROTO, "the reply to %s is larger than "
-		    "%d bytes", what, WIRE_MAX);
-	if (n == -EBADMSG)
-		return conn_break(c, -EPROTO, "the reply to %s came with "
-		    "ancillary data cut short or not SCM_RIGHTS (out of file "
-		    "descriptors?)", what);
-	if (n < 0)
-		return conn_break(c, (int)n, "cannot receive the reply to %s",
-		    what);
-
-	rep = mmapd__v1__reply__unpack(NULL, (size_t)n, buf);
-	if (rep == NULL) {
-		wire_close_fds(fds, &nfds);
-		return conn_break(c, -EPROTO, "the reply to %s does not decode",
-		    what);
-	}
-
-	if (rep->request_id != req->request_id) {
-		if (rep->request_id == 0 && (rep->error == EBADMSG ||
-		    rep->error == EMSGSIZE))
-			err = conn_break(c, -rep->error, "the daemon could not "
-			    "parse the %s request: %s", what,
-			    rep->message[0] ? rep->message : "no reason given");
-		else if (rep->request_id == 0 && rep->error > 0 &&
-		    rep->error <= ERRNO_MAX)
-			err = conn_break(c, -rep->error, "the daemon %s the "
-			    "connection: %s", rep->error == EMFILE ?
-			    "refused" : "ended", rep->message[0] ?
-			    rep->message : "no reason given");
-		else
-			err = conn_break(c, -EPROTO, "the reply to %s request "
-			    "%llu is for request %llu", what,
-			    (unsigned long long)req->request_id,
-			    (unsigned long long)rep->request_id);
-		goto fail;
-	}
-	if (rep->error != 0) {
-		if (rep->error < 0 || rep->error > ERRNO_MAX)
-			err = conn_break(c, -EPROTO, "the reply to %s has error "
-			    "%d, not an errno value", what, (int)rep->error);
-		else if (nfds > 0)
-			err = conn_break(c, -EPROTO, "the refusal of %s came "
-			    "with a file descriptor", what);
-		else
-			err = conn_fail(c, -rep->error, "%s", rep->message[0] ?
-			    rep->message : "the daemon gave no reason");
-		goto fail;
-	}
-	if (rep->body_case != expect) {
-		err = conn_break(c, -EPROTO, "the reply to %s carries %s", what,
-		    reply_name(rep->body_case));
-		goto fail;
-	}
-	if (expect == MMAPD__V1__REPLY__BODY_GRANT) {
-		if (nfds == 0 || fdp == NULL) {
-			err = conn_break(c, -EPROTO, "the Grant came without "
-			    "its file descriptor");
-			goto fail;
-		}
-		/* Which of several would be the memory is anyone's guess. */
-		if (nfds > 1) {
-			err = conn_break(c, -EPROTO, "the Grant came with %zu "
-			    "file descriptors, not 1", nfds);
-			goto fail;
-		}
-		*fdp = fds[0];
-	} else if (nfds > 0) {
-		err = conn_break(c, -EPROTO, "the reply to %s came with a file "
-		    "descriptor", what);
-		goto fail;
-	}
-	*out = rep;
-	return 0;
-
-fail:
-	wire_close_fds(fds, &nfds);
-	mmapd__v1__reply__free_unpacked(rep, NULL);
 	return err;
 }
 
@@ -313,31 +105,38 @@ default_name(char *dst, size_t cap)
 	dst[i] = '\0';
 }
 
-static int
-hello(struct mmapclient *c, const char *name)
+int
+conn_hello(struct mmapclient *c, int events)
 {
 	Mmapd__V1__Hello h = MMAPD__V1__HELLO__INIT;
 	Mmapd__V1__Request req = MMAPD__V1__REQUEST__INIT;
 	Mmapd__V1__Reply *rep;
 	Mmapd__V1__HelloReply *hr;
-	int err;
+	int err, had = c->events;
 
 	h.protocol_major = MMAPCLIENT_PROTOCOL_MAJOR;
 	h.protocol_minor = MMAPCLIENT_PROTOCOL_MINOR;
-	h.client_name = (char *)name;
+	h.client_name = c->name;
+	h.events = events != 0;
 	req.body_case = MMAPD__V1__REQUEST__BODY_HELLO;
 	req.hello = &h;
 
+	/* An event may come as soon as the daemon has read it. */
+	c->events = had || events;
 	err = conn_call(c, &req, MMAPD__V1__REPLY__BODY_HELLO, &rep, NULL);
-	if (err)
+	if (err) {
+		c->events = had;
 		return err;
+	}
 	hr = rep->hello;
-	if (hr->protocol_major != MMAPCLIENT_PROTOCOL_MAJOR)
+	if (hr->protocol_major != MMAPCLIENT_PROTOCOL_MAJOR) {
+		c->events = had;
 		err = conn_fail(c, -EPROTONOSUPPORT, "the daemon speaks "
 		    "protocol %u.%u, this library %d.%d",
 		    (unsigned int)hr->protocol_major,
 		    (unsigned int)hr->protocol_minor,
 		    MMAPCLIENT_PROTOCOL_MAJOR, MMAPCLIENT_PROTOCOL_MINOR);
+	}
 	mmapd__v1__reply__free_unpacked(rep, NULL);
 	return err;
 }
@@ -407,11 +206,11 @@ mmapclient_connect_named(const char *path, const char *name,
 		return err;
 	}
 
-	err = hello(c, name);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	err = conn_hello(c, 0);
 	if (err) {
 		memcpy(connect_msg, c->msg, sizeof(connect_msg));
-		close(c->fd);
-		free(c);
+		mmapclient_close(c);
 		return err;
 	}
 	*out = c;
@@ -439,11 +238,37 @@ mmapclient_error(const struct mmapclient *c)
 void
 mmapclient_close(struct mmapclient *c)
 {
+	struct call *k;
+	struct done *d;
+	size_t i;
+
 	if (c == NULL)
 		return;
 	/* The regions stay mapped and stay the caller's. */
 	while (c->regions)
 		conn_del_region(c->regions);
+	/*
+	 * Regions granted but not yet handed over by a callback are no
+	 * one's: unmapped.  No callback runs from here.
+	 */
+	for (; c->q_len > 0; c->q_len--) {
+		d = &c->q[c->q_head];
+		c->q_head = (c->q_head + 1) % c->q_cap;
+		if (d->reg)
+			region_destroy(d->reg);
+	}
+	for (i = 0; i < c->calls_cap; i++) {
+		k = &c->calls[i];
+		if (k->id == 0)
+			continue;
+		if (k->reg && k->reg->owner == NULL)
+			free(k->reg);
+		k->reg = NULL;
+		call_free(c, k);
+	}
+	free(c->calls);
+	free(c->q);
+	free(c->rb);
 	close(c->fd);
 	free(c);
 }

@@ -13,7 +13,7 @@
 
 #include "mmapctl.h"
 
-static const char *
+const char *
 errno_name(int e)
 {
 	const char *name = NULL;
@@ -52,16 +52,28 @@ fail_line(int err, const char *what, const char *fmt, ...)
 	    -err, text_str(msg, msg, sizeof(msg)));
 }
 
+/*
+ * Not an errno: the request was never made.  The message, then how the
+ * command is used, as getopt-style tools do.
+ */
 void
 usage_fail(const char *what, const char *fmt, ...)
 {
-	char msg[512];
+	const char *syn = usage_cmd ? usage_synopsis(usage_cmd) : NULL;
+	char msg[512], w[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fail_line(-EINVAL, what, "%s (see mmapctl --help)", msg);
+	fflush(stdout);
+	fprintf(stderr, "mmapctl: %s: %s\n", text_str(what, w, sizeof(w)),
+	    text_str(msg, msg, sizeof(msg)));
+	if (syn != NULL)
+		fprintf(stderr, "usage: mmapctl [-s PATH] [--json] %s\n", syn);
+	else
+		fprintf(stderr, "usage: mmapctl [-s PATH] [--json] COMMAND "
+		    "[ARGS] (mmapctl --help lists them)\n");
 	exit(EXIT_USAGE);
 }
 

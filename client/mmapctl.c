@@ -1,42 +1,86 @@
 /*
  * mmapctl: the command-line client of mmapd, on libmmapclient.
  *
- *	mmapctl [--socket PATH] [--json] map --dev NAME --size N [...]
- *	mmapctl [--socket PATH] [--json] read DEVICE OFFSET [WIDTH]
- *	mmapctl [--socket PATH] [--json] write DEVICE OFFSET VALUE [WIDTH]
- *	mmapctl [--socket PATH] [--json] list
- *	mmapctl [--socket PATH] [--json] revoke LEASE | --uid USER |
+ *	mmapctl [-s PATH] [--json] map --dev NAME --size N [...]
+ *	mmapctl [-s PATH] [--json] read DEVICE OFFSET [WIDTH]
+ *	mmapctl [-s PATH] [--json] write DEVICE OFFSET VALUE [WIDTH]
+ *	mmapctl [-s PATH] [--json] modify DEVICE OFFSET [WIDTH] --set ...
+ *	mmapctl [-s PATH] [--json] dump DEVICE OFFSET [SIZE|TYPE*COUNT]
+ *	mmapctl [-s PATH] [--json] watch DEVICE OFFSET [WIDTH] [...]
+ *	mmapctl [-s PATH] [--json] list
+ *	mmapctl [-s PATH] [--json] revoke LEASE | --uid USER |
  *	    --region NAME [--reason TEXT]
- *	mmapctl [--socket PATH] [--json] status
- *	mmapctl [--socket PATH] [--json] offers
+ *	mmapctl [-s PATH] [--json] status
+ *	mmapctl [-s PATH] [--json] offers [--names[=shm]]
  *
  * Every failure is one line on stderr,
  *	mmapctl: WHAT: STRERROR (ERRNONAME, errno N): MESSAGE
- * and exit status 1 (2 for a usage error).  With --json, stdout holds
- * exactly one JSON object per command.
+ * and exit status 1; a usage error is "mmapctl: WHAT: MESSAGE" and the
+ * command's usage line, exit status 2; 3 when map --hold's lease was
+ * revoked.  With --json, stdout holds exactly one JSON object per
+ * command (watch: one per value), and a second one for map --hold's
+ * revocation.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "mmapctl.h"
 
 static const char *socket_path;	/* NULL: the library's default */
 int json;
+const char *usage_cmd;
+
+/* Each command's usage line, for its usage errors. */
+static const struct {
+	const char *cmd;
+	const char *synopsis;
+} synopses[] = {
+	{ "map", "map --dev NAME --size N [--offset N] [--shared] "
+	    "[--name REGION] [...]" },
+	{ "read", "read DEVICE OFFSET [WIDTH]" },
+	{ "write", "write DEVICE OFFSET VALUE [WIDTH]" },
+	{ "modify", "modify DEVICE OFFSET [WIDTH] {--set BITS --clear BITS "
+	    "| --mask M --value V}" },
+	{ "rmw", "rmw DEVICE OFFSET [WIDTH] {--set BITS --clear BITS "
+	    "| --mask M --value V}" },
+	{ "dump", "dump DEVICE OFFSET [SIZE|TYPE*COUNT] [--width W] "
+	    "[--count N]" },
+	{ "watch", "watch DEVICE OFFSET [WIDTH] [--interval SECONDS] "
+	    "[--count N] [--changes]" },
+	{ "list", "list" },
+	{ "revoke", "revoke LEASE | --uid USER | --region NAME "
+	    "[--reason TEXT]" },
+	{ "status", "status" },
+	{ "offers", "offers [--names[=shm]]" },
+};
+
+const char *
+usage_synopsis(const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(synopses) / sizeof(synopses[0]); i++)
+		if (strcmp(cmd, synopses[i].cmd) == 0)
+			return synopses[i].synopsis;
+	return NULL;
+}
 
 static void
 usage_text(FILE *f)
 {
 	fprintf(f,
-"usage: mmapctl [--socket PATH] [--json] COMMAND [OPTIONS]\n"
+"usage: mmapctl [-s PATH] [--json] COMMAND [OPTIONS]\n"
 "\n"
 "Commands:\n"
 "  map --dev NAME --size N [--offset N] [--shared] [--name REGION]\n"
@@ -50,9 +94,13 @@ usage_text(FILE *f)
 "        that every byte equals BYTE; --fill writes BYTE everywhere and\n"
 "        reads it back, in place of the pattern (a named region never\n"
 "        gets the pattern).  --hold keeps the mapping until SIGINT or\n"
-"        SIGTERM.  Device memory is neither read nor written.  With\n"
-"        --name, --create fails when the region exists (EEXIST) and\n"
-"        --attach when it does not (ENOENT); neither does either.\n"
+"        SIGTERM, or until the daemon revokes it: then it is unmapped\n"
+"        and released, and mmapctl exits 3.  With --name, --create\n"
+"        fails when the region exists (EEXIST) and --attach when it\n"
+"        does not (ENOENT); neither does either.  Device memory (any\n"
+"        NAME but zero) is mapped shared when writable, and neither\n"
+"        read nor written (--fill and --expect are refused before\n"
+"        anything is asked).\n"
 "  map --dev NAME [--size N] [--offset N] [...] --read OFF[:WIDTH]\n"
 "      --write OFF=VALUE[:WIDTH]\n"
 "        the same, but in place of the checks above (and of --fill and\n"
@@ -70,6 +118,23 @@ usage_text(FILE *f)
 "  write DEVICE OFFSET VALUE [WIDTH]\n"
 "        have the daemon store VALUE into one register, as read loads\n"
 "        one; prints nothing.\n"
+"  modify DEVICE OFFSET [WIDTH] [--set BITS] [--clear BITS]\n"
+"  modify DEVICE OFFSET [WIDTH] --mask M --value V\n"
+"        (or rmw) have the daemon read the register, clear BITS (or\n"
+"        M), set BITS (or V) and write it back, as one request: two\n"
+"        clients' modifies never interleave in the daemon.  Prints\n"
+"        0xOLD -> 0xNEW.\n"
+"  dump DEVICE OFFSET [SIZE|TYPE*COUNT] [--width W] [--count N]\n"
+"        read SIZE bytes (default 256), or COUNT registers, from\n"
+"        OFFSET, one daemon Read per register, and print them in hex,\n"
+"        16 bytes a line after their address.  TYPE*COUNT as pcimem:\n"
+"        w*16 is 16 registers of 32 bits.  At most 64 KiB.\n"
+"  watch DEVICE OFFSET [WIDTH] [--interval SECONDS] [--count N]\n"
+"      [--changes]\n"
+"        read the register every SECONDS (default 1, down to 0.01)\n"
+"        and print each value with the time since the start; with\n"
+"        --changes, the first value and then only changes.  Stops\n"
+"        after N values printed, or on SIGINT or SIGTERM (exit 0).\n"
 "  list    the leases the daemon lets this client see, with the user\n"
 "          and client name that hold each and its state (held,\n"
 "          revoking until a deadline, revoked)\n"
@@ -78,22 +143,39 @@ usage_text(FILE *f)
 "        region or shared-memory name (root, or the daemon's\n"
 "        admin_group): each holder has its entry's revoke_seconds to\n"
 "        release it, then on_revoke applies (mmapd.conf(5))\n"
-"  status  the daemon's version, uptime, offers, clients and leases\n"
-"  offers  what this user may map: each device or region with its\n"
-"          largest size, protection, sharing, cache mode and size\n"
+"  status  the daemon's version, uptime, offers, clients and leases,\n"
+"          and its counters since start: grants, releases,\n"
+"          revocations, denials by errno, zero memory held, peak clients\n"
+"  offers [--names[=shm]]\n"
+"          what this user may map: each device or region with its\n"
+"          largest size, protection, sharing, cache mode and size;\n"
+"          --names: only the names DEVICE and --dev take, one a line\n"
+"          (=shm: the shared-memory names --name takes)\n"
 "\n"
 "Options:\n"
-"  --socket PATH  the daemon's socket (default: $%s, else %s)\n"
-"  --json         one JSON object on stdout per command (with --hold,\n"
-"                 the holding line goes to stderr)\n"
+"  -s, --socket PATH  the daemon's socket (default: $%s, else\n"
+"                 %s)\n"
+"  --json         one JSON object on stdout per command (watch: one\n"
+"                 per value; with --hold, the holding line goes to\n"
+"                 stderr, and a revocation is a second object).\n"
+"                 Offsets, addresses and register values\n"
+"                 are \"0x...\" strings; sizes and counts numbers.\n"
+"  -w, --width W  read, write, modify, dump, watch: the WIDTH\n"
 "  -h, --help     this text\n"
 "  --version      mmapctl's version\n"
 "\n"
 "N, OFF, OFFSET: bytes, decimal or 0x hex, with an optional K, M or G\n"
 "(powers of 1024).  BYTE: 0 to 255, decimal or 0x hex.  WIDTH: bits,\n"
-"8, 16, 32 or 64 (default 32); OFFSET and OFF a multiple of WIDTH/8.\n"
-"VALUE: decimal or 0x hex, at most WIDTH bits.\n",
-	    MMAPCLIENT_SOCKET_ENV, MMAPCLIENT_DEFAULT_SOCKET);
+"8, 16, 32 or 64 (default 32), or as devmem, devmem2 and pcimem write\n"
+"it: b (8), h (16), w (32), l (a long: %u), d or q (64).  OFFSET and\n"
+"OFF a multiple of WIDTH/8.  VALUE, BITS: decimal or 0x hex, at most\n"
+"WIDTH bits.  DEVICE: a device or region (mmapctl offers --names);\n"
+"mem takes physical addresses.\n"
+"\n"
+"Exit status: 0 done, 1 refused or failed (one line on stderr naming\n"
+"the errno), 2 a usage error (nothing was asked of the daemon).\n",
+	    MMAPCLIENT_SOCKET_ENV, MMAPCLIENT_DEFAULT_SOCKET,
+	    8 * (unsigned int)sizeof(long));
 }
 
 
@@ -129,37 +211,68 @@ number_parse(const char *s, int suffixes, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static uint64_t
-size_arg(const char *opt, const char *s)
+/* The socket the library connects to, as it picks it. */
+static const char *
+socket_where(void)
 {
-	uint64_t v;
+	const char *env = getenv(MMAPCLIENT_SOCKET_ENV);
 
-	if (number_parse(s, 1, UINT64_MAX, &v) < 0)
-		usage_fail(opt, "'%s' is not a size (decimal or 0x hex, "
-		    "optional K, M or G)", s);
-	return v;
+	if (socket_path != NULL && socket_path[0] != '\0')
+		return socket_path;
+	if (env != NULL && env[0] != '\0')
+		return env;
+	return MMAPCLIENT_DEFAULT_SOCKET;
 }
 
-static unsigned char
-byte_arg(const char *opt, const char *s)
+/*
+ * EACCES on connect: the socket's mode and group decide who may
+ * connect (mmapd's [daemon] socket_mode and socket_group, or the socket
+ * unit's), so say which group grants it.
+ */
+static void
+access_why(const char *path, char *buf, size_t len)
 {
-	uint64_t v;
+	char gname[64];
+	struct group *gr;
+	struct stat st;
 
-	if (number_parse(s, 0, 255, &v) < 0)
-		usage_fail(opt, "'%s' is not a byte (0 to 255, decimal or 0x "
-		    "hex)", s);
-	return (unsigned char)v;
+	if (stat(path, &st) < 0) {
+		snprintf(buf, len, "%s cannot be reached (%s): a folder on "
+		    "the way denies this user", path, strerror(errno));
+		return;
+	}
+	gr = getgrgid(st.st_gid);
+	if (gr != NULL)
+		snprintf(gname, sizeof(gname), "%s", gr->gr_name);
+	else
+		snprintf(gname, sizeof(gname), "%lu",
+		    (unsigned long)st.st_gid);
+	if (st.st_mode & S_IWGRP)
+		snprintf(buf, len, "%s is mode %04o, group %s: members of "
+		    "group %s may connect (usermod -aG %s USER, then log in "
+		    "again)", path, (unsigned int)(st.st_mode & 07777), gname,
+		    gname, gname);
+	else
+		snprintf(buf, len, "%s is mode %04o, owner uid %lu, group %s: "
+		    "only its owner may connect", path,
+		    (unsigned int)(st.st_mode & 07777),
+		    (unsigned long)st.st_uid, gname);
 }
 
-
-static struct mmapclient *
-connect_or_die(void)
+struct mmapclient *
+ctl_connect(void)
 {
 	struct mmapclient *c;
+	char why[512];
 	int err;
 
 	err = mmapclient_connect_named(socket_path, "mmapctl " PACKAGE_VERSION,
 	    &c);
+	if (err == -EACCES) {
+		access_why(socket_where(), why, sizeof(why));
+		fail_line(err, "connect", "%s", why);
+		exit(EXIT_REFUSED);
+	}
 	if (err) {
 		fail_line(err, "connect", "%s", mmapclient_error(NULL));
 		exit(EXIT_REFUSED);
@@ -185,7 +298,7 @@ int
 cmd_list(struct mmapclient *c)
 {
 	struct mmapclient_lease *l;
-	char when[32], off[24], name[256], user[256], client[256];
+	char when[32], off[24], name[256], user[256], client[256], sz[24];
 	char state[64];
 	struct tm tm;
 	time_t t;
@@ -210,12 +323,14 @@ cmd_list(struct mmapclient *c)
 			json_str(l[i].device);
 			printf(",\"region\":");
 			json_str(l[i].region[0] ? l[i].region : NULL);
-			printf(",\"offset\":%" PRIu64 ",\"size\":%" PRIu64
+			printf(",\"offset\":");
+			json_hex(l[i].offset);
+			printf(",\"size\":%" PRIu64
 			    ",\"prot\":\"%s\",\"shared\":%s,"
 			    "\"created_unix_sec\":%" PRId64 ",\"state\":\"%s\","
 			    "\"deadline_unix_sec\":%" PRId64
 			    ",\"revoke_reason\":",
-			    l[i].offset, l[i].size, prot_name(l[i].prot),
+			    l[i].size, prot_name(l[i].prot),
 			    l[i].shared ? "true" : "false",
 			    l[i].created_unix_sec,
 			    lease_state_name(l[i].state),
@@ -239,13 +354,13 @@ cmd_list(struct mmapclient *c)
 				    l[i].created_unix_sec);
 			snprintf(off, sizeof(off), "0x%" PRIx64, l[i].offset);
 			printf("%-6" PRIu64 " %-6lu %-10s %-8ld %-12s %-12s "
-			    "%-12" PRIu64 " %-4s %-7s %-8s %-20s %-20s ",
+			    "%-12s %-4s %-7s %-8s %-20s %-20s ",
 			    l[i].id,
 			    (unsigned long)l[i].uid,
 			    l[i].user[0] ? text_str(l[i].user, user,
 			    sizeof(user)) : "-", (long)l[i].pid,
 			    text_str(l[i].device, name, sizeof(name)), off,
-			    l[i].size,
+			    size_text(l[i].size, sz, sizeof(sz)),
 			    prot_name(l[i].prot),
 			    l[i].shared ? "shared" : "private",
 			    lease_state_name(l[i].state), when,
@@ -295,12 +410,15 @@ cmd_status(struct mmapclient *c)
 			putchar('}');
 		}
 		printf("],\"offers_left_out\":%zu,\"clients\":%" PRIu32
-		    ",\"leases\":%" PRIu32 "}\n", st->offers_left_out,
+		    ",\"leases\":%" PRIu32, st->offers_left_out,
 		    st->clients, st->leases);
+		counters_json(st->counters);
+		printf("}\n");
 	} else {
 		printf("version: %s\n", text_str(st->version, name,
 		    sizeof(name)));
-		printf("uptime: %" PRIu64 " s\n", st->uptime_sec);
+		printf("uptime: %s\n", duration_text(st->uptime_sec, name,
+		    sizeof(name)));
 		printf("offers:");
 		for (i = 0; i < st->n_offers; i++)
 			printf("%s %s (%s)", i ? "," : "",
@@ -312,18 +430,38 @@ cmd_status(struct mmapclient *c)
 			    "holds)\n", st->offers_left_out);
 		printf("clients: %" PRIu32 "\n", st->clients);
 		printf("leases: %" PRIu32 "\n", st->leases);
+		if (st->counters != NULL)
+			counters_print(st->counters);
 	}
 	mmapclient_status_free(st);
 	return 0;
 }
 
+/* --names: the names alone, for scripts and the shell's completion. */
+static void
+offer_names(const struct mmapclient_status *st, int shm)
+{
+	const char *n;
+	size_t i;
+
+	for (i = 0; i < st->n_offers; i++) {
+		n = st->offers[i].name;
+		if ((st->offers[i].kind == MMAPCLIENT_OFFER_SHM) != shm)
+			continue;
+		/* A pattern ([shm cam*]) is no name to type. */
+		if (strpbrk(n, "*?[") != NULL || n[strcspn(n, " \t\n")])
+			continue;
+		printf("%s\n", n);
+	}
+}
+
 /* The offers this user may use, one a line, with their terms. */
 int
-cmd_offers(struct mmapclient *c)
+cmd_offers(struct mmapclient *c, int names)
 {
 	struct mmapclient_status *st;
 	const struct mmapclient_offer_terms *t;
-	char name[256], size[24];
+	char name[256], size[24], max[24];
 	size_t i;
 	int err;
 
@@ -331,6 +469,11 @@ cmd_offers(struct mmapclient *c)
 	if (err) {
 		fail_line(err, "offers", "%s", mmapclient_error(c));
 		return EXIT_REFUSED;
+	}
+	if (names) {
+		offer_names(st, names == 2);
+		mmapclient_status_free(st);
+		return 0;
 	}
 	if (json) {
 		printf("{\"command\":\"offers\",\"offers\":[");
@@ -351,12 +494,13 @@ cmd_offers(struct mmapclient *c)
 	for (i = 0; i < st->n_offers; i++) {
 		t = &st->terms[i];
 		if (t->size)
-			snprintf(size, sizeof(size), "%" PRIu64, t->size);
+			size_text(t->size, size, sizeof(size));
 		else
 			snprintf(size, sizeof(size), "-");
-		printf("%-16s %-6s %-12" PRIu64 " %-4s %-6s %-8s %-4s %s\n",
+		printf("%-16s %-6s %-12s %-4s %-6s %-8s %-4s %s\n",
 		    text_str(st->offers[i].name, name, sizeof(name)),
-		    offer_kind_name(st->offers[i].kind), t->max_size,
+		    offer_kind_name(st->offers[i].kind),
+		    size_text(t->max_size, max, sizeof(max)),
 		    prot_name(t->prot), t->shared ? "yes" : "no",
 		    cache_name(t->cache), t->registers_only ? "no" : "yes",
 		    size);
@@ -373,56 +517,20 @@ cmd_offers(struct mmapclient *c)
 /* ------------------------------------------------------------------------ */
 
 enum {
-	OPT_SOCKET = 256,
-	OPT_JSON,
-	OPT_VERSION,
-	OPT_DEV,
-	OPT_SIZE,
-	OPT_OFFSET,
-	OPT_SHARED,
-	OPT_NAME,
-	OPT_READ_ONLY,
-	OPT_CACHE,
-	OPT_HOLD,
-	OPT_FILL,
-	OPT_EXPECT,
-	OPT_READ,
-	OPT_WRITE,
-	OPT_CREATE,
-	OPT_ATTACH,
+	OPT_NAMES = OPT_FIRST_CMD,
 	OPT_UID,
 	OPT_REGION,
 	OPT_REASON,
 };
-
-/* The options every command takes too, after its name. */
-#define COMMON_OPTS \
-	{ "socket", required_argument, NULL, OPT_SOCKET }, \
-	{ "json", no_argument, NULL, OPT_JSON }, \
-	{ "help", no_argument, NULL, 'h' }, \
-	{ "version", no_argument, NULL, OPT_VERSION }
 
 static const struct option common_opts[] = {
 	COMMON_OPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
-static const struct option map_opts[] = {
+static const struct option offers_opts[] = {
 	COMMON_OPTS,
-	{ "dev", required_argument, NULL, OPT_DEV },
-	{ "size", required_argument, NULL, OPT_SIZE },
-	{ "offset", required_argument, NULL, OPT_OFFSET },
-	{ "shared", no_argument, NULL, OPT_SHARED },
-	{ "name", required_argument, NULL, OPT_NAME },
-	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
-	{ "cache", required_argument, NULL, OPT_CACHE },
-	{ "hold", no_argument, NULL, OPT_HOLD },
-	{ "fill", required_argument, NULL, OPT_FILL },
-	{ "expect", required_argument, NULL, OPT_EXPECT },
-	{ "read", required_argument, NULL, OPT_READ },
-	{ "write", required_argument, NULL, OPT_WRITE },
-	{ "create", no_argument, NULL, OPT_CREATE },
-	{ "attach", no_argument, NULL, OPT_ATTACH },
+	{ "names", optional_argument, NULL, OPT_NAMES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -435,7 +543,7 @@ static const struct option revoke_opts[] = {
 };
 
 /* An option every command takes; returns 0 when opt is not one. */
-static int
+int
 common_opt(int opt, const char *arg)
 {
 	switch (opt) {
@@ -445,7 +553,7 @@ common_opt(int opt, const char *arg)
 	case OPT_JSON:
 		json = 1;
 		return 1;
-	case 'h':
+	case OPT_HELP:
 		usage_text(stdout);
 		exit(0);
 	case OPT_VERSION:
@@ -456,7 +564,7 @@ common_opt(int opt, const char *arg)
 }
 
 /* What getopt_long found wrong, as a usage failure. */
-static void __attribute__((noreturn))
+void
 bad_option(int opt, char **argv)
 {
 	const char *arg = argv[optind - 1];
@@ -466,171 +574,45 @@ bad_option(int opt, char **argv)
 	usage_fail(arg, "unknown option");
 }
 
-static enum mmapclient_cache
-cache_arg(const char *s)
-{
-	static const char *const names[] = {
-		[MMAPCLIENT_CACHE_DEFAULT] = "default",
-		[MMAPCLIENT_CACHE_CACHED] = "cached",
-		[MMAPCLIENT_CACHE_UNCACHED] = "uncached",
-		[MMAPCLIENT_CACHE_WC] = "wc",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strcmp(s, names[i]) == 0)
-			return (enum mmapclient_cache)i;
-	}
-	usage_fail("--cache", "'%s' is not one of default, cached, uncached, "
-	    "wc", s);
-}
-
-/*
- * Without --size, map's accesses ask for what covers them; the daemon
- * rounds it up to pages.
- */
-static uint64_t
-ops_size(const struct map_opts *o)
-{
-	uint64_t end, size = 0;
-	size_t i;
-
-	for (i = 0; i < o->n_ops; i++) {
-		end = o->ops[i].offset + o->ops[i].width / 8;
-		if (end < o->ops[i].offset)
-			return UINT64_MAX;	/* the daemon refuses it */
-		if (end > size)
-			size = end;
-	}
-	return size;
-}
-
-static void
-parse_map(int argc, char **argv, struct map_opts *o)
-{
-	int opt, have_size = 0, read_only = 0, stores = 0;
-
-	*o = (struct map_opts){
-		.req = { .flags = MMAPCLIENT_WRITE },
-		.fill = -1,
-		.expect = -1,
-	};
-	/* At most one access per argument: no growing as they come. */
-	o->ops = calloc((size_t)argc, sizeof(*o->ops));
-	if (o->ops == NULL) {
-		fail_line(-ENOMEM, "map", "cannot allocate the accesses");
-		exit(EXIT_REFUSED);
-	}
-	while ((opt = getopt_long(argc, argv, ":h", map_opts, NULL)) != -1) {
-		if (common_opt(opt, optarg))
-			continue;
-		switch (opt) {
-		case OPT_DEV:
-			o->req.device = optarg;
-			break;
-		case OPT_SIZE:
-			o->req.size = size_arg("--size", optarg);
-			have_size = 1;
-			break;
-		case OPT_OFFSET:
-			o->req.offset = size_arg("--offset", optarg);
-			break;
-		case OPT_SHARED:
-			o->req.flags |= MMAPCLIENT_SHARED;
-			break;
-		case OPT_NAME:
-			o->req.region = optarg;
-			break;
-		case OPT_READ_ONLY:
-			read_only = 1;
-			break;
-		case OPT_CREATE:
-			o->req.flags |= MMAPCLIENT_CREATE;
-			break;
-		case OPT_ATTACH:
-			o->req.flags |= MMAPCLIENT_ATTACH;
-			break;
-		case OPT_CACHE:
-			o->req.cache = cache_arg(optarg);
-			break;
-		case OPT_HOLD:
-			o->hold = 1;
-			break;
-		case OPT_FILL:
-			o->fill = byte_arg("--fill", optarg);
-			break;
-		case OPT_EXPECT:
-			o->expect = byte_arg("--expect", optarg);
-			break;
-		case OPT_READ:
-		case OPT_WRITE:
-			reg_op_arg(opt == OPT_WRITE, optarg, &o->ops[o->n_ops]);
-			stores += opt == OPT_WRITE;
-			o->n_ops++;
-			break;
-		default:
-			bad_option(opt, argv);
-		}
-	}
-	if (optind != argc)
-		usage_fail("map", "unexpected argument '%s'", argv[optind]);
-	if (o->req.device == NULL || o->req.device[0] == '\0')
-		usage_fail("map", "--dev NAME is required");
-	if (!have_size && o->n_ops == 0)
-		usage_fail("map", "--size N is required");
-	if (!have_size)
-		o->req.size = ops_size(o);
-	if (read_only)
-		o->req.flags &= ~MMAPCLIENT_WRITE;
-	if ((o->req.flags & MMAPCLIENT_CREATE) &&
-	    (o->req.flags & MMAPCLIENT_ATTACH))
-		usage_fail("--create", "does not go with --attach");
-	if ((o->req.flags & (MMAPCLIENT_CREATE | MMAPCLIENT_ATTACH)) &&
-	    (o->req.region == NULL || o->req.region[0] == '\0'))
-		usage_fail(o->req.flags & MMAPCLIENT_CREATE ? "--create" :
-		    "--attach", "needs --name REGION");
-	if (o->fill >= 0 && read_only)
-		usage_fail("--fill", "cannot write with --read-only");
-	if (stores && read_only)
-		usage_fail("--write", "cannot write with --read-only");
-	if (o->n_ops && (o->fill >= 0 || o->expect >= 0))
-		usage_fail(o->fill >= 0 ? "--fill" : "--expect", "does not go "
-		    "with --read or --write");
-	/*
-	 * The accesses are all the mapping is for: writable only for a
-	 * store, and then shared, since a private copy of device memory
-	 * never reaches the device.
-	 */
-	if (stores)
-		o->req.flags |= MMAPCLIENT_SHARED | MMAPCLIENT_WRITE;
-	else if (o->n_ops)
-		o->req.flags &= ~MMAPCLIENT_WRITE;
-}
-
-/* read DEVICE OFFSET [WIDTH], write DEVICE OFFSET VALUE [WIDTH] */
-static void
-parse_reg(int store, int argc, char **argv, struct reg_op *op)
-{
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, ":h", common_opts, NULL)) != -1) {
-		if (!common_opt(opt, optarg))
-			bad_option(opt, argv);
-	}
-	reg_args(store, argv + optind, argc - optind, op);
-}
-
 static void
 parse_plain(const char *cmd, int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, ":h", common_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, COMMON_SHORT, common_opts,
+	    NULL)) != -1) {
 		if (!common_opt(opt, optarg))
 			bad_option(opt, argv);
 	}
 	if (optind != argc)
 		usage_fail(cmd, "unexpected argument '%s'", argv[optind]);
+}
+
+/* offers [--names[=shm]]: 0 the table, 1 the device names, 2 shm's. */
+static int
+parse_offers(int argc, char **argv)
+{
+	int opt, names = 0;
+
+	while ((opt = getopt_long(argc, argv, COMMON_SHORT, offers_opts,
+	    NULL)) != -1) {
+		if (common_opt(opt, optarg))
+			continue;
+		if (opt != OPT_NAMES)
+			bad_option(opt, argv);
+		if (optarg == NULL || strcmp(optarg, "device") == 0)
+			names = 1;
+		else if (strcmp(optarg, "shm") == 0)
+			names = 2;
+		else
+			usage_fail("--names", "'%s' is not device or shm",
+			    optarg);
+	}
+	if (optind != argc)
+		usage_fail("offers", "unexpected argument '%s'", argv[optind]);
+	if (names && json)
+		usage_fail("--names", "does not go with --json");
+	return names;
 }
 
 /* A user by name or number. */
@@ -656,7 +638,8 @@ parse_revoke(int argc, char **argv, struct mmapclient_revoke_what *w)
 	int opt;
 
 	memset(w, 0, sizeof(*w));
-	while ((opt = getopt_long(argc, argv, ":h", revoke_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, COMMON_SHORT, revoke_opts,
+	    NULL)) != -1) {
 		if (common_opt(opt, optarg))
 			continue;
 		switch (opt) {
@@ -689,57 +672,79 @@ parse_revoke(int argc, char **argv, struct mmapclient_revoke_what *w)
 		    "or --region NAME");
 }
 
+#define COMMANDS "map, read, write, modify, dump, watch, list, revoke, " \
+    "status, offers"
+
 int
 main(int argc, char **argv)
 {
 	struct map_opts mo = { .ops = NULL };
+	struct dump_opts dop;
+	struct watch_opts wop;
 	struct reg_op ro;
 	struct mmapclient_revoke_what rw;
 	struct mmapclient *c;
 	const char *cmd;
-	int opt, status;
+	int opt, status, names = 0;
 
 	opterr = 0;
 	/* "+": stop at the command; its options are parsed below. */
-	while ((opt = getopt_long(argc, argv, "+:h", common_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+" COMMON_SHORT, common_opts,
+	    NULL)) != -1) {
 		if (!common_opt(opt, optarg))
 			bad_option(opt, argv);
 	}
 	if (optind == argc)
-		usage_fail("usage", "no command given (map, read, write, list, "
-		    "revoke, status, offers)");
+		usage_fail("usage", "no command given (" COMMANDS ")");
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
 	optind = 0;	/* glibc: start afresh on the command's arguments */
+	if (strcmp(cmd, "rmw") == 0)
+		cmd = "modify";
+	usage_cmd = usage_synopsis(cmd) != NULL ? cmd : NULL;
 
 	if (strcmp(cmd, "map") == 0)
 		parse_map(argc, argv, &mo);
 	else if (strcmp(cmd, "read") == 0 || strcmp(cmd, "write") == 0)
 		parse_reg(cmd[0] == 'w', argc, argv, &ro);
-	else if (strcmp(cmd, "list") == 0 || strcmp(cmd, "status") == 0 ||
-	    strcmp(cmd, "offers") == 0)
+	else if (strcmp(cmd, "modify") == 0)
+		parse_modify(argc, argv, &ro);
+	else if (strcmp(cmd, "dump") == 0)
+		parse_dump(argc, argv, &dop);
+	else if (strcmp(cmd, "watch") == 0)
+		parse_watch(argc, argv, &wop);
+	else if (strcmp(cmd, "offers") == 0)
+		names = parse_offers(argc, argv);
+	else if (strcmp(cmd, "list") == 0 || strcmp(cmd, "status") == 0)
 		parse_plain(cmd, argc, argv);
 	else if (strcmp(cmd, "revoke") == 0)
 		parse_revoke(argc, argv, &rw);
 	else if (strcmp(cmd, "help") == 0) {
 		usage_text(stdout);
 		return 0;
-	} else
-		usage_fail(cmd, "unknown command (map, read, write, list, "
-		    "revoke, status, offers)");
+	} else {
+		devmem_hint(argc, argv);
+		usage_fail(cmd, "unknown command (" COMMANDS ")");
+	}
 
-	c = connect_or_die();
+	c = ctl_connect();
 	if (strcmp(cmd, "map") == 0)
 		status = cmd_map(c, &mo);
 	else if (strcmp(cmd, "read") == 0)
 		status = cmd_read(c, &ro);
 	else if (strcmp(cmd, "write") == 0)
 		status = cmd_write(c, &ro);
+	else if (strcmp(cmd, "modify") == 0)
+		status = cmd_modify(c, &ro);
+	else if (strcmp(cmd, "dump") == 0)
+		status = cmd_dump(c, &dop);
+	else if (strcmp(cmd, "watch") == 0)
+		status = cmd_watch(&c, &wop);
 	else if (strcmp(cmd, "list") == 0)
 		status = cmd_list(c);
 	else if (strcmp(cmd, "offers") == 0)
-		status = cmd_offers(c);
+		status = cmd_offers(c, names);
 	else if (strcmp(cmd, "revoke") == 0)
 		status = cmd_revoke(c, &rw);
 	else

@@ -1,7 +1,7 @@
 /*
  * libmmapclient: questions to the daemon.  List (all its pages) and
- * Status.  Each answer is handed over as one allocation, strings
- * included, so that one free() undoes it.
+ * Status (with the daemon's counters).  Each answer is handed over as
+ * one allocation, strings included, so that one free() undoes it.
  */
 #include "config.h"
 
@@ -316,22 +316,33 @@ align_up(size_t n, size_t a)
 	return (n + a - 1) / a * a;
 }
 
-/* One block: the status, its offers, their terms, then the strings. */
+/*
+ * One block: the status, its offers, their terms, its counters and
+ * their denials, then the strings.
+ */
 static struct mmapclient_status *
 status_flatten(const Mmapd__V1__StatusReply *sr)
 {
+	const Mmapd__V1__Counters *sc = sr->counters;
+	size_t n_den = sc != NULL ? sc->n_denials : 0;
 	struct mmapclient_status *st;
 	struct mmapclient_offer *offers;
 	struct mmapclient_offer_terms *terms;
+	struct mmapclient_counters *counters;
+	struct mmapclient_errno_count *den;
 	const Mmapd__V1__Offer *o;
-	size_t head, mid, bytes, len, i;
+	size_t head, mid, cnt, dpos, bytes, len, i;
 	char *s;
 
 	/* A reply fits one packet, so none of these sums can overflow. */
 	head = align_up(sizeof(*st), alignof(struct mmapclient_offer));
 	mid = align_up(head + sr->n_offers * sizeof(*offers),
 	    alignof(struct mmapclient_offer_terms));
-	bytes = mid + sr->n_offers * sizeof(*terms) + strlen(sr->version) + 1;
+	cnt = align_up(mid + sr->n_offers * sizeof(*terms),
+	    alignof(struct mmapclient_counters));
+	dpos = align_up(cnt + sizeof(*counters),
+	    alignof(struct mmapclient_errno_count));
+	bytes = dpos + n_den * sizeof(*den) + strlen(sr->version) + 1;
 	for (i = 0; i < sr->n_offers; i++)
 		bytes += strlen(sr->offers[i]->name) + 1;
 	st = malloc(bytes);
@@ -339,7 +350,9 @@ status_flatten(const Mmapd__V1__StatusReply *sr)
 		return NULL;
 	offers = (struct mmapclient_offer *)(void *)((char *)st + head);
 	terms = (struct mmapclient_offer_terms *)(void *)((char *)st + mid);
-	s = (char *)(terms + sr->n_offers);
+	counters = (struct mmapclient_counters *)(void *)((char *)st + cnt);
+	den = (struct mmapclient_errno_count *)(void *)((char *)st + dpos);
+	s = (char *)(den + n_den);
 
 	len = strlen(sr->version) + 1;
 	memcpy(s, sr->version, len);
@@ -352,7 +365,24 @@ status_flatten(const Mmapd__V1__StatusReply *sr)
 		.leases = sr->leases,
 		.terms = sr->n_offers ? terms : NULL,
 		.offers_left_out = sr->offers_left_out,
+		.counters = sc != NULL ? counters : NULL,
 	};
+	if (sc != NULL) {
+		*counters = (struct mmapclient_counters){
+			.grants = sc->grants,
+			.releases = sc->releases,
+			.revocations = sc->revocations,
+			.denials = n_den ? den : NULL,
+			.n_denials = n_den,
+			.zero_bytes_held = sc->zero_bytes_held,
+			.peak_clients = sc->peak_clients,
+		};
+		for (i = 0; i < n_den; i++)
+			den[i] = (struct mmapclient_errno_count){
+				.error = sc->denials[i]->error,
+				.count = sc->denials[i]->count,
+			};
+	}
 	s += len;
 	for (i = 0; i < sr->n_offers; i++) {
 		len = strlen(sr->offers[i]->name) + 1;
@@ -374,12 +404,24 @@ status_flatten(const Mmapd__V1__StatusReply *sr)
 	return st;
 }
 
+/*
+ * mmapclient_status@@MMAPCLIENT_0.4: the status says the counters.  Its
+ * struct only grew at the end, so mmapclient_status@MMAPCLIENT_0.1,
+ * for programs built before, is the same call (status_v01 below); the
+ * new version is there so that a program that reads the counters is
+ * refused by an older library at load time, not handed a shorter block.
+ */
+int status_v04(struct mmapclient *c, struct mmapclient_status **out);
+__asm__(".symver status_v04, mmapclient_status@@MMAPCLIENT_0.4");
+
 int
-mmapclient_status(struct mmapclient *c, struct mmapclient_status **out)
+status_v04(struct mmapclient *c, struct mmapclient_status **out)
 {
 	Mmapd__V1__Status status = MMAPD__V1__STATUS__INIT;
 	Mmapd__V1__Request req = MMAPD__V1__REQUEST__INIT;
+	const Mmapd__V1__Counters *sc;
 	Mmapd__V1__Reply *rep;
+	size_t i;
 	int err;
 
 	if (out)
@@ -394,11 +436,30 @@ mmapclient_status(struct mmapclient *c, struct mmapclient_status **out)
 	err = conn_call(c, &req, MMAPD__V1__REPLY__BODY_STATUS, &rep, NULL);
 	if (err)
 		return err;
+	sc = rep->status->counters;
+	for (i = 0; sc != NULL && i < sc->n_denials; i++) {
+		if (sc->denials[i]->error <= 0 ||
+		    sc->denials[i]->error > ERRNO_MAX) {
+			err = conn_break(c, -EPROTO, "the status counts "
+			    "denials of errno %d", (int)sc->denials[i]->error);
+			mmapd__v1__reply__free_unpacked(rep, NULL);
+			return err;
+		}
+	}
 	*out = status_flatten(rep->status);
 	if (*out == NULL)
 		err = conn_fail(c, -ENOMEM, "cannot allocate the status");
 	mmapd__v1__reply__free_unpacked(rep, NULL);
 	return err;
+}
+
+int status_v01(struct mmapclient *c, struct mmapclient_status **out);
+__asm__(".symver status_v01, mmapclient_status@MMAPCLIENT_0.1");
+
+int
+status_v01(struct mmapclient *c, struct mmapclient_status **out)
+{
+	return status_v04(c, out);
 }
 
 void

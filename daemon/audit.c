@@ -2,6 +2,7 @@
  * The audit lines of a client's requests: who asked, what was refused,
  * what was granted and when a lease ended.  Written to the log as
  * "audit: event=..." lines (log.c); the requests are session.c's.
+ * Status's counters (stats.c) count the lines as they are written.
  */
 #include "config.h"
 
@@ -51,6 +52,7 @@ audit_deny(struct session *s, const Mmapd__V1__Map *m, int err, int raw,
 	char qd[QUOTE_LEN], qr[QUOTE_LEN], qw[REACH_LEN + 64], who[WHO_LEN];
 	char qk[48] = "";
 
+	stats_deny(s->d, err);
 	if (raw != 0 && raw != err)
 		snprintf(qk, sizeof(qk), " raw_errno=%s",
 		    audit_errno_name(raw));
@@ -115,6 +117,7 @@ audit_release(struct session *s, const struct lease *l, const char *reason)
 {
 	char qd[QUOTE_LEN], qr[QUOTE_LEN], who[WHO_LEN];
 
+	s->d->stats.releases++;
 	/* After a revocation: revoke=revoking (in time) or revoked. */
 	log_info("audit: event=release lease=%llu %s device=%s region=%s "
 	    "offset=%llu size=%llu reason=%s%s%s", (unsigned long long)l->id,
@@ -132,6 +135,7 @@ audit_limit(struct session *s, const char *op, int err, const char *why)
 {
 	char qw[256], who[WHO_LEN];
 
+	stats_deny(s->d, err);
 	log_notice("audit: event=deny op=%s %s result=denied errno=%s msg=%s",
 	    op, audit_who(s, who, sizeof(who)), audit_errno_name(err),
 	    log_quote(why, qw, sizeof(qw)));

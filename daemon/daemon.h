@@ -9,7 +9,8 @@
  *	journal.c	audit lines as journal entries
  *	session.c	one client: decode, check, dispatch, encode
  *	session-map.c	a Map: the checks, the engine, the lease
- *	session-reg.c	Read and Write: one register access each
+ *	session-reg.c	Read, Write and Modify: one register access each
+ *	stats.c		the counters since start that Status shows
  *	decide.c	the checks that decide a request, before anything is
  *			made (also for mmapd --explain, explain.c)
  *	audit.c		the audit lines of the requests
@@ -102,6 +103,20 @@ struct pci_region {
 	struct pci_device pci;
 };
 
+/*
+ * Counts since start, for Status (stats.c).  They count what the audit
+ * log writes: a grant line with result=ok, a release line, a deny line
+ * by its errno.  Never reset, not even by a reload.
+ */
+#define STATS_ERRNO_LIMIT	4096	/* errnos run to MAX_ERRNO, 4095 */
+struct mmapd_stats {
+	uint64_t grants;
+	uint64_t releases;
+	uint64_t revocations;		/* leases revoked (Revoke, reload) */
+	uint64_t denials[STATS_ERRNO_LIMIT];	/* by errno */
+	unsigned int peak_clients;	/* most connections at once */
+};
+
 struct mmapd {
 	struct policy *policy;
 	struct map_engine engine;
@@ -124,6 +139,7 @@ struct mmapd {
 	unsigned int grants;		/* all connections' grants in flight */
 	unsigned int grants_cap;	/* at most that many: half fd_limit */
 	unsigned long fd_limit;		/* RLIMIT_NOFILE, raised at start */
+	struct mmapd_stats stats;
 	/* server.c's, for revoke.c (NULL: no loop, as in the fuzzers) */
 	const struct revoke_ops *revoke_ops;
 	void *revoke_arg;
@@ -233,6 +249,13 @@ void lease_drop(struct mmapd *d, struct lease *l);
 void lease_drop_owner(struct mmapd *d, struct session *owner);
 /* What uid's leases hold; NULL when it holds none. */
 const struct uid_usage *usage_find(const struct mmapd *d, uid_t uid);
+
+/*
+ * stats.c: a refusal the audit log writes as event=deny (err negative);
+ * a connection more (server.c, once it is counted in n_clients).
+ */
+void stats_deny(struct mmapd *d, int err);
+void stats_client(struct mmapd *d);
 
 /*
  * Open the pci regions of pol into *out; failures are logged and left

@@ -41,9 +41,15 @@ static const struct {
 	{ "deny", NULL, "bb37d1bd0ce844cfbab8f46990600459" },
 	{ "read", NULL, "d34cd610aa6f4d39aa5b3499f20dcf65" },
 	{ "write", NULL, "e0807de87c2c47289ad16f47b986bafd" },
+	{ "modify", NULL, "931b8edf1efe46cea33e46ebcf6cca84" },
 	{ "raw-fd", NULL, "6814811085cd4d5c8eb7830b8caa387c" },
 	{ "whole-bar", NULL, "1b4fde4455da4b6cba1eeee94eb932fc" },
 	{ "close", NULL, "fe23b12cedc94c678bd74e9cbbef1722" },
+	{ "revoke-request", NULL, "177beaf9c3cb44de8ecba4c6736ea13c" },
+	{ "revoke", NULL, "332b0de983ec4a76a71556d27f2d703e" },
+	{ "revoke-notify", NULL, "8d385104e8d0436996d457df5c52cb7f" },
+	{ "revoke-kill", NULL, "31063c0a50d141e59c559207518bbab2" },
+	{ "revoke-expired", NULL, "e78bbc968ed54b2e8c49554f51ddca63" },
 };
 /* Any other event (mmapd(8)). */
 #define ID_OTHER	"a3f0d6b1c2e94f0b8d7e6c5b4a392817"

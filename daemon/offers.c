@@ -2,7 +2,8 @@
  * What a client may see of the daemon: Status (the offers this caller
  * may use, with their terms) and List (leases, with their user and
  * client).  Each reply fits one packet by construction: List in pages,
- * Status with the offers that do not fit counted.
+ * Status with the offers that do not fit counted, fitted around the
+ * counters since start (stats.c).
  */
 #include "config.h"
 
@@ -191,6 +192,7 @@ session_status(struct session *s, uint64_t id)
 	struct mmapd *d = s->d;
 	const struct policy_peer pp = peer_policy(&s->peer);
 	Mmapd__V1__StatusReply sr = MMAPD__V1__STATUS_REPLY__INIT;
+	Mmapd__V1__Counters counters;
 	Reply r = MMAPD__V1__REPLY__INIT;
 	struct offer_list ol = { 0 };
 	Mmapd__V1__Offer o;
@@ -199,6 +201,10 @@ session_status(struct session *s, uint64_t id)
 	int all = s->peer.uid == 0;
 	time_t now = time(NULL);
 
+	if (stats_counters(d, &counters) < 0) {
+		reply_error(s, id, -ENOMEM, "out of memory");
+		return;
+	}
 	ol.v = calloc(cap, sizeof(*ol.v));
 	ol.ptrs = calloc(cap, sizeof(*ol.ptrs));
 	if (ol.v == NULL || ol.ptrs == NULL) {
@@ -210,6 +216,7 @@ session_status(struct session *s, uint64_t id)
 	sr.clients = d->n_clients;
 	sr.leases = d->n_leases;
 	sr.offers_left_out = UINT32_MAX;	/* its widest encoding */
+	sr.counters = &counters;
 	r.request_id = id;
 	r.body_case = MMAPD__V1__REPLY__BODY_STATUS;
 	r.status = &sr;
@@ -228,6 +235,7 @@ session_status(struct session *s, uint64_t id)
 	sr.offers_left_out = ol.left;
 	reply_send(s, &r, -1);
 out:
+	stats_counters_free(&counters);
 	free(ol.v);
 	free(ol.ptrs);
 }

@@ -201,9 +201,11 @@ revoke_lease(struct mmapd *d, struct lease *l, const char *reason,
 		return;
 	if (e != NULL)
 		l->enforce = e->on_revoke;
-	if (l->state == LEASE_HELD)
+	if (l->state == LEASE_HELD) {
 		snprintf(l->revoke_reason, sizeof(l->revoke_reason), "%s",
 		    reason);
+		d->stats.revocations++;	/* Status: a lease, once */
+	}
 	l->state = LEASE_REVOKING;
 	l->deadline_ms = now + (int64_t)grace * 1000;
 	l->deadline = time(NULL) + (time_t)grace;
@@ -220,7 +222,7 @@ revoke_lease(struct mmapd *d, struct lease *l, const char *reason,
 /*
  * The deadline passed with l held.  kill: the monitor signals the
  * holder; its connection's end releases the lease.  Where it cannot
- * (no monitor yet, an error), the lease is kept as log would keep it.
+ * (the process gone, a monitor error), the lease is kept as log would.
  */
 static void
 revoke_enforce(struct mmapd *d, struct lease *l)

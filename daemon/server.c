@@ -399,6 +399,7 @@ client_accept(struct server *srv, int fd)
 	c->next = srv->clients;
 	srv->clients = c;
 	srv->d->n_clients++;
+	stats_client(srv->d);
 	if (client_watch(c, UV_READABLE) < 0)
 		client_close(c);
 	else

@@ -27,13 +27,20 @@
 
 typedef Mmapd__V1__Reply Reply;
 
-/* What a Read or Write asked, for its audit line. */
+/*
+ * What a Read, Write or Modify asked, for its audit line.  A Modify is
+ * a write to the policy; value is then what it wrote, old what it read.
+ */
 struct reg_op {
 	const char *device;
 	uint64_t offset;
 	unsigned int width;
 	int write;
 	uint64_t value;
+	int modify;
+	uint64_t clear;
+	uint64_t set;
+	uint64_t old;
 };
 
 /* Pack r into s->out with fd; a reply over a packet closes instead. */
@@ -50,6 +57,10 @@ void session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m);
 
 /* session-reg.c */
 void session_reg(struct session *s, uint64_t id, struct reg_op *op);
+
+/* stats.c: a Status reply's counters; free its denials after. */
+int stats_counters(const struct mmapd *d, Mmapd__V1__Counters *c);
+void stats_counters_free(Mmapd__V1__Counters *c);
 
 /* offers.c */
 void session_status(struct session *s, uint64_t id);

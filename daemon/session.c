@@ -3,7 +3,8 @@
  * run the engine, record the lease, encode the reply.  No libuv here: the
  * server hands in packets and sends out what is left in s->out.  A Map
  * is session-map.c's, Read and Write session-reg.c's, Status and List
- * offers.c's; the audit lines are written by audit.c.
+ * offers.c's; the audit lines are written by audit.c.  Modify is a
+ * Read and a Write in one request, session-reg.c's too.
  *
  * A packet that does not decode, or is too big, is a protocol violation:
  * an error reply, then the connection closes.  A request that is well
@@ -134,7 +135,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
 	Mmapd__V1__HelloReply hr = MMAPD__V1__HELLO_REPLY__INIT;
-	char *features[7];
+	char *features[10];
 	size_t n = 0;
 	char msg[128];
 
@@ -154,6 +155,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 	features[n++] = (char *)"shared-names";
 	features[n++] = (char *)"shm-open";
 	features[n++] = (char *)"registers";
+	features[n++] = (char *)"modify";
 	features[n++] = (char *)"revoke";
 	if (s->d->have_mem)
 		features[n++] = (char *)"mem";
@@ -204,6 +206,8 @@ request_name(Mmapd__V1__Request__BodyCase body)
 		return "read";
 	case MMAPD__V1__REQUEST__BODY_WRITE:
 		return "write";
+	case MMAPD__V1__REQUEST__BODY_MODIFY:
+		return "modify";
 	case MMAPD__V1__REQUEST__BODY_REVOKE:
 		return "revoke";
 	default:
@@ -334,6 +338,20 @@ session_input(struct session *s, const uint8_t *buf, ssize_t len,
 		session_reg(s, req->request_id, &op);
 		break;
 	}
+	case MMAPD__V1__REQUEST__BODY_MODIFY: {
+		struct reg_op op = {
+			.device = req->modify->device,
+			.offset = req->modify->offset,
+			.width = req->modify->width,
+			.write = 1,
+			.modify = 1,
+			.clear = req->modify->clear,
+			.set = req->modify->set,
+		};
+
+		session_reg(s, req->request_id, &op);
+		break;
+	}
 	case MMAPD__V1__REQUEST__BODY_REVOKE:
 		session_revoke(s, req->request_id, req->revoke);
 		break;
@@ -381,6 +399,7 @@ session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
 
 	conns_grant_done(s, err == 0);
 	if (err == 0) {
+		s->d->stats.grants++;
 		log_info("audit: event=grant %s result=ok errno=0", n->fields);
 		/* Released meanwhile (pipelined): its release line is out. */
 		l = lease_find(s->d, n->lease);

@@ -32,7 +32,10 @@
  *   one; a Grant with values outside the protocol, such as mmap flags
  *   other than MAP_SHARED or MAP_PRIVATE, or whose fd is not what it says
  *   (see mmapclient_map()); a ReadReply whose value is wider than the
- *   width asked.
+ *   width asked; a reply to no request in flight, or a second one; an
+ *   event this connection did not ask for, or one it cannot take (see
+ *   mmapclient_on_revoke()).  The requests in flight then end with the
+ *   connection's error (their callbacks run from mmapclient_dispatch()).
  *   From then on every call on that connection fails at once with the
  *   same error and the same message, without talking to the daemon.  A
  *   broken connection is shut down at once, so the daemon ends its
@@ -40,18 +43,41 @@
  *   The only way on is mmapclient_close() and a new connection.
  *
  * Calls
- *   Each call is synchronous: it sends one request and waits (blocking)
- *   for exactly its reply; a call interrupted by a signal is resumed, not
- *   failed with -EINTR.  SIGPIPE is never raised.  Request ids start at 1
- *   and increase by one per request sent.
+ *   The plain calls are synchronous: each sends one request and waits
+ *   (blocking) for exactly its reply; a call interrupted by a signal is
+ *   resumed, not failed with -EINTR.  SIGPIPE is never raised.  Request
+ *   ids start at 1 and increase by one per request sent.
+ *
+ *   The _async calls (mmapclient_map_async() and the like) send their
+ *   request without waiting; several may be in flight on one connection
+ *   (pipelining), each matched to its reply by request id, and each is
+ *   completed by a callback that mmapclient_dispatch() runs.  The
+ *   synchronous calls are built on the same path: send, then read until
+ *   their own reply has come.  A synchronous call never runs a callback:
+ *   the replies to async requests and the events it reads meanwhile are
+ *   checked and taken in (a Grant is mapped), then queued, in the order
+ *   they came, for the next mmapclient_dispatch().  See "Event loops".
+ *
+ * Event loops
+ *   mmapclient_fd() is readable when a reply or an event has come (or
+ *   the daemon closed the connection).  Wait for POLLIN on it with
+ *   poll(2), epoll(7) or an event library (libuv: a uv_poll_t on it, for
+ *   UV_READABLE) and call mmapclient_dispatch() when it is readable: it
+ *   reads what is there without blocking and runs the callbacks.  After
+ *   a synchronous call on a connection with requests in flight or a
+ *   revoke handler, call mmapclient_dispatch() once before waiting on
+ *   the fd again (or when mmapclient_pending() is not 0): what the call
+ *   queued is no longer on the socket, so the fd may not turn readable
+ *   for it.
  *
  * Thread-safety
  *   One connection (struct mmapclient) is not thread-safe: use one per
- *   thread, or serialize every call on it, the calls on its regions
- *   included, with a lock of your own.  Different connections may be used
- *   by different threads at the same time without locking.  The memory of
- *   a mapped region may of course be used from any thread.
- *   mmapclient_error(NULL) is per thread.
+ *   thread, or serialize every call on it, the calls on its regions and
+ *   mmapclient_dispatch() included, with a lock of your own.  Callbacks
+ *   run in the thread that calls mmapclient_dispatch(), inside it.
+ *   Different connections may be used by different threads at the same
+ *   time without locking.  The memory of a mapped region may of course
+ *   be used from any thread.  mmapclient_error(NULL) is per thread.
  *
  * fork(2)
  *   The socket is close-on-exec.  A child created with fork() shares the
@@ -242,6 +268,29 @@ struct mmapclient_offer_terms {
 	int registers_only;	/* 1: map refused; read, write serve */
 };
 
+/* Requests the daemon refused with one errno, since it started. */
+struct mmapclient_errno_count {
+	int error;		/* a positive errno: EPERM, EFBIG, ... */
+	uint64_t count;
+};
+
+/*
+ * Counts since the daemon started, the daemon's totals whoever asks:
+ * what its audit log wrote (a grant line with result=ok, a release
+ * line, a revocation, a deny line by its errno) and what is held now.
+ */
+struct mmapclient_counters {
+	uint64_t grants;	/* Maps whose fd went out */
+	uint64_t releases;	/* leases ended: Release, disconnect, ... */
+	uint64_t revocations;	/* leases taken back */
+	/* refusals of the policy, the engine and [limits], by errno, in
+	   increasing errno order; n_denials of them (NULL when 0) */
+	const struct mmapclient_errno_count *denials;
+	size_t n_denials;
+	uint64_t zero_bytes_held;	/* zero memory leases hold now */
+	uint32_t peak_clients;	/* most connections open at once */
+};
+
 /*
  * The daemon's state, as mmapclient_status() reports it.  Its offers are
  * those this caller may use (root: all of them).
@@ -257,6 +306,12 @@ struct mmapclient_status {
 	/* n_offers of them, one for each offer */
 	const struct mmapclient_offer_terms *terms;
 	size_t offers_left_out;	/* offers that did not fit the reply */
+	/*
+	 * Since 0.4 (mmapclient_status@MMAPCLIENT_0.4, so that a program
+	 * reading it is refused by an older library at load time): NULL
+	 * when the daemon sends no counters (an older daemon).
+	 */
+	const struct mmapclient_counters *counters;
 };
 
 /*
@@ -399,6 +454,29 @@ int mmapclient_write(struct mmapclient *c, const char *device,
     uint64_t offset, unsigned int width, uint64_t value);
 
 /*
+ * Have the daemon read-modify-write one register (Modify): it loads
+ * the register with one access of exactly width bits, computes
+ * (old & ~clear) | set, and stores that with one access of the same
+ * width, under one policy check (the entry's protection must be rw, as
+ * for a Write) and one audit line.  The daemon handles one request at
+ * a time, so two clients' Modifies of one register never interleave in
+ * it: setting different bits from two processes loses none.  (A process
+ * that maps the register itself, or the device, may change it between
+ * the load and the store.)  *old_value gets what was read, *new_value
+ * what was written; either may be NULL.
+ *
+ * Errors: -EINVAL, nothing sent: c or device NULL, width not 8, 16, 32
+ * or 64, offset not a multiple of width / 8, clear or set wider than
+ * width.  The daemon's refusals as for mmapclient_write(); a daemon
+ * without the Hello feature "modify" answers -EINVAL.  -EPROTO (the
+ * connection broken) when the reply's values do not follow from each
+ * other and the request.  On failure both values are 0.
+ */
+int mmapclient_modify(struct mmapclient *c, const char *device,
+    uint64_t offset, unsigned int width, uint64_t clear, uint64_t set,
+    uint64_t *old_value, uint64_t *new_value);
+
+/*
  * List the leases the daemon lets this client see (its policy decides
  * which: at least this connection's own).  Follows the protocol's
  * pagination until the daemon says there are no more, so it may send
@@ -421,7 +499,8 @@ void mmapclient_leases_free(struct mmapclient_lease *leases);
  * with mmapclient_status_free(); on failure *out is NULL.
  *
  * Errors: -EINVAL (an argument NULL), -ENOMEM, the daemon's refusal,
- * those of a broken connection.
+ * those of a broken connection (-EPROTO also when a denial's errno is
+ * not between 1 and 4095).
  */
 int mmapclient_status(struct mmapclient *c, struct mmapclient_status **out);
 
@@ -457,10 +536,13 @@ int mmapclient_revoke(struct mmapclient *c,
 
 /*
  * The connection's socket, for poll(2) and the like, or -EINVAL when c is
- * NULL.  The daemon sends nothing unasked, so the socket becomes readable
- * (or POLLHUP) outside a call only when the daemon closes the connection.
- * Do not read from it, write to it, change its flags or close it: it
- * belongs to c.
+ * NULL.  It becomes readable when a reply to an async request or an
+ * event has come, or when the daemon closes the connection (POLLHUP);
+ * then call mmapclient_dispatch().  Without requests in flight and
+ * without a revoke handler (mmapclient_on_revoke()), the daemon sends
+ * nothing unasked, so it becomes readable outside a call only when the
+ * daemon closes the connection.  Do not read from it, write to it,
+ * change its flags or close it: it belongs to c.
  */
 int mmapclient_fd(const struct mmapclient *c);
 
@@ -485,6 +567,144 @@ const char *mmapclient_error(const struct mmapclient *c);
  * -EINVAL, and unmaps and frees them too).  NULL is a no-op.
  */
 void mmapclient_close(struct mmapclient *c);
+
+/* ----------------------------------------------------------------------
+ * Since 0.4: requests in flight, callbacks and events
+ * ---------------------------------------------------------------------- */
+
+/*
+ * How an async request ended, as its callback is told.  Valid during the
+ * callback only (the region excepted, which is the caller's from then
+ * on).  Later versions may add fields at the end.
+ */
+struct mmapclient_result {
+	uint64_t request_id;	/* the request's id on this connection */
+	int error;		/* 0, or a negative errno, as the sync call */
+	const char *message;	/* why it failed; "" on success */
+	/* Map: the new region, the caller's to release; NULL on failure. */
+	struct mmapclient_region *region;
+	uint64_t lease_id;	/* Map (on success), Release: the lease */
+	uint64_t value;		/* Read: the value loaded */
+};
+
+/*
+ * An async request's callback: run by mmapclient_dispatch(), once per
+ * request, whatever its end (a broken connection included).
+ */
+typedef void mmapclient_done_fn(struct mmapclient *c,
+    const struct mmapclient_result *res, void *userdata);
+
+/*
+ * The async forms of mmapclient_map(), mmapclient_release(),
+ * mmapclient_read() and mmapclient_write().  Each checks its arguments
+ * as the sync call does, sends the request without waiting (one
+ * send(2), MSG_DONTWAIT) and returns 0; done(c, res, userdata) then runs
+ * from mmapclient_dispatch() when the reply has come, with what the sync
+ * call would have returned: res->error, res->message, and the region,
+ * the lease or the value.  A Map's Grant is checked and mapped as
+ * mmapclient_map() does it, when it is read.  done may be NULL for
+ * Release and Write (the result is then dropped), not for Map or Read.
+ *
+ * Many may be in flight on one connection; the daemon answers them in
+ * order, and at most its [limits] requests_in_flight replies unread and
+ * grants_in_flight grants unread (mmapd.conf(5)): a request beyond those
+ * completes with -EAGAIN and the daemon's message, the connection
+ * usable.
+ *
+ * mmapclient_release_async() unmaps and frees r once the Release is
+ * sent (its lease is the daemon's to end); when nothing could be sent
+ * (-EAGAIN, -ENOBUFS, -ENOMEM) r is left as it was, mapped and held, so
+ * that the call may be retried.  A region of another connection gives
+ * -EINVAL and is unmapped and freed, as by mmapclient_release().
+ *
+ * Errors, nothing sent and no callback to come: -EINVAL (as the sync
+ * call, or done NULL where it is needed), -EMSGSIZE, -ENOMEM, -EAGAIN
+ * (the socket's send buffer is full: dispatch replies, then retry), and
+ * those of a broken connection.
+ */
+int mmapclient_map_async(struct mmapclient *c,
+    const struct mmapclient_request *req, mmapclient_done_fn *done,
+    void *userdata);
+int mmapclient_release_async(struct mmapclient *c,
+    struct mmapclient_region *r, mmapclient_done_fn *done, void *userdata);
+int mmapclient_read_async(struct mmapclient *c, const char *device,
+    uint64_t offset, unsigned int width, mmapclient_done_fn *done,
+    void *userdata);
+int mmapclient_write_async(struct mmapclient *c, const char *device,
+    uint64_t offset, unsigned int width, uint64_t value,
+    mmapclient_done_fn *done, void *userdata);
+
+/*
+ * Read what has come on c without blocking (recvmmsg(2), MSG_DONTWAIT)
+ * and run the callbacks: first those queued by synchronous calls, then
+ * those of the packets read, in the order they came.  Returns the number
+ * of callbacks run (0 when nothing was there: never -EAGAIN), or, once
+ * the connection is broken, its error (after running, with that error,
+ * the callbacks of every request that was in flight).  It reads at most
+ * a few dozen packets a call, so a flood cannot hold the caller; the fd
+ * stays readable for the rest.
+ *
+ * Callbacks may call any function on c (synchronous calls, new async
+ * requests, mmapclient_dispatch() itself) but mmapclient_close().
+ */
+int mmapclient_dispatch(struct mmapclient *c);
+
+/*
+ * Callbacks queued to run at the next mmapclient_dispatch() without
+ * reading the socket: what synchronous calls read meanwhile.  0 for NULL.
+ */
+int mmapclient_pending(const struct mmapclient *c);
+
+/* Requests sent on c whose replies have not been read yet.  0 for NULL. */
+int mmapclient_in_flight(const struct mmapclient *c);
+
+/* What a revocation's deadline brings: the protocol's RevokeEnforce. */
+enum mmapclient_enforce {
+	MMAPCLIENT_ENFORCE_KILL = 0,	/* the holder is sent SIGKILL */
+	MMAPCLIENT_ENFORCE_LOG = 1,	/* logged; the lease stays */
+};
+
+/*
+ * A lease of this connection is being taken back (mmapd's Revoking
+ * event): unmap it and release it before the deadline.  Valid during the
+ * callback only.
+ */
+struct mmapclient_revoking {
+	uint64_t lease_id;
+	/*
+	 * This connection's region of the lease, when it was mapped by it
+	 * and is not released yet; else NULL.  Release it with
+	 * mmapclient_release() or mmapclient_release_async().
+	 */
+	struct mmapclient_region *region;
+	const char *reason;	/* one line, e.g. "revoked by root", or "" */
+	int64_t deadline_unix_sec;	/* when it is enforced */
+	uint32_t seconds;	/* the same, in seconds from sending */
+	/* A later daemon may send a value not named above. */
+	enum mmapclient_enforce enforce;
+};
+
+typedef void mmapclient_revoking_fn(struct mmapclient *c,
+    const struct mmapclient_revoking *ev, void *userdata);
+
+/*
+ * Ask the daemon for events and have fn(c, ev, userdata) run, from
+ * mmapclient_dispatch(), for each Revoking event.  A connection sends
+ * Hello with events off, so the daemon sends it none; the first call
+ * with fn set sends Hello again with events on and waits for its reply
+ * (a synchronous call; an older daemon ignores the field and sends no
+ * events).  From then on the daemon may send events at any time;
+ * synchronous calls queue those they read.  fn NULL drops the events
+ * that come from then on (the daemon still sends them; it enforces the
+ * revocation at the deadline all the same).  An event with no known kind
+ * is ignored; a Revoking with lease 0, or any event on a connection that
+ * did not ask for them, breaks it (-EPROTO).
+ *
+ * Errors: -EINVAL (c NULL), those of Hello (see mmapclient_connect())
+ * and of a broken connection; the handler is then not set.
+ */
+int mmapclient_on_revoke(struct mmapclient *c, mmapclient_revoking_fn *fn,
+    void *userdata);
 
 #ifdef __cplusplus
 }

@@ -62,40 +62,21 @@ wire_close_fds(int *fds, size_t *nfds)
 }
 
 /*
- * Receive one packet into buf.  Returns its length, 0 at end of stream,
- * or a negative errno: -EMSGSIZE when the packet was larger than cap,
- * -EBADMSG when the ancillary data was cut short or is not SCM_RIGHTS.
- * The fds that came with it land in fds (WIRE_MAX_FDS at most; the kernel
- * drops any beyond and sets MSG_CTRUNC), close-on-exec; on any error they
- * are closed already.
+ * Take the fds of msg, a packet of len bytes just received, into fds
+ * (WIRE_MAX_FDS at most; the kernel drops any beyond and sets
+ * MSG_CTRUNC).  Returns len, or -EMSGSIZE when the packet was larger
+ * than its buffer, -EBADMSG when the ancillary data was cut short or is
+ * not SCM_RIGHTS; on those errors the fds are closed already.
  */
 ssize_t
-wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds)
+wire_take_fds(struct msghdr *msg, ssize_t len, int *fds, size_t *nfds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = { .iov_base = buf, .iov_len = cap };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
-	};
 	struct cmsghdr *cmsg;
 	size_t i, n;
-	ssize_t len;
 	int bad = 0;
 
 	*nfds = 0;
-	do {
-		len = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	} while (len < 0 && errno == EINTR);
-	if (len < 0)
-		return -errno;
-
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+	for (cmsg = CMSG_FIRSTHDR(msg); cmsg; cmsg = CMSG_NXTHDR(msg, cmsg)) {
 		if (cmsg->cmsg_level != SOL_SOCKET ||
 		    cmsg->cmsg_type != SCM_RIGHTS) {
 			bad = 1;
@@ -113,13 +94,54 @@ wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds)
 				close(fd);
 		}
 	}
-	if (msg.msg_flags & MSG_TRUNC) {
+	if (msg->msg_flags & MSG_TRUNC) {
 		wire_close_fds(fds, nfds);
 		return -EMSGSIZE;
 	}
-	if (bad || (msg.msg_flags & MSG_CTRUNC)) {
+	if (bad || (msg->msg_flags & MSG_CTRUNC)) {
 		wire_close_fds(fds, nfds);
 		return -EBADMSG;
 	}
 	return len;
+}
+
+/*
+ * Receive one packet into buf, with recvmsg(2)'s flags (MSG_DONTWAIT:
+ * -EAGAIN when none is there).  Returns its length, 0 at end of stream,
+ * or a negative errno: -EMSGSIZE when the packet was larger than cap,
+ * -EBADMSG when the ancillary data was cut short or is not SCM_RIGHTS.
+ * The fds that came with it land in fds (see wire_take_fds()),
+ * close-on-exec; on any error they are closed already.
+ */
+ssize_t
+wire_recv_flags(int sock, void *buf, size_t cap, int *fds, size_t *nfds,
+    int flags)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf),
+	};
+	ssize_t len;
+
+	*nfds = 0;
+	do {
+		len = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+	} while (len < 0 && errno == EINTR);
+	if (len < 0)
+		return -errno;
+	return wire_take_fds(&msg, len, fds, nfds);
+}
+
+/* wire_recv_flags() without flags: waits on a blocking socket. */
+ssize_t
+wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds)
+{
+	return wire_recv_flags(sock, buf, cap, fds, nfds, 0);
 }

@@ -15,6 +15,11 @@
 
 int wire_send(int sock, const void *buf, size_t len, int fd);
 ssize_t wire_recv(int sock, void *buf, size_t cap, int *fds, size_t *nfds);
+ssize_t wire_recv_flags(int sock, void *buf, size_t cap, int *fds,
+    size_t *nfds, int flags);
+struct msghdr;
+ssize_t wire_take_fds(struct msghdr *msg, ssize_t len, int *fds,
+    size_t *nfds);
 void wire_close_fds(int *fds, size_t *nfds);
 
 #endif /* MMAPD_WIRE_H */

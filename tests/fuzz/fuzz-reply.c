@@ -4,7 +4,9 @@
  * what the input says, with and without fds.
  *
  * Input: one byte choosing the call (Map, a named shared Map, Map then
- * Release, Status, List, Read, Write), then up to four replies, each
+ * Release, Status, List, Read, Write; two Maps and a Read in flight
+ * completed by mmapclient_dispatch(); a revoke handler set, then a Map
+ * and dispatch), then up to four replies, each
  * one byte saying which fds ride along, a 16-bit little-endian length
  * and that many bytes.  The fd byte: bits 0-1 how many fds (0-3), bit 2
  * the first is a memfd (else /dev/null), bit 3 the memfd is sealed
@@ -16,6 +18,10 @@
  *   - a call returns 0 or a negative errno, and a failure leaves a
  *     message of one printable line;
  *   - a region that comes back is mapped as large as it says;
+ *   - every async request's callback runs once, with 0 and its region
+ *     or value, or a negative errno and a message; dispatch returns a
+ *     count or a negative errno; an event names a lease, its reason is
+ *     one printable line;
  *   - once the connection is closed, no fd the fake daemon sent is left
  *     open: the library closes each one it does not hand over.
  */
@@ -36,7 +42,7 @@
 #include "internal.h"
 
 #define REPLIES		4
-#define OPS		7
+#define OPS		10
 
 /* The open fds and what they are, for the report of a leak. */
 static void
@@ -155,6 +161,122 @@ region_expect(struct mmapclient_region *r)
 	    "bytes at %p not mapped", r->size, r->addr);
 }
 
+/* What the async callbacks and the revoke handler were given. */
+struct seen {
+	int ends;
+	int events;
+	struct mmapclient_region *gone;	/* released by the handler */
+};
+
+static void
+text_expect(const char *m, const char *what)
+{
+	const char *p;
+
+	FUZZ_ASSERT(m != NULL, "%s: NULL", what);
+	for (p = m; *p; p++)
+		FUZZ_ASSERT((unsigned char)*p >= 0x20 && *p != 0x7f,
+		    "%s: a control character", what);
+}
+
+static void
+on_end(struct mmapclient *c, const struct mmapclient_result *res, void *arg)
+{
+	struct seen *s = arg;
+
+	s->ends++;
+	FUZZ_ASSERT(res->error <= 0 && res->error >= -4095, "error %d",
+	    res->error);
+	text_expect(res->message, "a result's message");
+	if (res->error) {
+		FUZZ_ASSERT(res->message[0] != '\0', "failed without a "
+		    "message");
+		FUZZ_ASSERT(res->region == NULL, "a region with error %d",
+		    res->error);
+		return;
+	}
+	if (res->region) {
+		region_expect(res->region);
+		mmapclient_region_free(res->region);
+	}
+	(void)c;
+}
+
+static void
+on_revoke(struct mmapclient *c, const struct mmapclient_revoking *ev,
+    void *arg)
+{
+	struct seen *s = arg;
+
+	s->events++;
+	FUZZ_ASSERT(ev->lease_id != 0, "an event for lease 0");
+	text_expect(ev->reason, "a reason");
+	if (ev->region) {
+		FUZZ_ASSERT(ev->region->lease_id == ev->lease_id, "the region "
+		    "of lease %llu for lease %llu",
+		    (unsigned long long)ev->region->lease_id,
+		    (unsigned long long)ev->lease_id);
+		s->gone = ev->region;
+		mmapclient_release(c, ev->region);
+	}
+}
+
+/*
+ * Dispatch to the end of the stream: the fake has shut its end, so the
+ * connection breaks once everything sent was read.
+ */
+static void
+dispatch_all(struct mmapclient *c, struct seen *s, int asked)
+{
+	int i, r = 0;
+
+	for (i = 0; i < 64 && r >= 0; i++) {
+		r = mmapclient_dispatch(c);
+		FUZZ_ASSERT(r >= -4095, "dispatch returned %d", r);
+	}
+	FUZZ_ASSERT(r < 0, "no end of the stream after %d dispatches", i);
+	FUZZ_ASSERT(mmapclient_in_flight(c) == 0 &&
+	    mmapclient_pending(c) == 0, "a broken connection with requests "
+	    "or callbacks left");
+	FUZZ_ASSERT(s->ends == asked, "%d callbacks for %d requests",
+	    s->ends, asked);
+}
+
+/* Requests in flight, or events, as an event loop has them. */
+static void
+client_async(struct mmapclient *c, unsigned int op)
+{
+	/* Read-only: a memfd of the fd byte, sealed, may serve it. */
+	struct mmapclient_request mr = {
+		.device = "zero", .size = 4096, .flags = MMAPCLIENT_SHARED,
+	};
+	struct mmapclient_region *r = NULL;
+	struct seen s = { 0, 0, NULL };
+	int asked = 0, err;
+
+	if (op == 7) {
+		err = mmapclient_map_async(c, &mr, on_end, &s);
+		asked += err == 0;
+		err = mmapclient_map_async(c, &mr, on_end, &s);
+		asked += err == 0;
+		err = mmapclient_read_async(c, "mem", 0x1000, 16, on_end, &s);
+		asked += err == 0;
+		dispatch_all(c, &s, asked);
+		return;
+	}
+	/* Hello again, answered by whatever comes first. */
+	err = mmapclient_on_revoke(c, on_revoke, &s);
+	error_expect(c, err, "mmapclient_on_revoke");
+	if (err)
+		return;
+	err = mmapclient_map(c, &mr, &r);
+	error_expect(c, err, "mmapclient_map");
+	dispatch_all(c, &s, 0);
+	/* The handler may have released it; else it is still ours. */
+	if (err == 0 && r != s.gone)
+		mmapclient_region_free(r);
+}
+
 /* The call the first byte chose, as a program would make it. */
 static void
 client_call(struct mmapclient *c, unsigned int op)
@@ -163,7 +285,7 @@ client_call(struct mmapclient *c, unsigned int op)
 	struct mmapclient_region *r = NULL;
 	struct mmapclient_status *st = NULL;
 	struct mmapclient_lease *leases = NULL;
-	uint64_t v = 0;
+	uint64_t v = 0, w = 0;
 	size_t n = 0;
 	int err;
 
@@ -203,6 +325,10 @@ client_call(struct mmapclient *c, unsigned int op)
 			    "no array", n);
 		mmapclient_leases_free(leases);
 		break;
+	case 7:
+	case 8:
+		client_async(c, op);
+		break;
 	case 5:
 		err = mmapclient_read(c, "mem", 0x1000, 32, &v);
 		error_expect(c, err, "mmapclient_read");
@@ -210,7 +336,18 @@ client_call(struct mmapclient *c, unsigned int op)
 			FUZZ_ASSERT(v <= UINT32_MAX, "a 32-bit read gave "
 			    "%#llx", (unsigned long long)v);
 		break;
-	default:
+	case 9:
+		err = mmapclient_modify(c, "mem", 0x1000, 16, 0xff, 0x1, &v,
+		    &w);
+		error_expect(c, err, "mmapclient_modify");
+		if (err == 0)
+			FUZZ_ASSERT(v <= UINT16_MAX && w == ((v & ~0xffull) | 1),
+			    "a 16-bit modify read %#llx, wrote %#llx",
+			    (unsigned long long)v, (unsigned long long)w);
+		else
+			FUZZ_ASSERT(v == 0 && w == 0, "failed, values set");
+		break;
+	case 6:
 		err = mmapclient_write(c, "mem", 0x1000, 16, 0xbeef);
 		error_expect(c, err, "mmapclient_write");
 		break;

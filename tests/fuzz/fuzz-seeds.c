@@ -165,6 +165,24 @@ seed_revoke(const char *name, uint64_t lease, int by_uid, uint32_t uid,
 }
 
 static void
+seed_modify(const char *name, const char *device, uint64_t offset,
+    unsigned int width, uint64_t clear, uint64_t set)
+{
+	Request r = MMAPD__V1__REQUEST__INIT;
+	Mmapd__V1__Modify md = MMAPD__V1__MODIFY__INIT;
+
+	r.request_id = 4;
+	md.device = (char *)device;
+	md.offset = offset;
+	md.width = width;
+	md.clear = clear;
+	md.set = set;
+	r.body_case = MMAPD__V1__REQUEST__BODY_MODIFY;
+	r.modify = &md;
+	request_put(name, &r);
+}
+
+static void
 seeds_request(void)
 {
 	Request r = MMAPD__V1__REQUEST__INIT;
@@ -213,6 +231,10 @@ seeds_request(void)
 	seed_reg("write-ahci-ro", "ahci", 0x0, 32, 1, 1);
 	seed_reg("write-ivshmem", "ivshmem", 0x10, 64, 1, 1);
 	seed_reg("read-theirs", "theirs", 0x0, 32, 0, 0);
+	seed_modify("modify-edu", "edu", 0x4, 32, 0xff, 0x1);
+	seed_modify("modify-edu-64", "edu", 0x8, 64, UINT64_MAX, 0x80);
+	seed_modify("modify-too-wide", "edu", 0x4, 8, 0x100, 0);
+	seed_modify("modify-edu-ro", "ahci", 0x0, 32, 0, 1);
 
 	seed_revoke("revoke-lease", 1, 0, 0, "", "fuzz");
 	seed_revoke("revoke-uid", 0, 1, 0, "", "");
@@ -273,6 +295,91 @@ reply_put(const char *name, uint8_t op, Reply *r, uint8_t fds)
 	put("reply", name, buf, 4 + len);
 }
 
+/* One call's byte and n replies (n <= 4), each with its fds. */
+static void
+replies_put(const char *name, uint8_t op, Reply **rs, const uint8_t *fds,
+    int n)
+{
+	uint8_t buf[1 + 4 * (3 + 512)];
+	size_t at = 1, len;
+	int i;
+
+	buf[0] = op;
+	for (i = 0; i < n; i++) {
+		len = mmapd__v1__reply__get_packed_size(rs[i]);
+		if (len > 512) {
+			fprintf(stderr, "fuzz-seeds: %s: %zu bytes\n", name,
+			    len);
+			exit(1);
+		}
+		buf[at] = fds[i];
+		buf[at + 1] = (uint8_t)len;
+		buf[at + 2] = 0;
+		mmapd__v1__reply__pack(rs[i], buf + at + 3);
+		at += 3 + len;
+	}
+	put("reply", name, buf, at);
+}
+
+/*
+ * Requests in flight (call 7: two Maps and a Read) and events (call 8:
+ * Hello again, a Map, dispatch), answered well and not.
+ */
+static void
+seeds_reply_async(void)
+{
+	Reply r[4] = { MMAPD__V1__REPLY__INIT, MMAPD__V1__REPLY__INIT,
+	    MMAPD__V1__REPLY__INIT, MMAPD__V1__REPLY__INIT };
+	Reply *rs[4] = { &r[0], &r[1], &r[2], &r[3] };
+	Mmapd__V1__Grant g = MMAPD__V1__GRANT__INIT;
+	Mmapd__V1__ReadReply rr = MMAPD__V1__READ_REPLY__INIT;
+	Mmapd__V1__HelloReply hr = MMAPD__V1__HELLO_REPLY__INIT;
+	Mmapd__V1__Event ev = MMAPD__V1__EVENT__INIT;
+	Mmapd__V1__Revoking rv = MMAPD__V1__REVOKING__INIT;
+	/* A sealed one-page memfd, as a read-only shared Grant wants. */
+	const uint8_t fds[4] = { FDS(1, 1, 1, 1), FDS(1, 1, 1, 1), 0, 0 };
+	const uint8_t hfds[4] = { 0, FDS(1, 1, 1, 1), 0, 0 };
+
+	g.lease_id = 7;
+	g.size = 4096;
+	g.mmap_flags = MAP_SHARED;
+	g.prot = PROT_READ;
+	g.fd_kind = MMAPD__V1__FD_KIND__FD_KIND_SHMEM;
+	g.cache = MMAPD__V1__CACHE_MODE__CACHE_CACHED;
+	r[0].request_id = 1;
+	r[0].body_case = MMAPD__V1__REPLY__BODY_GRANT;
+	r[0].grant = &g;
+	r[1] = r[0];
+	r[1].request_id = 2;
+	r[2].request_id = 3;
+	r[2].body_case = MMAPD__V1__REPLY__BODY_READ;
+	r[2].read = &rr;
+	rr.value = 0xbeef;
+	replies_put("async-pipelined", 7, rs, fds, 3);
+	r[1].request_id = 5;
+	replies_put("async-stray-id", 7, rs, fds, 3);
+
+	hr.server_version = (char *)"fuzz";
+	hr.protocol_major = 1;
+	r[0].body_case = MMAPD__V1__REPLY__BODY_HELLO;
+	r[0].hello = &hr;
+	r[1].request_id = 2;
+	rv.lease_id = 7;
+	rv.reason = (char *)"revoked\tby root";
+	rv.deadline_unix_sec = 1900000000;
+	rv.seconds = 5;
+	ev.kind_case = MMAPD__V1__EVENT__KIND_REVOKING;
+	ev.revoking = &rv;
+	mmapd__v1__reply__init(&r[2]);
+	r[2].body_case = MMAPD__V1__REPLY__BODY_EVENT;
+	r[2].event = &ev;
+	replies_put("event-revoking", 8, rs, hfds, 3);
+	rv.lease_id = 0;
+	replies_put("event-lease-0", 8, rs, hfds, 3);
+	rv.lease_id = 7;
+	replies_put("event-unasked", 7, rs + 1, hfds + 1, 2);
+}
+
 static void
 seeds_reply(void)
 {
@@ -285,6 +392,10 @@ seeds_reply(void)
 	Mmapd__V1__ListReply lr = MMAPD__V1__LIST_REPLY__INIT;
 	Mmapd__V1__Lease le = MMAPD__V1__LEASE__INIT, *lp[1] = { &le };
 	Mmapd__V1__ReadReply rr = MMAPD__V1__READ_REPLY__INIT;
+	Mmapd__V1__ModifyReply mr = MMAPD__V1__MODIFY_REPLY__INIT;
+	Mmapd__V1__Counters k = MMAPD__V1__COUNTERS__INIT;
+	Mmapd__V1__ErrnoCount ec[2] = { MMAPD__V1__ERRNO_COUNT__INIT,
+	    MMAPD__V1__ERRNO_COUNT__INIT }, *ecp[2] = { &ec[0], &ec[1] };
 	uint8_t two[4 + 2 * 256], *p;
 	size_t n1, n2;
 
@@ -370,6 +481,21 @@ seeds_reply(void)
 	sr.leases = 2;
 	reply_put("status", 3, &r, 0);
 	reply_put("status-with-fd", 3, &r, FDS(1, 0, 0, 0));
+	k.grants = 7;
+	k.releases = 6;
+	k.zero_bytes_held = 4096;
+	k.peak_clients = 3;
+	ec[0].error = 1;
+	ec[0].count = 2;
+	ec[1].error = 27;
+	ec[1].count = 1;
+	k.denials = ecp;
+	k.n_denials = 2;
+	sr.counters = &k;
+	reply_put("status-counters", 3, &r, 0);
+	ec[1].error = 5000;
+	reply_put("status-counters-bad-errno", 3, &r, 0);
+	sr.counters = NULL;
 
 	mmapd__v1__reply__init(&r);
 	r.request_id = 1;
@@ -404,6 +530,20 @@ seeds_reply(void)
 	r.body_case = MMAPD__V1__REPLY__BODY_RELEASE;
 	r.release = &ack;
 	reply_put("write-wrong-body", 6, &r, 0);
+	seeds_reply_async();
+
+	mmapd__v1__reply__init(&r);
+	r.request_id = 1;
+	r.body_case = MMAPD__V1__REPLY__BODY_MODIFY;
+	r.modify = &mr;
+	mr.old_value = 0x1234;
+	mr.new_value = 0x1201;
+	reply_put("modify", 9, &r, 0);
+	mr.new_value = 0x1234;
+	reply_put("modify-not-following", 9, &r, 0);
+	mr.old_value = 0x10000;
+	mr.new_value = 0x10001;
+	reply_put("modify-too-wide", 9, &r, 0);
 }
 
 /* ------------------------------------------------------------------ */

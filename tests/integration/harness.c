@@ -1552,10 +1552,12 @@ ctl_need_nobody(void)
 	}
 }
 
+/* prog NULL: mmapctl --socket SOCK; else prog as it is. */
 static pid_t
-ctl_fork(int who, const char *const *args, const char *out, const char *err)
+ctl_fork_prog(const char *prog, int who, const char *const *args,
+    const char *out, const char *err)
 {
-	const char *bin = mmapctl_bin();
+	const char *bin = prog ? prog : mmapctl_bin();
 	static char groups[512];
 	char *argv[64];
 	size_t n = 0;
@@ -1581,8 +1583,10 @@ ctl_fork(int who, const char *const *args, const char *out, const char *err)
 		}
 	}
 	argv[n++] = (char *)bin;
-	argv[n++] = (char *)"--socket";
-	argv[n++] = (char *)h_sock();
+	if (prog == NULL) {
+		argv[n++] = (char *)"--socket";
+		argv[n++] = (char *)h_sock();
+	}
 	for (; *args != NULL && n < 63; args++)
 		argv[n++] = (char *)*args;
 	argv[n] = NULL;
@@ -1617,6 +1621,12 @@ status_code(int st)
 void
 ctl_run_v(struct ctl *r, int who, const char *const *args)
 {
+	h_run_v(r, NULL, who, args);
+}
+
+void
+h_run_v(struct ctl *r, const char *prog, int who, const char *const *args)
+{
 	char out[256], err[256];
 	unsigned int seq = ++H.seq;
 	pid_t pid;
@@ -1624,7 +1634,7 @@ ctl_run_v(struct ctl *r, int who, const char *const *args)
 
 	snprintf(out, sizeof(out), "%s/ctl-%u.out", h_dir(), seq);
 	snprintf(err, sizeof(err), "%s/ctl-%u.err", h_dir(), seq);
-	pid = ctl_fork(who, args, out, err);
+	pid = ctl_fork_prog(prog, who, args, out, err);
 	st = h_wait(pid, H_WAIT_MS);
 	if (st == -1) {
 		kill(pid, SIGKILL);
@@ -1634,8 +1644,9 @@ ctl_run_v(struct ctl *r, int who, const char *const *args)
 	r->err = slurp(err);
 	keep(r->out);
 	keep(r->err);
-	cr_assert(st != -1, "mmapctl %s did not end within %d ms; stdout:\n%s\n"
-	    "stderr:\n%s", args[0] ? args[0] : "", H_WAIT_MS, r->out, r->err);
+	cr_assert(st != -1, "%s %s did not end within %d ms; stdout:\n%s\n"
+	    "stderr:\n%s", prog ? prog : "mmapctl", args[0] ? args[0] : "",
+	    H_WAIT_MS, r->out, r->err);
 	r->status = status_code(st);
 }
 
@@ -1652,11 +1663,18 @@ ctl_free(struct ctl *r)
 void
 ctl_spawn_v(struct ctl_bg *b, int who, const char *const *args)
 {
+	h_spawn_v(b, NULL, who, args);
+}
+
+void
+h_spawn_v(struct ctl_bg *b, const char *prog, int who,
+    const char *const *args)
+{
 	unsigned int seq = ++H.seq;
 
 	snprintf(b->out, sizeof(b->out), "%s/ctl-%u.out", h_dir(), seq);
 	snprintf(b->err, sizeof(b->err), "%s/ctl-%u.err", h_dir(), seq);
-	b->pid = ctl_fork(who, args, b->out, b->err);
+	b->pid = ctl_fork_prog(prog, who, args, b->out, b->err);
 }
 
 void

@@ -253,6 +253,11 @@ void	 ctl_run_v(struct ctl *r, int who, const char *const *args);
 #define ctl_run(r, who, ...) \
 	ctl_run_v((r), (who), (const char *const[]){ __VA_ARGS__, NULL })
 void	 ctl_free(struct ctl *r);
+/* The same for another program, run as it is (no --socket added). */
+void	 h_run_v(struct ctl *r, const char *prog, int who,
+	    const char *const *args);
+#define h_run(r, prog, who, ...) \
+	h_run_v((r), (prog), (who), (const char *const[]){ __VA_ARGS__, NULL })
 
 /* A mmapctl left running (map --hold). */
 struct ctl_bg {
@@ -262,11 +267,14 @@ struct ctl_bg {
 };
 
 void	 ctl_spawn_v(struct ctl_bg *b, int who, const char *const *args);
+/* The same for another program, run as it is (no --socket added). */
+void	 h_spawn_v(struct ctl_bg *b, const char *prog, int who,
+	    const char *const *args);
 #define ctl_spawn(b, who, ...) \
 	ctl_spawn_v((b), (who), (const char *const[]){ __VA_ARGS__, NULL })
 /* Wait until its stdout holds needle; fails the test with its output if not. */
 void	 ctl_bg_wait(struct ctl_bg *b, const char *needle);
-/* Send sig, wait for the end, collect what it printed. */
+/* Send sig (0: none), wait for the end, collect what it printed. */
 void	 ctl_bg_stop(struct ctl_bg *b, int sig, struct ctl *r);
 
 /* ----------------------------------------------------------------------

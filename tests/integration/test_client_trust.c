@@ -10,7 +10,9 @@
  * sees it end, with no Release); mmapctl must exit 1 with the message
  * rather than die of SIGBUS touching memory that is not there.  What the
  * real daemon sends (daemon/engine.c, daemon/session.c) is mimicked too
- * and must still map.  No mmapd runs here.
+ * and must still map.  Each Map is made twice: by mmapclient_map(), and
+ * by mmapclient_map_async() completed through mmapclient_dispatch(),
+ * with the same verdicts.  No mmapd runs here.
  */
 #include "config.h"
 
@@ -338,19 +340,77 @@ request_of(const struct fake *f)
 	return req;
 }
 
+/* What an async Map's callback was told. */
+struct async_map {
+	int ran;
+	int error;
+	char msg[512];
+	struct mmapclient_region *r;
+};
+
+static void
+async_map_done(struct mmapclient *c, const struct mmapclient_result *res,
+    void *arg)
+{
+	struct async_map *m = arg;
+
+	(void)c;
+	m->ran++;
+	m->error = res->error;
+	snprintf(m->msg, sizeof(m->msg), "%s", res->message);
+	m->r = res->region;
+}
+
+/*
+ * mmapclient_map(), or the same through mmapclient_map_async(), poll(2)
+ * and mmapclient_dispatch(), as an event loop makes it: the callback's
+ * result.  dispatch's last return goes to *last.
+ */
+static int
+map_by(struct mmapclient *c, const struct mmapclient_request *req,
+    int async, struct mmapclient_region **r, int *last)
+{
+	struct async_map m = { .ran = 0 };
+	struct pollfd p = { .fd = mmapclient_fd(c), .events = POLLIN };
+	int64_t end = h_now_ms() + H_WAIT_MS;
+	int err;
+
+	*last = 0;
+	if (!async)
+		return mmapclient_map(c, req, r);
+	err = mmapclient_map_async(c, req, async_map_done, &m);
+	cr_assert_eq(err, 0, "map_async: %d: %s", err, mmapclient_error(c));
+	cr_assert_eq(mmapclient_in_flight(c), 1);
+	while (m.ran == 0) {
+		cr_assert_lt(h_now_ms(), end, "no completion within %d ms",
+		    H_WAIT_MS);
+		cr_assert_geq(poll(&p, 1, H_WAIT_MS), 0);
+		*last = mmapclient_dispatch(c);
+	}
+	cr_assert_eq(m.ran, 1, "the callback ran %d times", m.ran);
+	cr_assert_eq(mmapclient_in_flight(c), 0);
+	cr_assert((m.error == 0) == (m.r != NULL), "error %d, region %p",
+	    m.error, (void *)m.r);
+	if (m.error)
+		cr_assert_str_eq(m.msg, mmapclient_error(c));
+	*r = m.r;
+	return m.error;
+}
+
 /*
  * Map what f grants: -EPROTO with needle in the message, nothing mapped,
- * the granted fd closed, the connection broken and ended.
+ * the granted fd closed, the connection broken and ended.  Synchronous,
+ * then async.
  */
 static void
-expect_refused(const struct fake *f, const char *needle)
+expect_refused_by(const struct fake *f, const char *needle, int async)
 {
 	struct mmapclient_request req = request_of(f);
 	struct mmapclient_region *r = (void *)1;
 	struct mmapclient_status *st = NULL;
 	const char *where = f->obj == OBJ_FILE ? h_path("fake-file") :
 	    f->obj == OBJ_OPEN ? f->path : MEMFD_NAME;
-	int fds0, fds1, maps0, maps1, found, err;
+	int fds0, fds1, maps0, maps1, found, err, last;
 	struct mmapclient *c;
 	char msg[512];
 	pid_t pid;
@@ -364,13 +424,15 @@ expect_refused(const struct fake *f, const char *needle)
 	    fds0);
 	maps0 = maps_count(where, &found);
 
-	err = mmapclient_map(c, &req, &r);
+	err = map_by(c, &req, async, &r, &last);
 	snprintf(msg, sizeof(msg), "%s", mmapclient_error(c));
-	cr_assert_eq(err, -EPROTO, "map gave %d (%s), not -EPROTO: %s", err,
-	    strerror(-err), msg);
+	cr_assert_eq(err, -EPROTO, "%s map gave %d (%s), not -EPROTO: %s",
+	    async ? "async" : "sync", err, strerror(-err), msg);
 	cr_assert_null(r);
 	cr_assert(strstr(msg, needle) != NULL, "message \"%s\" lacks \"%s\"",
 	    msg, needle);
+	if (async)
+		cr_assert_eq(last, -EPROTO, "dispatch gave %d", last);
 	maps1 = maps_count(where, &found);
 	cr_assert_eq(maps1, maps0, "%d mappings after, %d before: %s", maps1,
 	    maps0, msg);
@@ -382,20 +444,28 @@ expect_refused(const struct fake *f, const char *needle)
 	err = mmapclient_status(c, &st);
 	cr_assert_eq(err, -EPROTO);
 	cr_assert_str_eq(mmapclient_error(c), msg);
+	cr_assert_eq(mmapclient_dispatch(c), -EPROTO);
 	cr_assert_eq(fake_end(pid), 0, "the lease was released, not ended");
 	mmapclient_close(c);
 	cr_assert_eq(h_self_fds(), fds0);
 }
 
+static void
+expect_refused(const struct fake *f, const char *needle)
+{
+	expect_refused_by(f, needle, 0);
+	expect_refused_by(f, needle, 1);
+}
+
 /* Map what f grants, touch every byte, release it. */
 static void
-expect_mapped(const struct fake *f)
+expect_mapped_by(const struct fake *f, int async)
 {
 	struct mmapclient_request req = request_of(f);
 	struct mmapclient_region *r = NULL;
 	volatile unsigned char *p;
 	struct mmapclient *c;
-	int fds0, err;
+	int fds0, err, last;
 	unsigned int sum = 0;
 	size_t i;
 	pid_t pid;
@@ -404,7 +474,7 @@ expect_mapped(const struct fake *f)
 	pid = fake_start(f);
 	err = mmapclient_connect(h_sock(), &c);
 	cr_assert_eq(err, 0, "connect to the fake: %s", mmapclient_error(NULL));
-	err = mmapclient_map(c, &req, &r);
+	err = map_by(c, &req, async, &r, &last);
 	cr_assert_eq(err, 0, "map: %s (%d): %s", strerror(-err), err,
 	    mmapclient_error(c));
 	cr_assert_eq(r->size, f->size);
@@ -421,6 +491,13 @@ expect_mapped(const struct fake *f)
 	mmapclient_close(c);
 	cr_assert_eq(fake_end(pid), 1);
 	cr_assert_eq(h_self_fds(), fds0);
+}
+
+static void
+expect_mapped(const struct fake *f)
+{
+	expect_mapped_by(f, 0);
+	expect_mapped_by(f, 1);
 }
 
 static struct fake

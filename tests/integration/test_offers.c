@@ -136,11 +136,12 @@ Test(offers, mmapctl_offers_prints_them)
 	cr_assert_eq(r.status, 0, "exit %d:\n%s%s", r.status, r.out, r.err);
 	cr_expect(strstr(r.out, "NAME") == r.out, "%s", r.out);
 	cr_expect(strstr(r.out, "\nzero ") != NULL, "%s", r.out);
-	cr_expect(strstr(r.out, " 2097152 ") != NULL, "%s", r.out);
+	/* Sizes for people (issue 14): 2 MiB, not 2097152. */
+	cr_expect(strstr(r.out, " 2 MiB ") != NULL, "%s", r.out);
 	cr_expect(strstr(r.out, "\nforhim ") != NULL, "%s", r.out);
-	cr_expect(strstr(r.out, " 16384 ") != NULL, "%s", r.out);
+	cr_expect(strstr(r.out, " 16 KiB ") != NULL, "%s", r.out);
 	/* No raw_fd_users: a Map of it is refused, Read and Write serve. */
-	cr_expect(strstr(r.out, " uncached no   65536\n") != NULL, "%s",
+	cr_expect(strstr(r.out, " uncached no   64 KiB\n") != NULL, "%s",
 	    r.out);
 	cr_expect(strstr(r.out, " cached   yes  -\n") != NULL, "%s", r.out);
 	cr_expect(strstr(r.out, "rootonly") == NULL, "%s", r.out);

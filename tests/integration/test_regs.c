@@ -223,13 +223,14 @@ Test(regs, ctl_json)
 	h_start(regs_conf(dev));
 	ctl_run(&r, CTL_ROOT, "--json", "write", "edu", "0x40", "0xabcd", "16");
 	cr_assert_eq(r.status, 0, "exit %d:\n%s%s", r.status, r.out, r.err);
+	/* Offsets and values as hex strings (issue 14): jq keeps them. */
 	cr_expect_str_eq(r.out, "{\"command\":\"write\",\"device\":\"edu\","
-	    "\"offset\":64,\"width\":16,\"value\":43981}\n");
+	    "\"offset\":\"0x40\",\"width\":16,\"value\":\"0xabcd\"}\n");
 	ctl_free(&r);
 	ctl_run(&r, CTL_ROOT, "--json", "read", "edu", "0x40", "16");
 	cr_assert_eq(r.status, 0, "exit %d:\n%s%s", r.status, r.out, r.err);
 	cr_expect_str_eq(r.out, "{\"command\":\"read\",\"device\":\"edu\","
-	    "\"offset\":64,\"width\":16,\"value\":43981}\n");
+	    "\"offset\":\"0x40\",\"width\":16,\"value\":\"0xabcd\"}\n");
 	ctl_free(&r);
 	h_stop();
 }
@@ -512,10 +513,17 @@ Test(regs, ctl_refusals)
 	ctl_free(&r);
 	cr_assert_eq(file_le(dev, EDU_BAR0, 4), 0);
 
-	/* Usage errors: exit 2, nothing sent. */
+	/*
+	 * Usage errors: exit 2, nothing sent, said as usage errors with the
+	 * command's usage line, not as an errno.
+	 */
 	ctl_run(&r, CTL_ROOT, "read", "edu", "0", "12");
 	cr_assert_eq(r.status, 2, "exit %d:\n%s%s", r.status, r.out, r.err);
-	cr_expect(strstr(r.err, "EINVAL") != NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "EINVAL") == NULL, "%s", r.err);
+	cr_expect(strstr(r.err, "mmapctl: read: '12' is not a width") ==
+	    r.err, "%s", r.err);
+	cr_expect(strstr(r.err, "\nusage: mmapctl [-s PATH] [--json] read "
+	    "DEVICE OFFSET [WIDTH]\n") != NULL, "%s", r.err);
 	ctl_free(&r);
 	ctl_run(&r, CTL_ROOT, "read", "edu");
 	cr_assert_eq(r.status, 2, "exit %d:\n%s%s", r.status, r.out, r.err);
@@ -773,9 +781,10 @@ Test(regs, ctl_map_read_write)
 	cr_assert_eq(r.status, 0, "exit %d:\n%s%s", r.status, r.out, r.err);
 	cr_expect(strstr(r.out, "\"kind\":\"device\",\"prot\":\"rw\","
 	    "\"shared\":true") != NULL, "%s", r.out);
-	cr_expect(strstr(r.out, ",\"access\":[{\"op\":\"write\",\"offset\":4,"
-	    "\"width\":32,\"value\":305419896},{\"op\":\"read\",\"offset\":4,"
-	    "\"width\":16,\"value\":22136}],\"hold\":false,\"ok\":true}\n")
+	cr_expect(strstr(r.out, ",\"access\":[{\"op\":\"write\","
+	    "\"offset\":\"0x4\",\"width\":32,\"value\":\"0x12345678\"},"
+	    "{\"op\":\"read\",\"offset\":\"0x4\",\"width\":16,"
+	    "\"value\":\"0x5678\"}],\"hold\":false,\"ok\":true}\n")
 	    != NULL, "%s", r.out);
 	ctl_free(&r);
 	cr_assert_eq(file_le(dev, EDU_BAR0 + 4, 4), 0x12345678);

@@ -81,6 +81,9 @@ fi
 if [ -n "${inst_tmpfilesdir:-}" ]; then
 	need "$inst_tmpfilesdir/mmapd.conf"
 fi
+if [ -n "${inst_bashcompletiondir:-}" ]; then
+	need "$inst_bashcompletiondir/mmapctl"
+fi
 
 # The programs run from where they are.
 out=$("$dest$inst_sbindir/mmapd" --version 2>&1) ||

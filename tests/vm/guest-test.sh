@@ -707,10 +707,62 @@ fi
 run mmapctl read edu 0x3
 expect_errno "mmapctl read edu 0x3: unaligned" EINVAL
 run mmapctl read edu 0 12
-if [ "$RC" -ne 0 ] && grep -q -F 'EINVAL' "$OUT"; then
-	ok "mmapctl read edu 0 12: no such width, refused (status $RC)"
+if [ "$RC" -eq 2 ] && grep -q -F "'12' is not a width" "$OUT"; then
+	ok "mmapctl read edu 0 12: no such width, a usage error (status 2)"
 else
-	fail "mmapctl read edu 0 12: wanted a refusal with EINVAL, got status $RC: $(said)"
+	fail "mmapctl read edu 0 12: wanted a usage error, got status $RC: $(said)"
+fi
+
+# ---------------------------------------------------------------------------
+# mmapctl as a register tool on edu (issue 14): modify, dump, watch,
+# devmem's widths, and the factorial register
+# ---------------------------------------------------------------------------
+run mmapctl write edu 4 0x12345678
+run mmapctl modify edu 4 --clear 0xff --set 0x1
+# edu's liveness register reads back the inverse of what was written:
+# the daemon read 0xedcba987 and wrote 0xedcba901.
+expect_out "mmapctl modify edu 4 --clear 0xff --set 0x1: one read, one write" \
+    "0xedcba987 -> 0xedcba901"
+run mmapctl read edu 4
+expect_out "mmapctl read edu 4 after the modify: the inverse of 0xedcba901" 0x123456fe
+run mmapctl rmw edu 4 w --mask 0xffff0000 --value 0x12340000
+expect_out "mmapctl rmw edu 4 w --mask --value" "0x123456fe -> 0x123456fe"
+run mmapctl read edu 4
+expect_out "mmapctl read edu 4: the inverse again" 0xedcba901
+run mmapctl read edu 0 w
+expect_out "mmapctl read edu 0 w: busybox's width letters" 0x010000ed
+# (edu answers 32-bit accesses to its registers only: no h or b here.)
+run mmapctl dump edu 0 w*2
+expect_out "mmapctl dump edu 0 w*2: identification and liveness, with the address" \
+    "0x00000000: 010000ed edcba901"
+run mmapctl --json dump edu 0 8
+expect_grep "mmapctl --json dump edu 0 8: values as hex strings" \
+    '"registers":\[{"offset":"0x0","value":"0x010000ed"},{"offset":"0x4","value":"0xedcba901"}\],"ok":true'
+run mmapctl watch edu 0 --interval 0.1 --count 2
+if [ "$RC" -eq 0 ] && [ "$(grep -c ': 0x010000ed$' "$OUT")" -eq 2 ]; then
+	ok "mmapctl watch edu 0 --count 2: two values, then exit 0"
+else
+	fail "mmapctl watch edu 0 --count 2: status $RC: $(said)"
+fi
+# The factorial register: write n, edu computes n! there.
+run mmapctl write edu 8 5
+i=0
+while [ $i -lt 50 ]; do
+	run mmapctl read edu 8
+	[ "$(cat "$OUT")" = 0x00000078 ] && break
+	i=$((i + 1))
+	sleep 0.1
+done
+expect_out "mmapctl write edu 8 5, read edu 8: edu computed 5! = 120" 0x00000078
+run mmapctl watch edu 8 --changes --count 1 --interval 0.05
+expect_grep "mmapctl watch edu 8 --changes --count 1: the first value alone" ': 0x00000078$'
+if [ -n "$EDU_BASE" ]; then
+	run mmapctl "$EDU_BASE" 32
+	if [ "$RC" -eq 2 ] && grep -q -F "mmapctl read mem $EDU_BASE 32" "$OUT"; then
+		ok "mmapctl $EDU_BASE 32 (devmem's way): a usage error naming mmapctl read mem"
+	else
+		fail "mmapctl $EDU_BASE 32: status $RC: $(said)"
+	fi
 fi
 run mmapctl read edu 0x100000
 expect_errno "mmapctl read edu 0x100000: past the 1 MiB BAR" EINVAL
@@ -718,10 +770,18 @@ run mmapctl write edu 4 0x100 8
 expect_errno "mmapctl write edu 4 0x100 8: a value wider than 8 bits" EINVAL
 run mmapctl read zero 0
 expect_errno "mmapctl read zero 0: zero has no registers" EINVAL
+# A writable map of device memory is shared, --shared or not (issue 14);
+# the daemon still refuses a private one, which would be copy-on-write.
 run mmapctl map --dev edu-mem --size 4K
-expect_errno "mmapctl map --dev edu-mem (private, writable): copy-on-write device memory" EINVAL
+expect_grep "mmapctl map --dev edu-mem (writable): mapped shared, not copy-on-write" \
+    'kind device, prot rw, shared,'
 run mmapctl map --dev edu --size 4K
-expect_errno "mmapctl map --dev edu (private, writable): copy-on-write device memory" EINVAL
+expect_grep "mmapctl map --dev edu (writable): mapped shared, not copy-on-write" \
+    'kind device, prot rw, shared,'
+run regs-probe --private edu-mem 4=0x1
+expect_errno "regs-probe --private edu-mem 4=0x1: a private writable map of device memory" EINVAL
+run regs-probe --private edu 4=0x1
+expect_errno "regs-probe --private edu 4=0x1: a private writable map of a BAR" EINVAL
 run regs-probe edu 0x2
 expect_errno "regs-probe edu 0x2: the library refuses an unaligned access" EINVAL
 run regs-probe edu 0:24
@@ -1075,6 +1135,137 @@ if [ -n "$IVSHMEM" ]; then
 	else
 		ok "mmapd's log never says restart"
 	fi
+fi
+
+# ---------------------------------------------------------------------------
+# A reload that takes edu away from alice while she holds a mapping of
+# it and will not let go.  Her holder (regs-probe --hold) reads edu's
+# identification register through the mapping every 100 ms and reads no
+# event.  The new policy leaves her out of edu's users and gives edu
+# revoke_seconds = 2; on_revoke is left to its default for regions,
+# kill.  At the deadline the monitor sends her process SIGKILL, her
+# lease ends with her connection, and nothing of hers reaches the BAR.
+# ---------------------------------------------------------------------------
+if [ -n "$EDU" ]; then
+	REV_OUT=$T/revoke-holder.out
+	: >"$REV_OUT"
+	# The holder lets go by itself after 15 s: a kill that never
+	# comes is a failure below, not a hang.
+	run-as alice regs-probe --hold 15 edu 0 >"$REV_OUT" 2>&1 &
+	REV_PID=$!
+	i=0
+	while ! grep -q '^pass 2: ' "$REV_OUT" && [ "$i" -lt 100 ] &&
+	    kill -0 "$REV_PID" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	REV_LEASE=$(sed -n 's/^holding lease \([0-9]*\), pid .*/\1/p' "$REV_OUT")
+	if [ -n "$REV_LEASE" ] &&
+	    grep -q -x 'pass 2: 0x0: 0x010000ed' "$REV_OUT"; then
+		ok "revocation: alice holds edu (lease $REV_LEASE, pid $REV_PID) and reads its id through the mapping"
+	else
+		fail "revocation: alice's holder did not get there: $(tr '\n' ' ' <"$REV_OUT" | cut -c 1-400)"
+		REV_LEASE=none
+	fi
+	run mmapctl list
+	expect_grep "revocation: mmapctl list shows alice's lease $REV_LEASE of edu, held" \
+	    "^$REV_LEASE  *1000  *alice  *$REV_PID  *edu .* held "
+
+	# edu without alice, with a grace of 2 s.
+	before=$(grep -c 'SIGHUP: policy reloaded' "$LOG" || true)
+	awk '
+	/^\[/ { in_edu = ($0 == "[region edu]") }
+	in_edu && $0 == "users = root, alice" {
+		print "users = root"
+		print "revoke_seconds = 2"
+		next
+	}
+	{ print }' "$CONF" >"$CONF.new"
+	mv "$CONF.new" "$CONF"
+	T0=$(cut -d' ' -f1 /proc/uptime)
+	kill -HUP "$MMAPD_PID"
+	RC=0
+	wait "$REV_PID" || RC=$?
+	T1=$(cut -d' ' -f1 /proc/uptime)
+	# Hundredths of a second from SIGHUP to the holder's end.
+	cs=$((${T1%.*}${T1#*.} - ${T0%.*}${T0#*.}))
+	took=$((cs / 100)).$(printf '%02d' $((cs % 100)))
+	passes=$(grep -c '^pass [0-9]*: 0x0: 0x010000ed$' "$REV_OUT" || true)
+	if [ "$RC" -eq 137 ] && [ "$cs" -ge 150 ] && [ "$cs" -le 1000 ]; then
+		ok "revocation: alice's holder was killed (SIGKILL, status 137) ${took}s after SIGHUP: after the 2 s grace, well before its own 15 s; it had read edu's id $passes times"
+	else
+		fail "revocation: alice's holder ended with status $RC ${took}s after SIGHUP, wanted 137 (SIGKILL) within 1.5 to 10 s: $(tail -n 3 "$REV_OUT" | tr '\n' ' ')"
+	fi
+	if grep -q 'releasing' "$REV_OUT"; then
+		fail "revocation: alice's holder let go by itself: $(tail -n 2 "$REV_OUT" | tr '\n' ' ')"
+	else
+		ok "revocation: alice's holder never let go: its last line is '$(tail -n 1 "$REV_OUT")'"
+	fi
+	# The release follows the connection's end, which follows the kill.
+	i=0
+	while ! grep -q "event=release lease=$REV_LEASE " "$LOG" &&
+	    [ "$i" -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ "$(grep -c 'SIGHUP: policy reloaded' "$LOG")" -gt "$before" ]; then
+		ok "revocation: SIGHUP reloaded the policy"
+	else
+		fail "revocation: no reload in mmapd's log: $(grep -i sighup "$LOG" | tail -n 2 | tr '\n' ' ')"
+	fi
+	for re in \
+	    "event=revoke lease=$REV_LEASE uid=1000 .* pid=$REV_PID .* device=edu .* by=reload reason=\"policy reload: user not allowed: not in the entry's users or groups\" seconds=2 .* on_revoke=kill" \
+	    "event=revoke-kill lease=$REV_LEASE uid=1000 .* pid=$REV_PID .* result=ok errno=0" \
+	    "event=release lease=$REV_LEASE uid=1000 .* pid=$REV_PID .* device=edu .* reason=disconnect revoke=revoked"; do
+		line=$(grep -e "$re" "$LOG" | head -n 1) || true
+		if [ -n "$line" ]; then
+			ok "revocation: mmapd's log: ${line#*audit: }"
+		else
+			fail "revocation: mmapd's log has no line matching '$re': $(grep "lease=$REV_LEASE " "$LOG" | tr '\n' ' ' | cut -c 1-600)"
+		fi
+	done
+	run mmapctl list
+	if [ "$RC" -eq 0 ] && ! grep -q "^$REV_LEASE  *1000 " "$OUT" &&
+	    ! grep -q '^[0-9][0-9]*  *1000 ' "$OUT"; then
+		ok "revocation: mmapctl list shows no lease of alice's any more"
+	else
+		fail "revocation: mmapctl list, status $RC: $(said)"
+	fi
+	if [ -e "/proc/$REV_PID" ]; then
+		fail "revocation: /proc/$REV_PID is still there: $(tr '\0' ' ' <"/proc/$REV_PID/cmdline" 2>&1)"
+	else
+		ok "revocation: the holder's /proc/$REV_PID is gone, its fds and mapping with it"
+	fi
+	# No process of alice's maps edu's BAR or has it open.
+	reach=
+	for p in /proc/[0-9]*; do
+		grep -q -x 'Uid:	1000	1000	1000	1000' "$p/status" 2>/dev/null ||
+		    continue
+		hit=0
+		grep -q -F "${EDU_RES:-?}" "$p/maps" 2>/dev/null && hit=1
+		for f in "$p"/fd/*; do
+			[ "$(readlink "$f" 2>/dev/null)" = "${EDU_RES:-?}" ] &&
+			    hit=1
+		done
+		[ "$hit" -eq 0 ] || reach="$reach ${p#/proc/}"
+	done
+	if [ -z "$reach" ]; then
+		ok "revocation: no process of alice's maps or holds ${EDU_RES:-?}"
+	else
+		fail "revocation: alice's processes$reach still reach ${EDU_RES:-?}"
+	fi
+	as_alice mmapctl map --dev edu --size 4096 --shared --read 0
+	expect_errno "revocation: alice's new mmapctl map --dev edu is refused" \
+	    EPERM "not in the entry's users or groups"
+	as_alice regs-probe edu 0
+	expect_errno "revocation: alice's new regs-probe edu is refused" \
+	    EPERM "not in the entry's users or groups"
+	no_raw_fd "revocation: alice's regs-probe edu refused"
+	as_alice mmapctl read edu 0
+	expect_errno "revocation: alice's mmapctl read edu 0 through the daemon is refused" \
+	    EPERM
+	run mmapctl read edu 0
+	expect_out "revocation: root still reads edu 0 after the reload" 0x010000ed
 fi
 
 # ---------------------------------------------------------------------------

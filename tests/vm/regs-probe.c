@@ -5,7 +5,8 @@
  * the file behind the mapping, and whether /dev/mem reached the process.
  *
  *	regs-probe [--offset N] [--size N] [--private] [--read-only]
- *	    [--cache default|cached|uncached|wc] REGION [ACCESS...]
+ *	    [--cache default|cached|uncached|wc] [--hold SECONDS]
+ *	    REGION [ACCESS...]
  *
  *	OFF[:WIDTH]		read WIDTH bits (8, 16, 32 or 64; default 32)
  *				at OFF of the mapping with
@@ -19,7 +20,12 @@
  * writable when an ACCESS writes; --private asks for MAP_PRIVATE,
  * --read-only for a read-only mapping even when an ACCESS writes (to see
  * the library refuse it); --cache asks for a cache mode (default: the
- * device's choice).  REGION is what the daemon offers: a [region]
+ * device's choice).  --hold keeps the mapping SECONDS seconds and runs
+ * the accesses over and over meanwhile, one pass every 100 ms, each
+ * read printed as "pass N: 0x<OFF>: 0x<value>" and flushed at once; it
+ * reads no event from the daemon (the library's Hello asks for none),
+ * so a revoked lease is still held at its deadline: the holder the VM
+ * test's revocation must kill.  REGION is what the daemon offers: a [region]
  * of the policy, "mem" (offset = physical address) or "zero".  The
  * socket is $MMAPD_SOCKET, else the library's default.
  *
@@ -31,7 +37,10 @@
  *	raw /dev/mem: no
  * or "raw /dev/mem: YES (...)" when /dev/mem is mapped anywhere in this
  * process or open on any of its descriptors: what the client got, not
- * what the daemon meant to give.
+ * what the daemon meant to give.  With --hold, then
+ *	holding lease ID, pid PID, for SECONDS s
+ * and at the end, if nothing stopped it,
+ *	held SECONDS s, N passes: releasing
  *
  * Errors go to stderr as "regs-probe: WHAT: strerror (ENAME, errno N):
  * the daemon's message".  Exit status: 0 done; 1 the map was refused or
@@ -48,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mmapclient.h"
@@ -59,7 +69,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: %s [--offset N] [--size N] [--private] [--read-only] "
-	    "[--cache default|cached|uncached|wc] "
+	    "[--cache default|cached|uncached|wc] [--hold SECONDS] "
 	    "REGION [OFF[:WIDTH] | OFF=VALUE[:WIDTH]]...\n", prog);
 	exit(2);
 }
@@ -238,6 +248,74 @@ fds_on_devmem(void)
 	return n;
 }
 
+/*
+ * The accesses, in order; reads printed with prefix before them.
+ * 0, or 1 once one failed (the rest are not done).
+ */
+static int
+accesses_run(struct mmapclient_region *r, struct access *acc, int n,
+    const char *prefix)
+{
+	for (int k = 0; k < n; k++) {
+		struct access *a = &acc[k];
+		uint64_t v = 0;
+		int err;
+
+		if (a->write)
+			err = mmapclient_region_write(r, a->off, a->width,
+			    a->value);
+		else
+			err = mmapclient_region_read(r, a->off, a->width, &v);
+		if (err) {
+			fprintf(stderr, "%s: %s %s: %s (%s, errno %d)\n", prog,
+			    a->write ? "write" : "read", a->text,
+			    strerror(-err), errno_name(-err), -err);
+			return 1;
+		}
+		if (!a->write)
+			printf("%s0x%" PRIx64 ": 0x%0*" PRIx64 "\n", prefix,
+			    a->off, (int)(a->width / 4), v);
+	}
+	return 0;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * --hold: the accesses every 100 ms for seconds, each pass flushed (a
+ * SIGKILL must not take the lines already read with it).  0, or 1.
+ */
+static int
+hold(struct mmapclient_region *r, struct access *acc, int n,
+    uint64_t seconds)
+{
+	const struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
+	int64_t end = now_ms() + (int64_t)seconds * 1000;
+	char prefix[32];
+	unsigned long pass = 0;
+
+	printf("holding lease %" PRIu64 ", pid %ld, for %" PRIu64 " s\n",
+	    r->lease_id, (long)getpid(), seconds);
+	if (fflush(stdout) != 0)
+		return 1;
+	while (now_ms() < end) {
+		snprintf(prefix, sizeof(prefix), "pass %lu: ", ++pass);
+		if (accesses_run(r, acc, n, prefix) != 0 ||
+		    fflush(stdout) != 0)
+			return 1;
+		nanosleep(&tick, NULL);
+	}
+	printf("held %" PRIu64 " s, %lu passes: releasing\n", seconds, pass);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -248,6 +326,7 @@ main(int argc, char **argv)
 	char path[PATH_MAX + 64];
 	unsigned int devmem_maps, devmem_fds;
 	int read_only = 0, any_write = 0, err, status = 0, i, n;
+	uint64_t hold_seconds = 0;
 
 	req.size = (uint64_t)sysconf(_SC_PAGESIZE);
 	for (i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -259,6 +338,11 @@ main(int argc, char **argv)
 			req.flags &= ~MMAPCLIENT_SHARED;
 		else if (strcmp(argv[i], "--read-only") == 0)
 			read_only = 1;
+		else if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc) {
+			hold_seconds = number("--hold", argv[++i]);
+			if (hold_seconds == 0 || hold_seconds > 3600)
+				usage();
+		}
 		else if (strcmp(argv[i], "--cache") == 0 && i + 1 < argc) {
 			const char *m = argv[++i];
 
@@ -328,26 +412,10 @@ main(int argc, char **argv)
 	else
 		printf("raw /dev/mem: no\n");
 
-	for (int k = 0; k < n; k++) {
-		struct access *a = &acc[k];
-		uint64_t v = 0;
-
-		if (a->write)
-			err = mmapclient_region_write(r, a->off, a->width,
-			    a->value);
-		else
-			err = mmapclient_region_read(r, a->off, a->width, &v);
-		if (err) {
-			fprintf(stderr, "%s: %s %s: %s (%s, errno %d)\n", prog,
-			    a->write ? "write" : "read", a->text,
-			    strerror(-err), errno_name(-err), -err);
-			status = 1;
-			break;
-		}
-		if (!a->write)
-			printf("0x%" PRIx64 ": 0x%0*" PRIx64 "\n", a->off,
-			    (int)(a->width / 4), v);
-	}
+	if (hold_seconds != 0)
+		status = hold(r, acc, n, hold_seconds);
+	else
+		status = accesses_run(r, acc, n, "");
 
 	err = mmapclient_release(c, r);
 	if (err && status == 0) {

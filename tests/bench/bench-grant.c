@@ -51,9 +51,9 @@ static struct bench_mode modes[] = {
 	{ "batch16", "16 grants in one request and one reply", 16, 16,
 	    { bench_floor_batch, NULL },
 	    "batches in the protocol and libmmapclient", { 1, 8 } },
-	{ "pipe8", "8 requests in flight per connection", 1, 8,
-	    { bench_floor_pipe, NULL },
-	    "libmmapclient's asynchronous requests", { 1, 8 } },
+	{ "pipe8", "8 Maps in flight per connection (mmapd: each answered "
+	    "Map released without waiting)", 1, 8,
+	    { bench_floor_pipe, bench_mmapd_pipe }, NULL, { 1, 8 } },
 };
 #define N_MODES	(sizeof(modes) / sizeof(modes[0]))
 
@@ -114,7 +114,8 @@ floor_start(const char *path)
 /*
  * mmapd on a policy of its own: zero for all, room for the idle
  * connections, none closed for idling, and for the grants in flight of
- * every client process (all of one uid).  As root it runs as nobody,
+ * every client process (all of one uid) and its requests in flight
+ * (pipe8: 8 Maps and their Releases).  As root it runs as nobody,
  * like the test suite's.  Its log goes to dir/mmapd.log.
  */
 static int
@@ -135,8 +136,8 @@ mmapd_start(const char *bin, const char *dir, unsigned int conns)
 		return -errno;
 	fprintf(f, "[limits]\nconnections = %u\nconnections_per_uid = %u\n"
 	    "idle_seconds = 0\nleases_per_uid = 16384\n"
-	    "grants_in_flight_per_uid = 16384\n\n[zero]\nusers = *\n",
-	    conns, conns);
+	    "grants_in_flight_per_uid = 16384\nrequests_in_flight = 64\n"
+	    "grants_in_flight = 64\n\n[zero]\nusers = *\n", conns, conns);
 	if (fclose(f) != 0)
 		return -errno;
 	pid = fork();

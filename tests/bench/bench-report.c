@@ -40,6 +40,7 @@ bench_agg_add(struct bench_agg *a, const struct bench_result *r,
 	a->ops += r->ops;
 	a->ns += r->ns;
 	a->ticks += r->cpu_ticks;
+	a->retries += r->retries;
 	if (a->runs < BENCH_ROUNDS_MAX && g > 0 && r->ns > 0) {
 		a->rate[a->runs] = g / ((double)r->ns / 1e9);
 		a->cpu[a->runs] = (double)r->cpu_ticks * 1e6 /
@@ -222,9 +223,23 @@ goals(const struct bench_mode *m, struct figures f[BENCH_LISTS][SIDE_N],
 	}
 	goal("bytes of mmapd's RSS per idle connection", idle_bytes, 4096, 1,
 	    0);
-	printf("- batches (16 at least 3x cheaper per grant than single Maps) "
-	    "and pipelining (the floor's throughput at the same depth): not "
-	    "measurable yet\n");
+	printf("- batches (16 at least 3x cheaper per grant than single Maps): "
+	    "not measurable yet\n");
+}
+
+/* Pipelining: the floor's throughput at the same depth (f: pipe8's). */
+static void
+goals_pipe(const struct bench_mode *m, struct figures f[BENCH_LISTS][SIDE_N])
+{
+	char what[96];
+	unsigned int j;
+
+	for (j = 0; j < BENCH_LISTS && m->clients[j]; j++) {
+		snprintf(what, sizeof(what), "%s, %u client%s, throughput "
+		    "ratio", m->name, m->clients[j],
+		    m->clients[j] == 1 ? "" : "s");
+		goal(what, f[j][SIDE_MMAPD].rate_ratio, 1.0, 0, 2);
+	}
 }
 
 int
@@ -313,8 +328,24 @@ bench_report(const struct bench_mode *modes, size_t n_modes,
 			}
 		}
 	}
+	for (i = 0; i < n_modes; i++)
+		for (j = 0; j < BENCH_LISTS && modes[i].clients[j]; j++)
+			if (aggs[i][j][SIDE_MMAPD].retries > 0)
+				printf("\n%s, %u client%s: mmapd refused %llu "
+				    "of %llu Maps with EAGAIN (grants in flight); "
+				    "each was sent again.\n", modes[i].name,
+				    modes[i].clients[j],
+				    modes[i].clients[j] == 1 ? "" : "s",
+				    (unsigned long long)
+				    aggs[i][j][SIDE_MMAPD].retries,
+				    (unsigned long long)
+				    aggs[i][j][SIDE_MMAPD].ops);
 	split(&modes[0], aggs[0]);
 	goals(&modes[0], f[0], idle_bytes);
+	for (i = 1; i < n_modes; i++)
+		if (strncmp(modes[i].name, "pipe", 4) == 0 &&
+		    modes[i].loop[SIDE_MMAPD] != NULL)
+			goals_pipe(&modes[i], f[i]);
 	printf("\nCases: ");
 	for (i = 0; i < n_modes; i++)
 		printf("%s%s: %s", i ? "; " : "", modes[i].name,

@@ -185,6 +185,119 @@ bench_mmapd_single(struct bench_conn *cn, struct bench_slot *s,
 	return 0;
 }
 
+/* mmapd pipelined: one Map in flight, its send time, its client's loop. */
+struct pipe_req {
+	struct pipe_run *run;
+	uint64_t t0;
+};
+
+struct pipe_run {
+	struct bench_slot *s;
+	const struct bench_shared *sh;
+	struct mmapclient_request req;
+	unsigned int maps;		/* Maps in flight */
+	int err;
+};
+
+/*
+ * A Map's reply: touch the region, release it without waiting (its
+ * reply is dropped), and send the next Map on the same slot.
+ */
+static void
+pipe_mapped(struct mmapclient *c, const struct mmapclient_result *res,
+    void *userdata)
+{
+	struct pipe_req *q = userdata;
+	struct pipe_run *run = q->run;
+	uint64_t now;
+	int err;
+
+	run->maps--;
+	/*
+	 * Past [limits] grants_in_flight (mmapd counts a connection's
+	 * grants read only once its socket is read to the end, which a
+	 * pipelining client's never is): sent again, its time running on.
+	 */
+	if (res->error == -EAGAIN && !bench_stopped(run->sh)) {
+		run->s->retries++;
+		err = mmapclient_map_async(c, &run->req, pipe_mapped, q);
+		if (err == 0)
+			run->maps++;
+		else if (run->err == 0)
+			run->err = err;
+		return;
+	}
+	if (res->error == -EAGAIN)
+		return;
+	if (res->error) {
+		if (run->err == 0)
+			run->err = res->error;
+		return;
+	}
+	((volatile char *)res->region->addr)[0] = 1;
+	now = bench_now_ns();
+	slot_note(run->s, q->t0, 0, now);
+	err = mmapclient_release_async(c, res->region, NULL, NULL);
+	if (err) {
+		mmapclient_region_free(res->region);
+		if (run->err == 0)
+			run->err = err;
+		return;
+	}
+	if (bench_stopped(run->sh) || run->err)
+		return;
+	q->t0 = now;
+	err = mmapclient_map_async(c, &run->req, pipe_mapped, q);
+	if (err == 0)
+		run->maps++;
+	else if (run->err == 0)
+		run->err = err;
+}
+
+/*
+ * mmapd with depth Maps in flight on one connection (libmmapclient's
+ * async requests), each answered Map touched, released without waiting
+ * and followed by the next.  A latency is one Map's, sent to mapped.
+ */
+int
+bench_mmapd_pipe(struct bench_conn *cn, struct bench_slot *s,
+    const struct bench_shared *sh, unsigned int depth)
+{
+	struct pipe_req q[FLOOR_BATCH_MAX];
+	struct pipe_run run = {
+		.s = s, .sh = sh,
+		.req = {
+			.device = "zero",
+			.size = FLOOR_SIZE,
+			.flags = MMAPCLIENT_SHARED | MMAPCLIENT_WRITE,
+		},
+	};
+	struct pollfd p = { .fd = mmapclient_fd(cn->c), .events = POLLIN };
+	unsigned int k;
+	int err;
+
+	if (depth == 0 || depth > FLOOR_BATCH_MAX)
+		return -EINVAL;
+	for (k = 0; k < depth; k++) {
+		q[k].run = &run;
+		q[k].t0 = bench_now_ns();
+		err = mmapclient_map_async(cn->c, &run.req, pipe_mapped, &q[k]);
+		if (err)
+			return err;
+		run.maps++;
+	}
+	/* Until every Map is answered and every Release's reply read. */
+	while (run.err == 0 && (run.maps > 0 || mmapclient_in_flight(cn->c))) {
+		if (mmapclient_pending(cn->c) == 0 &&
+		    poll(&p, 1, RUN_GRACE_S * 1000) == 0)
+			return -ETIMEDOUT;
+		err = mmapclient_dispatch(cn->c);
+		if (err < 0)
+			return err;
+	}
+	return run.err;
+}
+
 /*
  * A client process: connect, say so on ready (one byte), wait for the
  * start (go closed), loop, exit.  Never returns.
@@ -352,6 +465,7 @@ reap:
 	for (i = 0; i < clients; i++) {
 		res->ops += sh->slot[i].ops;
 		res->n += sh->slot[i].n;
+		res->retries += sh->slot[i].retries;
 		if (sh->slot[i].last_ns > last)
 			last = sh->slot[i].last_ns;
 	}

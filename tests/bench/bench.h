@@ -46,6 +46,7 @@ struct bench_slot {
 	uint64_t last_ns;	/* when its last one was answered */
 	uint32_t n;		/* latencies kept in t, at most cap */
 	int err;		/* -errno of the first failure, or 0 */
+	uint64_t retries;	/* requests refused with EAGAIN, sent again */
 	uint64_t *t;		/* its share of the samples (BENCH_SAMPLE) */
 	uint32_t cap;
 };
@@ -76,6 +77,7 @@ struct bench_result {
 	uint64_t ops;
 	uint64_t ns;			/* from the start to the last reply */
 	uint64_t cpu_ticks;		/* the server's, over the run */
+	uint64_t retries;		/* the slots' */
 	uint64_t *t;			/* the latencies, unsorted */
 	size_t n;
 	int err;			/* the first client's failure */
@@ -101,7 +103,7 @@ int bench_run(struct bench_shared *sh, const struct bench_mode *m,
 
 /* What one case at one client count came to, over the rounds. */
 struct bench_agg {
-	uint64_t ops, ns, ticks;
+	uint64_t ops, ns, ticks, retries;
 	uint64_t *t;			/* every run's samples */
 	size_t n, cap;
 	unsigned int runs;
@@ -126,7 +128,7 @@ int bench_report(const struct bench_mode *modes, size_t n_modes,
 
 /* The loops (bench-run.c). */
 bench_loop_fn bench_floor_single, bench_floor_batch, bench_floor_pipe;
-bench_loop_fn bench_mmapd_single;
+bench_loop_fn bench_mmapd_single, bench_mmapd_pipe;
 
 /*
  * bench-proc.c: user + system CPU of pid and its children in clock

@@ -484,8 +484,11 @@ main(int argc, char **argv)
 	if (stat(path, &st) == 0) {
 		uint64_t g = 0;
 
-		for (j = 0; j < BENCH_LISTS && modes[0].clients[j]; j++)
-			g += aggs[0][j][SIDE_MMAPD].ops;
+		for (i = 0; i < N_MODES; i++)
+			for (j = 0; j < BENCH_LISTS && modes[i].clients[j];
+			    j++)
+				g += aggs[i][j][SIDE_MMAPD].ops *
+				    modes[i].grants;
 		printf("mmapd's log (stderr, a file) over the runs: %.1f MB, "
 		    "%.0f bytes per grant and its release.\n\n",
 		    (double)(st.st_size - log0) / 1e6,

@@ -80,10 +80,11 @@ log_stamp(char *buf, size_t len)
 
 /*
  * One line: its prefix ("mmapd: " after the time when asked, or "<PRI>"
- * for the journal's stream), the message and a newline, formatted once into one buffer and written
- * with one write(2), so that lines from a dying process are whole.  (A
- * second pass through stdio, the line copied into stderr's, was about a
- * fifth of what an audit line cost, written to /dev/null.)
+ * for the journal's stream), the message and a newline, formatted once
+ * into one buffer and written with one write(2), so that lines from a
+ * dying process are whole.  (A second pass through stdio, the line
+ * copied into stderr's, was about a fifth of what an audit line cost,
+ * written to /dev/null.)
  */
 void
 log_msg(int pri, const char *fmt, ...)

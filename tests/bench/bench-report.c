@@ -332,8 +332,9 @@ bench_report(const struct bench_mode *modes, size_t n_modes,
 		for (j = 0; j < BENCH_LISTS && modes[i].clients[j]; j++)
 			if (aggs[i][j][SIDE_MMAPD].retries > 0)
 				printf("\n%s, %u client%s: mmapd refused %llu "
-				    "of %llu Maps with EAGAIN (grants in flight); "
-				    "each was sent again.\n", modes[i].name,
+				    "of %llu Maps with EAGAIN (grants in "
+				    "flight); each was sent again.\n",
+				    modes[i].name,
 				    modes[i].clients[j],
 				    modes[i].clients[j] == 1 ? "" : "s",
 				    (unsigned long long)

@@ -15,13 +15,23 @@
  * everything: SIOCOUTQ on its end of the connection gives the bytes of
  * its packets still unread in the peer's queue (for AF_UNIX, the
  * sender's sk_wmem_alloc, SOCK_SEQPACKET included; 0 once all is read).
- * So a connection counts the grants it was sent since it was last seen
- * read to the end: never fewer than are really unread.  A Map past
+ * That sum is made of each unread packet's charge (skb->truesize, taken
+ * when it is queued and given back when the peer reads it), and what is
+ * unread is always the newest packets sent.  So each packet carrying
+ * grants is recorded with its fds and the charge SIOCOUTQ grew by over
+ * its send (the ring below), and those sent after it with theirs: a
+ * packet is read for sure once the charges of the packets after it add
+ * up to SIOCOUTQ or more.  A charge so measured is never more than the
+ * packet's: the peer may read between the two SIOCOUTQs, which only
+ * lowers it, and so counts more unread, never fewer.  The ring holds
+ * the last RING_MAX packets with grants; older ones are merged, which
+ * counts them unread for longer, never shorter.  Without a ring (out of
+ * memory) the grants count read only once everything is.  A Map past
  * grants_in_flight on its connection, grants_in_flight_per_uid for its
  * uid, or half the fd limit for all together, is refused with EAGAIN;
  * at its own connection's bound the connection is read no more until
- * it has read its replies (the server asks conns_grants_read() until
- * then).  A small SO_SNDBUF was the other way: it bounds bytes, not
+ * it has read enough of its replies (the server asks conns_grants_read()
+ * until then).  A small SO_SNDBUF was the other way: it bounds bytes, not
  * fds, and would slow every reply of every client alike.
  *
  * A connection that ends with grants unread leaves them in its peer's
@@ -70,6 +80,25 @@ struct conns_linger {
 	int clean;			/* no fd can have come: inbox_accept() */
 	unsigned int grants;
 	struct conns_uid *u;
+};
+
+/*
+ * The packets with grants a connection was sent and may not have read,
+ * oldest first: each with its fds and the charge of its own send and of
+ * the packets without fds before it (back to the previous entry); tail
+ * is the charge of those sent after the newest.  Allocated at the first
+ * grant, freed with the connection: an idle one that never had a grant
+ * costs a pointer.
+ */
+#define RING_MAX	16
+
+struct conns_ring {
+	uint32_t tail;
+	unsigned int first, n;
+	struct {
+		uint32_t charge;
+		uint32_t fds;
+	} e[RING_MAX];
 };
 
 /* The kernel's own ceiling of nr_open, when the hard limit is infinity. */
@@ -228,6 +257,7 @@ conns_admit(struct session *s)
 	s->uid_next = u->sessions;
 	u->sessions = s;
 	s->active_ms = conns_now_ms();
+	s->outq_before = -1;
 	return 0;
 }
 
@@ -242,16 +272,112 @@ unread_bytes(int fd)
 	return n;
 }
 
-/* s's grants were seen read: they are in flight no more. */
+/* n of s's grants were seen read: they are in flight no more. */
 static void
-grants_forget(struct session *s)
+grants_release(struct session *s, unsigned int n)
 {
 	struct conns_uid *u = s->uid_rec;
 
+	if (n > s->grants_sent)
+		n = s->grants_sent;
 	if (u != NULL)
-		u->grants -= s->grants_sent;
-	s->d->grants -= s->grants_sent;
-	s->grants_sent = 0;
+		u->grants -= n;
+	s->d->grants -= n;
+	s->grants_sent -= n;
+}
+
+/* Everything s was sent is read. */
+static void
+grants_forget(struct session *s)
+{
+	if (s->ring != NULL) {
+		s->ring->n = 0;
+		s->ring->tail = 0;
+	}
+	grants_release(s, s->grants_sent);
+}
+
+/* Add without wrapping: a charge too high would count too few unread. */
+static uint32_t
+charge_add(uint32_t a, uint32_t b)
+{
+	return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
+/*
+ * Count s's unread grants again from SIOCOUTQ: walk from the newest
+ * packet with grants back, and stop at the first whose followers'
+ * charges cover all that is unread: it and the older ones are read.
+ */
+static void
+grants_recount(struct session *s)
+{
+	struct conns_ring *r = s->ring;
+	unsigned int keep = 0, gone = 0, i, k;
+	uint64_t after;
+	int q;
+
+	if (s->grants_sent == 0)
+		return;
+	q = unread_bytes(s->fd);
+	if (q < 0)
+		return;		/* no news: all stay counted */
+	if (q == 0) {
+		grants_forget(s);
+		return;
+	}
+	if (r == NULL)
+		return;
+	after = r->tail;
+	for (k = 0; k < r->n; k++) {
+		if (after >= (uint64_t)q)
+			break;
+		i = (r->first + r->n - 1 - k) % RING_MAX;
+		after += r->e[i].charge;
+		keep++;
+	}
+	while (r->n > keep) {
+		gone += r->e[r->first].fds;
+		r->first = (r->first + 1) % RING_MAX;
+		r->n--;
+	}
+	grants_release(s, gone);
+}
+
+/* Record a packet of s's, of nfds grants, charged charge. */
+static void
+ring_push(struct session *s, uint32_t charge, unsigned int nfds)
+{
+	struct conns_ring *r = s->ring;
+	unsigned int i, j;
+
+	if (r == NULL) {
+		if (nfds == 0)
+			return;
+		/* With none, all count unread until everything is read. */
+		r = s->ring = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return;
+	}
+	if (nfds == 0) {
+		if (r->n > 0)
+			r->tail = charge_add(r->tail, charge);
+		return;
+	}
+	if (r->n == RING_MAX) {
+		/* The two oldest become one, read when the newer is. */
+		i = r->first;
+		j = (i + 1) % RING_MAX;
+		r->e[j].charge = charge_add(r->e[j].charge, r->e[i].charge);
+		r->e[j].fds += r->e[i].fds;
+		r->first = j;
+		r->n--;
+	}
+	i = (r->first + r->n) % RING_MAX;
+	r->e[i].charge = r->n > 0 ? charge_add(r->tail, charge) : charge;
+	r->e[i].fds = nfds;
+	r->tail = 0;
+	r->n++;
 }
 
 /* Keep a closed connection's unread grants counted: see the top. */
@@ -300,12 +426,15 @@ conns_leave(struct session *s)
 	u->grants -= s->grants_queued;
 	d->grants -= s->grants_queued;
 	s->grants_queued = 0;
+	grants_recount(s);
 	if (s->grants_sent > 0) {
 		if (unread_bytes(s->fd) > 0)
 			linger_add(s);
 		else
 			grants_forget(s);
 	}
+	free(s->ring);
+	s->ring = NULL;
 	for (pp = &u->sessions; *pp != NULL; pp = &(*pp)->uid_next) {
 		if (*pp == s) {
 			*pp = s->uid_next;
@@ -365,9 +494,10 @@ conns_end(struct mmapd *d)
 int
 conns_grants_read(struct session *s)
 {
-	if (unread_bytes(s->fd) != 0)
+	grants_recount(s);
+	if (s->grants_queued + s->grants_sent >=
+	    s->d->policy->limits.grants_in_flight)
 		return 0;
-	grants_forget(s);
 	s->grant_wait = 0;
 	return 1;
 }
@@ -379,8 +509,7 @@ uid_refresh(struct conns_uid *u)
 	struct session *s;
 
 	for (s = u->sessions; s != NULL; s = s->uid_next)
-		if (s->grants_sent > 0)
-			(void)conns_grants_read(s);
+		grants_recount(s);
 }
 
 int
@@ -395,7 +524,7 @@ conns_grant_check(struct session *s)
 		return 0;	/* not admitted: nothing is sent to it */
 	mine = s->grants_queued + s->grants_sent;
 	if (mine >= lim->grants_in_flight) {
-		(void)conns_grants_read(s);
+		grants_recount(s);
 		mine = s->grants_queued + s->grants_sent;
 	}
 	if (mine >= lim->grants_in_flight) {
@@ -444,13 +573,53 @@ conns_grant_done(struct session *s, int sent)
 	/* After conns_leave() the queue was counted out already. */
 	if (s->uid_rec == NULL || s->grants_queued == 0)
 		return;
-	s->grants_queued--;
-	if (sent) {
-		s->grants_sent++;
+	/* One sent was counted by conns_sent(). */
+	if (sent)
 		return;
-	}
+	s->grants_queued--;
 	s->uid_rec->grants--;
 	s->d->grants--;
+}
+
+void
+conns_sending(struct session *s, unsigned int nfds)
+{
+	s->outq_before = -1;
+	/* With no grant unread, a packet without fds need not be known. */
+	if (s->uid_rec == NULL || (nfds == 0 && s->grants_sent == 0))
+		return;
+	s->outq_before = unread_bytes(s->fd);
+}
+
+void
+conns_sent(struct session *s, unsigned int nfds)
+{
+	struct conns_uid *u = s->uid_rec;
+	unsigned int queued = nfds < s->grants_queued ? nfds :
+	    s->grants_queued;
+	int before = s->outq_before, after;
+	uint32_t charge = 0;
+
+	s->outq_before = -1;
+	if (u == NULL)
+		return;
+	/* Fds never counted as queued are counted now: none goes free. */
+	s->grants_queued -= queued;
+	u->grants += nfds - queued;
+	s->d->grants += nfds - queued;
+	s->grants_sent += nfds;
+	if (nfds == 0 && s->grants_sent == 0)
+		return;
+	/*
+	 * Not known, the charge is 0: the walk then goes on past this
+	 * packet, counting more unread.
+	 */
+	if (before >= 0) {
+		after = unread_bytes(s->fd);
+		if (after > before)
+			charge = (uint32_t)(after - before);
+	}
+	ring_push(s, charge, nfds);
 }
 
 void

@@ -39,11 +39,23 @@ void conns_leave(struct session *s);
 int conns_grant_check(struct session *s);
 /* A grant was decided for s: its fd waits to go out. */
 void conns_grant_queued(struct session *s);
-/* That grant's fd went out (sent 1), or never will (sent 0). */
+/*
+ * That grant's fd went out (sent 1: conns_sent() counted it already),
+ * or never will (sent 0).
+ */
 void conns_grant_done(struct session *s, int sent);
 /*
- * Has s's peer read everything sent to it?  Then its grants are no
- * longer in flight and grant_wait is cleared: 1.  Else 0.
+ * Around every packet sent on s: conns_sending() right before the
+ * sendmsg, conns_sent() right after it went out, each told the number
+ * of grant fds it carries.  Those leave the queued count for the sent
+ * one, and what the packet was charged is recorded, by which
+ * conns_grants_read() tells which of them are read.
+ */
+void conns_sending(struct session *s, unsigned int nfds);
+void conns_sent(struct session *s, unsigned int nfds);
+/*
+ * Count s's unread grants again (never fewer than there are).  Below
+ * its bound, grant_wait is cleared: 1.  Else 0.
  */
 int conns_grants_read(struct session *s);
 

@@ -42,6 +42,7 @@
 struct session;
 struct conns_uid;
 struct conns_linger;
+struct conns_ring;
 struct revoke_ops;
 
 /*
@@ -201,7 +202,9 @@ struct session {
 	struct conns_uid *uid_rec;	/* its uid's connections */
 	struct session *uid_next;	/* in uid_rec's list */
 	unsigned int grants_queued;	/* grant fds not yet sent */
-	unsigned int grants_sent;	/* sent, not yet seen read */
+	unsigned int grants_sent;	/* sent, maybe not read yet */
+	struct conns_ring *ring;	/* what each packet was charged */
+	int outq_before;		/* SIOCOUTQ before a send, or -1 */
 	int64_t active_ms;		/* the last request, monotonic */
 	char why[160];			/* a formatted reason for the reply */
 	void *priv;			/* the server's handle */

@@ -30,7 +30,14 @@ outq_init(struct outq *q)
 	q->n = 0;
 	q->events = 0;
 	q->done = NULL;
+	q->sock = NULL;
 	q->arg = NULL;
+}
+
+void
+outq_set_sock(struct outq *q, outq_sock_fn *sock)
+{
+	q->sock = sock;
 }
 
 void
@@ -147,7 +154,11 @@ outq_flush(struct outq *q, int sock)
 	int err;
 
 	while ((r = q->head) != NULL) {
+		if (q->sock != NULL)
+			q->sock(q->arg, r->fd >= 0, 0);
 		err = wire_send(sock, r->buf, r->len, r->fd);
+		if (err == 0 && q->sock != NULL)
+			q->sock(q->arg, r->fd >= 0, 1);
 		if (err == -EAGAIN || (err && (r->note == NULL ||
 		    q->done == NULL)))
 			return err;

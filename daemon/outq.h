@@ -21,18 +21,27 @@ struct outq_reply;
 typedef int outq_done_fn(void *arg, void *note, int err, uint8_t *buf,
     size_t *len);
 
+/*
+ * Told right before each packet's sendmsg (sent 0), and right after it
+ * went out (sent 1), with the number of fds it carries.
+ */
+typedef void outq_sock_fn(void *arg, unsigned int nfds, int sent);
+
 struct outq {
 	struct outq_reply *head;
 	struct outq_reply **tail;
 	unsigned int n;
 	unsigned int events;		/* of n, events: no request's reply */
 	outq_done_fn *done;		/* for replies with a note */
+	outq_sock_fn *sock;		/* around each send, or NULL */
 	void *arg;
 };
 
 /* done may be NULL when no reply will carry a note. */
 void outq_init(struct outq *q);
 void outq_set_done(struct outq *q, outq_done_fn *done, void *arg);
+/* The same arg as done's. */
+void outq_set_sock(struct outq *q, outq_sock_fn *sock);
 
 /*
  * Append a copy of the len bytes at buf, with fd (or -1), which the

@@ -8,9 +8,12 @@
  * request is refused (EAGAIN) and the client is not read again until
  * its queue is empty, so one that never reads its replies only stalls
  * itself, and holds at most requests_in_flight + 1 replies of one packet
- * and one fd each.  What it has been sent and not read is conns.c's:
- * the watch timer asks it about connections waiting on their grants and
- * about idle ones.
+ * and one fd each.  What it has been sent and not read is conns.c's,
+ * told of every packet sent: a connection at its bound of grants in
+ * flight is not read until conns.c counts fewer, asked again as its
+ * replies go out and on a timer backing off from 1 ms to GRANT_POLL_MS
+ * (a peer reading its socket wakes nothing here).  The watch timer
+ * asks about closed connections' grants and closes idle ones.
  *
  * No fd a client sent is ever closed here, nor a client socket that may
  * still hold some: inbox.c takes them, reaper.c closes them.  A socket
@@ -48,6 +51,9 @@ struct client {
 	struct server *srv;
 	struct client *next;
 	int events;		/* what poll is started for */
+	int waiting;		/* on srv->waiting: at its grants' bound */
+	struct client *wait_next;
+	uint64_t wait_ms, wait_due;	/* its back-off, the next look */
 };
 
 struct server {
@@ -62,7 +68,9 @@ struct server {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_poll_t ctl_poll;		/* the monitor's socket */
 	uv_timer_t status_timer;	/* STATUS= for the service manager */
-	uv_timer_t watch;		/* grants unread, idle connections */
+	uv_timer_t watch;		/* closed ones' grants, idle ones */
+	uv_timer_t wait_timer;		/* clients waiting for grants read */
+	struct client *waiting;
 	uv_timer_t revoke_timer;	/* deadlines, lifetimes: revoke.c */
 	unsigned int status_clients, status_leases;	/* as last sent */
 	struct client *clients;
@@ -75,13 +83,18 @@ struct server {
 
 /* How often the STATUS= line is looked at, and sent if it changed. */
 #define STATUS_PERIOD_MS	5000
-/* How often a connection waiting for its grants to be read is asked. */
+/*
+ * How often a connection waiting for its grants to be read is asked, at
+ * most (first after 1 ms, then twice as long each time).
+ */
 #define GRANT_POLL_MS		20
 /* How often parked sockets are offered to the reaper again. */
 #define PARK_PERIOD_MS		100
 
 static void client_close(struct client *c);
 static void watch_arm(struct server *srv, const struct client *c);
+static void wait_drop(struct client *c);
+static void wait_add(struct client *c);
 
 static void
 park_event(uv_timer_t *t)
@@ -157,6 +170,7 @@ client_close(struct client *c)
 		}
 	}
 	srv->d->n_clients--;
+	wait_drop(c);
 	session_end(&c->s);
 	uv_poll_stop(&c->poll);
 	uv_close((uv_handle_t *)&c->poll, client_closed);
@@ -253,10 +267,24 @@ client_read(struct client *c)
 		return;
 	}
 	if (session_input(&c->s, buf, len, nfds, outq_replies(&c->out)) < 0 ||
-	    client_queue(c) < 0 || client_flush(c) < 0)
+	    client_queue(c) < 0 || client_flush(c) < 0) {
 		client_close(c);
+		return;
+	}
+	wait_add(c);
+	watch_arm(c->srv, c);
+}
+
+/* Every packet sent: conns.c keeps count of the grants unread. */
+static void
+client_sock(void *arg, unsigned int nfds, int sent)
+{
+	struct client *c = arg;
+
+	if (sent)
+		conns_sent(&c->s, nfds);
 	else
-		watch_arm(c->srv, c);
+		conns_sending(&c->s, nfds);
 }
 
 /* outq's word on a grant: session.c audits it, or undoes it. */
@@ -280,10 +308,10 @@ client_idle(struct client *c)
 }
 
 /*
- * Connections waiting for their grants to be read are asked every
- * GRANT_POLL_MS (a peer reading its socket wakes nothing here), and so
- * are closed ones whose grants are unread; idle ones are closed when
- * their time is up.  The timer runs only while one of these is due.
+ * Closed connections whose grants are unread are asked every
+ * GRANT_POLL_MS (a peer reading its socket wakes nothing here); idle
+ * ones are closed when their time is up.  The timer runs only while one
+ * of these is due.
  */
 static void
 watch_event(uv_timer_t *t)
@@ -294,14 +322,6 @@ watch_event(uv_timer_t *t)
 
 	for (c = srv->clients; c != NULL; c = next) {
 		next = c->next;
-		if (c->s.grant_wait) {
-			if (!conns_grants_read(&c->s))
-				due = GRANT_POLL_MS;
-			else if (client_flush(c) < 0) {
-				client_close(c);
-				continue;
-			}
-		}
 		left = conns_idle_left(&c->s, now);
 		if (left == 0) {
 			client_idle(c);
@@ -325,7 +345,7 @@ watch_arm(struct server *srv, const struct client *c)
 
 	if (srv->stopping)
 		return;
-	if ((c != NULL && c->s.grant_wait) || srv->d->lingering != NULL)
+	if (srv->d->lingering != NULL)
 		want = GRANT_POLL_MS;
 	else if (c != NULL && idle > 0)
 		want = (uint64_t)idle * 1000;
@@ -334,6 +354,93 @@ watch_arm(struct server *srv, const struct client *c)
 	if (!uv_is_active((uv_handle_t *)&srv->watch) ||
 	    uv_timer_get_due_in(&srv->watch) > want)
 		uv_timer_start(&srv->watch, watch_event, want, 0);
+}
+
+static void wait_event(uv_timer_t *t);
+
+static void
+wait_drop(struct client *c)
+{
+	struct client **pp;
+
+	if (!c->waiting)
+		return;
+	for (pp = &c->srv->waiting; *pp != NULL; pp = &(*pp)->wait_next) {
+		if (*pp == c) {
+			*pp = c->wait_next;
+			break;
+		}
+	}
+	c->waiting = 0;
+	c->wait_next = NULL;
+}
+
+/* Are c's grants read enough?  Then it is read again: 0; <0: drop it. */
+static int
+wait_look(struct client *c)
+{
+	if (!conns_grants_read(&c->s))
+		return 1;
+	wait_drop(c);
+	return client_flush(c) < 0 ? -1 : 0;
+}
+
+/* The timer for the first due of the waiting clients. */
+static void
+wait_arm(struct server *srv)
+{
+	struct client *c;
+	uint64_t now = uv_now(srv->loop), due = UINT64_MAX;
+
+	for (c = srv->waiting; c != NULL; c = c->wait_next)
+		if (c->wait_due < due)
+			due = c->wait_due;
+	if (due == UINT64_MAX || srv->stopping)
+		uv_timer_stop(&srv->wait_timer);
+	else
+		uv_timer_start(&srv->wait_timer, wait_event,
+		    due > now ? due - now : 0, 0);
+}
+
+/* c hit its bound of grants in flight: look again soon, then less. */
+static void
+wait_add(struct client *c)
+{
+	struct server *srv = c->srv;
+
+	if (c->waiting || !c->s.grant_wait)
+		return;
+	c->waiting = 1;
+	c->wait_next = srv->waiting;
+	srv->waiting = c;
+	c->wait_ms = 1;
+	c->wait_due = uv_now(srv->loop) + c->wait_ms;
+	wait_arm(srv);
+}
+
+static void
+wait_event(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+	struct client *c, *next;
+	uint64_t now = uv_now(srv->loop);
+
+	for (c = srv->waiting; c != NULL; c = next) {
+		next = c->wait_next;
+		if (c->wait_due > now)
+			continue;
+		switch (wait_look(c)) {
+		case 1:
+			c->wait_ms = c->wait_ms * 2 > GRANT_POLL_MS ?
+			    GRANT_POLL_MS : c->wait_ms * 2;
+			c->wait_due = now + c->wait_ms;
+			break;
+		case -1:
+			client_close(c);
+			break;
+		}
+	}
+	wait_arm(srv);
 }
 
 static void
@@ -347,6 +454,11 @@ client_event(uv_poll_t *h, int status, int events)
 	}
 	if (events & UV_WRITABLE) {
 		if (client_flush(c) < 0) {
+			client_close(c);
+			return;
+		}
+		/* Its replies go out: it reads, maybe its grants too. */
+		if (c->waiting && wait_look(c) < 0) {
 			client_close(c);
 			return;
 		}
@@ -375,6 +487,7 @@ client_accept(struct server *srv, int fd)
 	c->s.out_fd = -1;
 	outq_init(&c->out);
 	outq_set_done(&c->out, client_sent, c);
+	outq_set_sock(&c->out, client_sock);
 	err = peer_read(fd, &c->s.peer);
 	if (err) {
 		log_warn("accept: uid %u pid %d: cannot read credentials: %s; "
@@ -588,6 +701,8 @@ server_stop(struct server *srv, const char *why)
 	uv_close((uv_handle_t *)&srv->status_timer, NULL);
 	uv_timer_stop(&srv->watch);
 	uv_close((uv_handle_t *)&srv->watch, NULL);
+	uv_timer_stop(&srv->wait_timer);
+	uv_close((uv_handle_t *)&srv->wait_timer, NULL);
 	uv_timer_stop(&srv->revoke_timer);
 	uv_close((uv_handle_t *)&srv->revoke_timer, NULL);
 	srv->d->revoke_ops = NULL;
@@ -656,6 +771,7 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	    (err = uv_timer_init(srv.loop, &srv.accept_pause)) ||
 	    (err = uv_timer_init(srv.loop, &srv.status_timer)) ||
 	    (err = uv_timer_init(srv.loop, &srv.watch)) ||
+	    (err = uv_timer_init(srv.loop, &srv.wait_timer)) ||
 	    (err = uv_timer_init(srv.loop, &srv.revoke_timer)) ||
 	    (err = uv_timer_init(srv.loop, &srv.park_timer)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_term)) ||
@@ -670,6 +786,7 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	    srv.sig_int.data = srv.sig_hup.data = srv.status_timer.data =
 	    srv.watch.data = &srv;
 	srv.park_timer.data = srv.ctl_poll.data = srv.revoke_timer.data = &srv;
+	srv.wait_timer.data = &srv;
 	d->revoke_ops = &server_revoke_ops;
 	d->revoke_arg = &srv;
 	if ((err = uv_poll_start(&srv.listen_poll, UV_READABLE, listen_event)) ||

@@ -125,6 +125,59 @@ Test(inflight, partial_read_counted_exactly)
 	h_stop();
 }
 
+/*
+ * More grants unread than mmapd keeps apart (16 packets): the older
+ * ones are counted together, read only once all of them are.  40 sent,
+ * none read; the client reads 5 and sends 10 Maps: none may go beyond
+ * 40 unread, and while the 25 counted together are not all read, none
+ * is granted.  Once the client has read 26, Maps are granted again,
+ * and at most as many as it read.
+ */
+Test(inflight, many_unread_never_counted_fewer)
+{
+	int fd, ok, deny, i;
+	uint64_t id, next = 1, read_to = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	h_start(CONF_HEAD "[limits]\ngrants_in_flight = 40\n"
+	    "grants_in_flight_per_uid = 64\nrequests_in_flight = 64\n");
+	fd = raw_connect();
+	for (; next <= 40; next++)
+		send_map(fd, next);
+	cr_assert_eq(h_log_wait(40, "audit: event=grant", "result=ok"), 40);
+	for (; read_to < 5; read_to++)
+		cr_assert_eq(recv_reply(fd, read_to + 1), 0);
+	for (i = 0; i < 10; i++)
+		send_map(fd, next++);
+	h_log_wait(1, "audit: event=deny", "errno=EAGAIN ");
+	h_sleep_ms(200);
+	ok = h_log_count("audit: event=grant", "result=ok");
+	cr_log_info("40 sent, 5 read: %d granted of the next 10", ok - 40);
+	cr_assert_leq(ok - (int)read_to, 40, "%d grants unread, limit 40",
+	    ok - (int)read_to);
+	cr_assert_eq(ok, 40, "granted while the 25 oldest are not all read");
+
+	/* Read to the end of the 25 counted together, and one more. */
+	for (; read_to < 26; read_to++)
+		cr_assert_eq(recv_reply(fd, read_to + 1), 0);
+	/* The Map read after the refusal is granted once the 26 are. */
+	ok = h_log_wait(41, "audit: event=grant", "result=ok");
+	cr_assert_geq(ok, 41, "nothing granted once 26 were read");
+	h_sleep_ms(200);
+	ok = h_log_count("audit: event=grant", "result=ok");
+	deny = h_log_count("audit: event=deny", "errno=EAGAIN ");
+	cr_log_info("26 read: %d granted, %d refused", ok, deny);
+	cr_assert_leq(ok - (int)read_to, 40, "%d grants unread, limit 40",
+	    ok - (int)read_to);
+	/* Everything answered, in order, and nothing past the bound. */
+	for (id = read_to + 1; id < next; id++)
+		(void)recv_reply(fd, id);
+	cr_assert_eq(h_log_count("audit: event=grant", "result=ok") +
+	    h_log_count("audit: event=deny", "errno=EAGAIN "), (int)next - 1);
+	close(fd);
+	h_stop();
+}
+
 /* A pipelining client: depth Maps in flight, each released unwaited. */
 struct pipe {
 	struct mmapclient *c;

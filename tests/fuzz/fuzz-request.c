@@ -224,6 +224,16 @@ daemon_sent(void *arg, void *note, int err, uint8_t *buf, size_t *len)
 	return session_sent(arg, note, err, buf, len);
 }
 
+/* server.c's client_sock(): conns.c counts the grants unread. */
+static void
+daemon_sock(void *arg, unsigned int nfds, int sent)
+{
+	if (sent)
+		conns_sent(arg, nfds);
+	else
+		conns_sending(arg, nfds);
+}
+
 /* A Grant as the client sees it: usable, and no more than it says. */
 static void
 grant_expect(const Mmapd__V1__Grant *g, int fd)
@@ -341,6 +351,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.out_fd = -1;
 	outq_init(&q);
 	outq_set_done(&q, daemon_sent, &s);
+	outq_set_sock(&q, daemon_sock);
 	err = peer_read(sv[0], &s.peer);
 	FUZZ_ASSERT(err == 0, "peer_read: %s", strerror(-err));
 	FUZZ_ASSERT(session_admit(&s) == 0, "not admitted");

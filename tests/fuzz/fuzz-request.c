@@ -203,8 +203,15 @@ daemon_read(struct session *s, struct outq *q)
 		return -1;
 	if (s->out_len > 0) {
 		/* As server.c queues it: a grant's note goes along. */
-		err = outq_push_note(q, s->out, s->out_len, s->out_fd,
-		    s->out_note);
+		if (s->out_nfds > 0)
+			err = outq_push_fds(q, s->out, s->out_len,
+			    s->out_fds, s->out_nfds, s->out_note);
+		else
+			err = outq_push_note(q, s->out, s->out_len,
+			    s->out_fd, s->out_note);
+		free(s->out_fds);
+		s->out_fds = NULL;
+		s->out_nfds = 0;
 		s->out_fd = -1;
 		s->out_note = NULL;
 		s->out_len = 0;

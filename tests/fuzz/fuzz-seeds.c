@@ -182,12 +182,48 @@ seed_modify(const char *name, const char *device, uint64_t offset,
 	request_put(name, &r);
 }
 
+/* MapBatch: granted, refused in part, over the max, empty. */
+static void
+seeds_batch(void)
+{
+	Request r = MMAPD__V1__REQUEST__INIT;
+	Mmapd__V1__MapBatch mb = MMAPD__V1__MAP_BATCH__INIT;
+	Mmapd__V1__Map m[33], *pm[33];
+	size_t i;
+
+	for (i = 0; i < 33; i++) {
+		mmapd__v1__map__init(&m[i]);
+		m[i].device = (char *)"zero";
+		m[i].size = 4096;
+		m[i].shared = i & 1;
+		m[i].write = 1;
+		m[i].region = (char *)"";
+		pm[i] = &m[i];
+	}
+	m[1].region = (char *)"fuzz";
+	m[2].size = 1ull << 40;		/* over max_size */
+	m[3].device = (char *)"edu";	/* another device, for root */
+	r.request_id = 9;
+	r.body_case = MMAPD__V1__REQUEST__BODY_MAP_BATCH;
+	r.map_batch = &mb;
+	mb.maps = pm;
+	mb.n_maps = 4;
+	request_put("batch-mixed", &r);
+	mb.n_maps = 2;
+	request_put("batch-two", &r);
+	mb.n_maps = 33;
+	request_put("batch-over", &r);
+	mb.n_maps = 0;
+	request_put("batch-empty", &r);
+}
+
 static void
 seeds_request(void)
 {
 	Request r = MMAPD__V1__REQUEST__INIT;
 	Mmapd__V1__Hello h = MMAPD__V1__HELLO__INIT;
 	Mmapd__V1__Release rel = MMAPD__V1__RELEASE__INIT;
+	uint64_t more[33] = { 2, 77 };
 	Mmapd__V1__List l = MMAPD__V1__LIST__INIT;
 	Mmapd__V1__Status st = MMAPD__V1__STATUS__INIT;
 	static const uint8_t junk[] = { 0x08, 0x01, 0x1a, 0x7f, 0x0a };
@@ -251,6 +287,22 @@ seeds_request(void)
 	request_put("release-2", &r);
 	rel.lease_id = 99;
 	request_put("release-none", &r);
+	/* Quiet, and many at once (feature "quiet-release"). */
+	rel.quiet = 1;
+	rel.lease_id = 1;
+	request_put("release-quiet", &r);
+	rel.lease_id = 99;
+	request_put("release-quiet-none", &r);
+	rel.more_lease_ids = more;
+	rel.n_more_lease_ids = 2;
+	request_put("release-quiet-more", &r);
+	rel.quiet = 0;
+	request_put("release-more", &r);
+	rel.n_more_lease_ids = 33;
+	request_put("release-more-over", &r);
+	rel.more_lease_ids = NULL;
+	rel.n_more_lease_ids = 0;
+	seeds_batch();
 
 	r.request_id = 6;
 	r.body_case = MMAPD__V1__REQUEST__BODY_LIST;

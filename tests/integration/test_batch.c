@@ -519,7 +519,7 @@ Test(batch, quiet_release_flood)
 	worst = dt > worst ? dt : worst;
 	rss1 = worker_rss_kib();
 	fprintf(stderr, "flood: %d of 10000 sent before the socket filled; "
-	    "Status worst %lld ms; worker RSS %ld -> %ld KiB", sent,
+	    "Status worst %lld ms; worker RSS %ld -> %ld KiB\n", sent,
 	    (long long)worst, rss0, rss1);
 	cr_assert_lt(worst, 1000, "another client waited %lld ms",
 	    (long long)worst);

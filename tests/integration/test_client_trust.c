@@ -166,11 +166,11 @@ static int
 reply_send(int sock, Reply *r, int fd, int copies)
 {
 	uint8_t buf[WIRE_MAX];
-	int fds[16];
+	int fds[64];
 	size_t len = mmapd__v1__reply__get_packed_size(r);
 	int i;
 
-	if (len > sizeof(buf) || copies > 16)
+	if (len > sizeof(buf) || copies > 64)
 		return -1;
 	mmapd__v1__reply__pack(r, buf);
 	for (i = 0; i < copies; i++)
@@ -792,12 +792,15 @@ Test(client_trust, grant_with_two_fds)
 	expect_refused(&f, "the Grant came with 2 file descriptors, not 1");
 }
 
-/* More than the library takes off a packet: the kernel cuts them short. */
-Test(client_trust, grant_with_twelve_fds)
+/*
+ * More than the library takes off a packet (WIRE_MAX_FDS, the most a
+ * GrantBatch carries): the kernel cuts them short.
+ */
+Test(client_trust, grant_with_too_many_fds)
 {
 	struct fake f = memfd_grant(64 * KIB, SEALED, 64 * KIB, RW);
 
-	f.copies = 12;
+	f.copies = WIRE_MAX_FDS + 4;
 	expect_refused(&f, "the reply to Map came with ancillary data cut "
 	    "short");
 }

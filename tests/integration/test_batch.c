@@ -232,6 +232,57 @@ Test(batch, sixteen_in_one_packet)
 }
 
 /*
+ * The library's view of a partial batch, [limits] grants_in_flight = 4:
+ * a request wrong here (unknown flags) is refused here with -EINVAL, a
+ * size over max_size gets -EFBIG from the daemon, the fifth good Map
+ * -EAGAIN; the four granted are mapped, the others NULL, and the first
+ * refusal's message is the connection's.
+ */
+Test(batch, library_partial)
+{
+	struct mmapclient_request reqs[7];
+	struct mmapclient_region *out[7];
+	int errs[7], i, n = 0;
+	struct mmapclient *c;
+
+	h_start("[limits]\ngrants_in_flight = 4\n[zero]\nusers = *\n"
+	    "shared = yes\nmax_size = 1M\n");
+	c = h_connect();
+	for (i = 0; i < 7; i++)
+		reqs[i] = (struct mmapclient_request){
+			.device = "zero", .size = 4 * KIB,
+			.flags = MMAPCLIENT_SHARED | MMAPCLIENT_WRITE,
+		};
+	reqs[1].size = 2 * 1024 * KIB;
+	reqs[2].flags = 1u << 30;
+	cr_assert_eq(mmapclient_map_batch(c, reqs, 7, out, errs), 4, "%s",
+	    mmapclient_error(c));
+	cr_assert_eq(errs[1], -EFBIG);
+	cr_assert_eq(errs[2], -EINVAL);
+	cr_assert_eq(errs[6], -EAGAIN);
+	cr_assert_null(out[1]);
+	cr_assert_null(out[2]);
+	cr_assert_null(out[6]);
+	cr_assert(strstr(mmapclient_error(c), "request 1 of the batch"),
+	    "%s", mmapclient_error(c));
+	for (i = 0; i < 7; i++) {
+		if (errs[i] != 0)
+			continue;
+		cr_assert_not_null(out[i]);
+		memset(out[i]->addr, 0x5a, out[i]->size);
+		out[n++] = out[i];
+	}
+	cr_assert_eq(n, 4);
+	cr_assert_eq(mmapclient_release_quiet(c, out, 4, NULL, NULL), 0);
+	cr_assert_eq(h_leases_wait_on(c, 0), 0);
+	/* Over the library's bound: refused before anything is sent. */
+	cr_assert_eq(mmapclient_map_batch(c, reqs, MMAPCLIENT_BATCH_MAX + 1,
+	    out, errs), -EINVAL);
+	mmapclient_close(c);
+	h_stop();
+}
+
+/*
  * Refusals inside a batch, as uid 65534: a size over max_size (EFBIG)
  * and a [shm] name only root writes (EPERM) between two good Maps.  The
  * reply has four items in order, two fds (the granted ones', usable),

@@ -784,6 +784,47 @@ Test(client_trust, device_grants_that_map)
  * fds where none belong, and too many
  * --------------------------------------------------------------------- */
 
+/*
+ * A daemon without "map-batch" and "quiet-release" (the fake's Hello
+ * names no feature): mmapclient_map_batch() sends plain Maps, pipelined,
+ * each Grant checked and mapped; mmapclient_release_quiet() sends a
+ * plain Release per region, whose Acks dispatch takes in silently.
+ */
+Test(client_trust, batch_falls_back_without_the_features)
+{
+	struct fake f = memfd_grant(64 * KIB, SEALED, 64 * KIB, RW);
+	struct mmapclient_request reqs[3];
+	struct mmapclient_region *out[3];
+	struct mmapclient *c;
+	int errs[3], i;
+	int64_t end;
+	pid_t pid;
+
+	pid = fake_start(&f);
+	cr_assert_eq(mmapclient_connect(h_sock(), &c), 0, "%s",
+	    mmapclient_error(NULL));
+	for (i = 0; i < 3; i++)
+		reqs[i] = request_of(&f);
+	cr_assert_eq(mmapclient_map_batch(c, reqs, 3, out, errs), 3, "%s",
+	    mmapclient_error(c));
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(errs[i], 0);
+		cr_assert_not_null(out[i]);
+		memset(out[i]->addr, i, out[i]->size);
+	}
+	cr_assert_eq(mmapclient_release_quiet(c, out, 3, NULL, NULL), 0, "%s",
+	    mmapclient_error(c));
+	end = h_now_ms() + H_WAIT_MS;
+	while (mmapclient_in_flight(c) > 0 && h_now_ms() < end) {
+		cr_assert_geq(mmapclient_dispatch(c), 0, "%s",
+		    mmapclient_error(c));
+		usleep(1000);
+	}
+	cr_assert_eq(mmapclient_in_flight(c), 0, "the Acks were not taken in");
+	mmapclient_close(c);
+	cr_assert_eq(fake_end(pid), 3, "the fake did not get 3 Releases");
+}
+
 Test(client_trust, grant_with_two_fds)
 {
 	struct fake f = memfd_grant(64 * KIB, SEALED, 64 * KIB, RW);

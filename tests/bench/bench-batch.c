@@ -15,6 +15,7 @@
  * [limits] grants_in_flight >= 16 for the batch to be granted whole.
  *
  * usage: bench-batch --socket PATH --pid MMAPD_PID [--rounds N]
+ *	[--only single|quiet|batch]	(one mode, e.g. under perf)
  */
 #include "config.h"
 
@@ -180,11 +181,12 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "rounds", required_argument, NULL, 'n' },
+		{ "only", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = NULL;
 	pid_t pid = -1, worker;
-	int rounds = 2000, ch, i, m, err;
+	int rounds = 2000, ch, i, m, err, only = -1;
 	uint64_t *t, t0, cpu0, cpu1, wall0, wall1;
 	double cpu_grant[3] = { 0 };
 	struct mmapclient *c;
@@ -199,6 +201,13 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			rounds = atoi(optarg);
+			break;
+		case 'o':
+			for (m = SINGLE; m <= BATCH; m++)
+				if (strcmp(optarg, mode_name[m]) == 0)
+					only = m;
+			if (only < 0)
+				return 2;
 			break;
 		default:
 			return 2;
@@ -223,6 +232,8 @@ main(int argc, char **argv)
 	printf("%-7s %12s %12s %12s %14s\n", "mode", "median/grant",
 	    "p99/grant", "wall/grant", "daemon CPU/grant");
 	for (m = SINGLE; m <= BATCH; m++) {
+		if (only >= 0 && m != only)
+			continue;
 		for (i = 0; i < rounds / 10; i++)	/* warm up */
 			round_run(c, (enum mode)m);
 		cpu0 = cpu_ns(worker);
@@ -242,9 +253,10 @@ main(int argc, char **argv)
 		    (double)(wall1 - wall0) / ((double)rounds * N) / 1000.0,
 		    cpu_grant[m] / 1000.0);
 	}
-	printf("daemon CPU per grant, single / batch: %.2fx; single / quiet: "
-	    "%.2fx\n", cpu_grant[SINGLE] / cpu_grant[BATCH],
-	    cpu_grant[SINGLE] / cpu_grant[QUIET]);
+	if (only < 0)
+		printf("daemon CPU per grant, single / batch: %.2fx; single / "
+		    "quiet: %.2fx\n", cpu_grant[SINGLE] / cpu_grant[BATCH],
+		    cpu_grant[SINGLE] / cpu_grant[QUIET]);
 	mmapclient_close(c);
 	free(t);
 	return 0;

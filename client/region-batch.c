@@ -223,19 +223,46 @@ mmapclient_map_batch(struct mmapclient *c,
 	return err;
 }
 
+/*
+ * Send one quiet Release (or, quiet 0, a plain one) for leases, waiting
+ * for room in the socket as a synchronous call does, but for no answer:
+ * the slot is made asynchronous once sent.
+ */
+static int
+quiet_send(struct mmapclient *c, Mmapd__V1__Release *rel, struct call *tmpl)
+{
+	Mmapd__V1__Request req = MMAPD__V1__REQUEST__INIT;
+	struct call *k;
+	uint64_t id;
+	int err;
+
+	req.body_case = MMAPD__V1__REQUEST__BODY_RELEASE;
+	req.release = rel;
+	tmpl->lease = rel->lease_id;
+	tmpl->sync = 1;
+	if (done_reserve(c, c->in_flight + 1))
+		return conn_fail(c, -ENOMEM, "cannot allocate the queue of "
+		    "callbacks");
+	err = call_start(c, &req, tmpl, &id);
+	if (err)
+		return err;
+	k = call_find(c, id);
+	k->sync = 0;
+	return 0;
+}
+
 int
 mmapclient_release_quiet(struct mmapclient *c,
     struct mmapclient_region *const *regs, size_t n,
     mmapclient_done_fn *done, void *userdata)
 {
 	Mmapd__V1__Release rel = MMAPD__V1__RELEASE__INIT;
-	Mmapd__V1__Request req = MMAPD__V1__REQUEST__INIT;
 	struct call tmpl = {
 		.kind = CALL_QUIET, .fn = done, .arg = userdata, .fd = -1,
 	};
-	uint64_t more[MMAPCLIENT_BATCH_MAX], id;
+	uint64_t more[MMAPCLIENT_BATCH_MAX];
 	size_t i;
-	int err;
+	int err = 0;
 
 	if (c == NULL)
 		return -EINVAL;
@@ -247,8 +274,6 @@ mmapclient_release_quiet(struct mmapclient *c,
 		if (regs[i] == NULL || region_of(regs[i])->owner != c)
 			return conn_fail(c, -EINVAL, "region %zu was not "
 			    "granted on this connection", i);
-	req.body_case = MMAPD__V1__REQUEST__BODY_RELEASE;
-	req.release = &rel;
 	if (c->features & FEATURE_QUIET_RELEASE) {
 		rel.lease_id = regs[0]->lease_id;
 		rel.quiet = 1;
@@ -256,25 +281,22 @@ mmapclient_release_quiet(struct mmapclient *c,
 			more[i - 1] = regs[i]->lease_id;
 		rel.more_lease_ids = more;
 		rel.n_more_lease_ids = n - 1;
-		tmpl.lease = rel.lease_id;
-		err = call_start(c, &req, &tmpl, &id);
-		/* Nothing sent, the connection in step: they stay. */
-		if (err && !c->broken)
-			return err;
-		for (i = 0; i < n; i++)
-			region_destroy(region_of(regs[i]));
-		return err;
+		err = quiet_send(c, &rel, &tmpl);
+	} else {
+		/* An older daemon: a plain Release each, Acks unheeded. */
+		for (i = 0; i < n && err == 0; i++) {
+			rel.lease_id = regs[i]->lease_id;
+			err = quiet_send(c, &rel, &tmpl);
+		}
 	}
-	/* An older daemon: a plain Release each, their Acks unheeded. */
-	for (i = 0; i < n; i++) {
-		rel.lease_id = regs[i]->lease_id;
-		tmpl.lease = rel.lease_id;
-		err = call_start(c, &req, &tmpl, &id);
-		if (err && !c->broken)
-			return err;
+	/*
+	 * Not sent on a working connection (out of memory): it breaks, so
+	 * that the daemon ends the leases; the regions go in any case.
+	 */
+	if (err && !c->broken)
+		(void)conn_break(c, err, "cannot send the Release of lease %llu",
+		    (unsigned long long)rel.lease_id);
+	for (i = 0; i < n; i++)
 		region_destroy(region_of(regs[i]));
-		if (err)
-			return err;
-	}
-	return 0;
+	return err;
 }

@@ -681,16 +681,19 @@ int mmapclient_map_batch(struct mmapclient *c,
 /*
  * Since 0.5.  Unmap regs[0..n) (1 to MMAPCLIENT_BATCH_MAX, all granted
  * on c) and end their leases with one quiet Release, sent without
- * waiting: the daemon answers it only if it fails, so a map-and-release
- * cycle costs one round trip.  0 once sent, the regions freed; on a
- * local error (-EINVAL, or -EAGAIN: the socket is full) nothing was sent
- * and the regions stay.  The request counts in mmapclient_in_flight()
+ * waiting for an answer (only for room in the socket): the daemon
+ * answers it only if it fails, so a map-and-release cycle costs one
+ * round trip.  0 once sent.  The regions are unmapped and freed in every
+ * case but -EINVAL for the arguments (then nothing is done); should the
+ * Release not go out (the connection's error, or -ENOMEM, which breaks
+ * the connection so that the daemon ends the leases) it is returned.
+ * The request counts in mmapclient_in_flight()
  * until a later request is answered.  done, if not NULL, runs from
  * mmapclient_dispatch() only when the release failed (res->error, e.g.
  * -ENOENT, its message in res->message); the message is also left in
  * mmapclient_error().  A daemon without "quiet-release" is sent a plain
- * Release per region, whose Acks are taken in and dropped (should one
- * fail to send, the regions from that one on stay).  mmapclient_release()
+ * Release per region, whose Acks are taken in and dropped.
+ * mmapclient_release()
  * and mmapclient_release_async() still wait for, and report, the reply.
  */
 int mmapclient_release_quiet(struct mmapclient *c,

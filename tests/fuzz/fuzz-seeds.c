@@ -377,6 +377,62 @@ replies_put(const char *name, uint8_t op, Reply **rs, const uint8_t *fds,
  * Requests in flight (call 7: two Maps and a Read) and events (call 8:
  * Hello again, a Map, dispatch), answered well and not.
  */
+/* GrantBatch replies to op 10 (batch) and Grants to op 11 (fallback). */
+static void
+seeds_reply_batch(void)
+{
+	Reply r[3] = { MMAPD__V1__REPLY__INIT, MMAPD__V1__REPLY__INIT,
+	    MMAPD__V1__REPLY__INIT };
+	Reply *rs[3] = { &r[0], &r[1], &r[2] };
+	Mmapd__V1__Grant g = MMAPD__V1__GRANT__INIT;
+	Mmapd__V1__GrantBatch gb = MMAPD__V1__GRANT_BATCH__INIT;
+	Mmapd__V1__BatchItem it[3], *pit[3];
+	const uint8_t fds[3] = { FDS(1, 1, 1, 1), FDS(1, 1, 1, 1),
+	    FDS(1, 1, 1, 1) };
+	int i;
+
+	g.lease_id = 7;
+	g.size = 4096;
+	g.mmap_flags = MAP_SHARED;
+	g.prot = PROT_READ;
+	g.fd_kind = MMAPD__V1__FD_KIND__FD_KIND_SHMEM;
+	g.cache = MMAPD__V1__CACHE_MODE__CACHE_CACHED;
+	for (i = 0; i < 3; i++) {
+		mmapd__v1__batch_item__init(&it[i]);
+		pit[i] = &it[i];
+	}
+	it[0].grant = &g;
+	it[1].error = EFBIG;
+	it[1].message = (char *)"size over max_size";
+	it[2].error = EAGAIN;
+	it[2].message = (char *)"8 grants in flight (limit 8)";
+	gb.items = pit;
+	gb.n_items = 3;
+	r[0].request_id = 1;
+	r[0].body_case = MMAPD__V1__REPLY__BODY_GRANTS;
+	r[0].grants = &gb;
+	reply_put("batch-partial", 10, &r[0], FDS(1, 1, 1, 1));
+	reply_put("batch-fd-short", 10, &r[0], FDS(0, 0, 0, 0));
+	reply_put("batch-fd-extra", 10, &r[0], FDS(2, 1, 1, 1));
+	it[1].error = 0;
+	it[1].grant = &g;
+	reply_put("batch-second-not-memfd", 10, &r[0], FDS(2, 1, 1, 1));
+	gb.n_items = 2;
+	reply_put("batch-items-short", 10, &r[0], FDS(2, 1, 1, 1));
+	it[1].error = -5;
+	gb.n_items = 3;
+	reply_put("batch-error-negative", 10, &r[0], FDS(1, 1, 1, 1));
+
+	/* Without the features: three Grants to three pipelined Maps. */
+	for (i = 0; i < 3; i++) {
+		mmapd__v1__reply__init(&r[i]);
+		r[i].request_id = (uint64_t)i + 1;
+		r[i].body_case = MMAPD__V1__REPLY__BODY_GRANT;
+		r[i].grant = &g;
+	}
+	replies_put("batch-fallback", 11, rs, fds, 3);
+}
+
 static void
 seeds_reply_async(void)
 {
@@ -583,6 +639,7 @@ seeds_reply(void)
 	r.release = &ack;
 	reply_put("write-wrong-body", 6, &r, 0);
 	seeds_reply_async();
+	seeds_reply_batch();
 
 	mmapd__v1__reply__init(&r);
 	r.request_id = 1;

@@ -412,6 +412,11 @@ seeds_reply_batch(void)
 	r[0].body_case = MMAPD__V1__REPLY__BODY_GRANTS;
 	r[0].grants = &gb;
 	reply_put("batch-partial", 10, &r[0], FDS(1, 1, 1, 1));
+	/* Then the quiet Release (request 2) refused, read by Status. */
+	r[1].request_id = 2;
+	r[1].error = ENOENT;
+	r[1].message = (char *)"no such lease on this connection: 7";
+	replies_put("batch-quiet-refused", 10, rs, fds, 2);
 	reply_put("batch-fd-short", 10, &r[0], FDS(0, 0, 0, 0));
 	reply_put("batch-fd-extra", 10, &r[0], FDS(2, 1, 1, 1));
 	it[1].error = 0;

@@ -117,7 +117,7 @@ struct mmapclient {
 	mmapclient_revoking_fn *on_revoke;
 	void *revoke_arg;
 	char name[MMAPCLIENT_NAME_MAX + 1];	/* sent in Hello */
-	unsigned int features;	/* FEATURE_*: what Hello said, since 0.5 */
+	unsigned int features;	/* FEATURE_*: Hello's, since 0.5 */
 	size_t n_quiet;		/* CALL_QUIET calls in flight */
 };
 

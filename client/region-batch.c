@@ -294,8 +294,8 @@ mmapclient_release_quiet(struct mmapclient *c,
 	 * that the daemon ends the leases; the regions go in any case.
 	 */
 	if (err && !c->broken)
-		(void)conn_break(c, err, "cannot send the Release of lease %llu",
-		    (unsigned long long)rel.lease_id);
+		(void)conn_break(c, err, "cannot send the Release of lease "
+		    "%llu", (unsigned long long)rel.lease_id);
 	for (i = 0; i < n; i++)
 		region_destroy(region_of(regs[i]));
 	return err;

@@ -1,7 +1,8 @@
 /*
  * The replies of one connection waiting to go out, in request order.
  * Each holds its packet and its fds (one for a Grant, one per grant of
- * a GrantBatch), which go with it and are closed once sent or dropped.  The server bounds how many wait.
+ * a GrantBatch), which go with it and are closed once sent or dropped.
+ * The server bounds how many wait.
  */
 #ifndef MMAPD_OUTQ_H
 #define MMAPD_OUTQ_H

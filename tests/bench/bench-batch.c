@@ -220,7 +220,7 @@ main(int argc, char **argv)
 	}
 	worker = worker_of(pid);
 	if (worker < 0)
-		worker = pid;	/* run without the monitor (--no-privsep?) */
+		worker = pid;	/* no child: mmapd serves in pid itself */
 	t = calloc((size_t)rounds, sizeof(*t));
 	if (t == NULL)
 		return 1;

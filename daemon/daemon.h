@@ -170,7 +170,11 @@ struct peer {
 
 /*
  * One connection.  session_input() leaves each reply in out; the server
- * queues it and sends the replies in request order.  Past
+ * queues it and sends the replies in request order.  out points into
+ * session.c's one reply buffer, shared by all connections: a reply must
+ * be queued (or sent) before any session is handed anything else, and
+ * code that answers another connection than the one it serves queues
+ * that reply itself.  So an idle connection holds no packet buffer.  Past
  * requests_in_flight replies unsent, a request is refused and the
  * connection stalls: it is not read again until every reply is out, so
  * a client that never reads stalls itself alone.
@@ -186,7 +190,7 @@ struct session {
 	char user[64];			/* the uid's name, or "" */
 	const char *end_reason;		/* set: why it ends; NULL: its
 					   client hung up (or a bad packet) */
-	uint8_t out[WIRE_MAX];
+	const uint8_t *out;		/* the reply's packet (see above) */
 	size_t out_len;			/* a reply waiting to be sent, or 0 */
 	int out_fd;			/* its fd, or -1 */
 	struct grant_note *out_note;	/* its grant's (a batch's: a

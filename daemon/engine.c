@@ -414,8 +414,8 @@ shmem_create(uint64_t size, int *fdp)
 	 * reopen it read-write through /proc/self/fd.
 	 */
 	if (fchmod(fd, 0600) < 0 || ftruncate(fd, (off_t)size) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) < 0) {
+	    fcntl(fd, F_ADD_SEALS,
+	    F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
 		err = -errno;
 		goto fail;
 	}

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,8 @@
 #include "log.h"
 
 #define LOG_CUT	" ...(line cut)"
+#define LOG_LINE_MAX	1024	/* a message, its NUL included */
+#define LOG_PREFIX_MAX	64	/* [a time stamp] "mmapd: ", or "<PRI>" */
 
 static int log_journal;
 static int log_stamps;		/* lines start with the time */
@@ -75,15 +78,33 @@ log_stamp(char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * One line: its prefix ("mmapd: " after the time when asked, or "<PRI>"
+ * for the journal's stream), the message and a newline, formatted once
+ * into one buffer and written with one write(2), so that lines from a
+ * dying process are whole.  (A second pass through stdio, the line
+ * copied into stderr's, was about a fifth of what an audit line cost,
+ * written to /dev/null.)
+ */
 void
 log_msg(int pri, const char *fmt, ...)
 {
-	char line[1024], stamp[40];
+	char out[LOG_PREFIX_MAX + LOG_LINE_MAX + 1], *line, stamp[40];
+	size_t len, done = 0;
 	va_list ap;
+	ssize_t w;
 	int n;
 
+	if (log_journal)
+		n = snprintf(out, LOG_PREFIX_MAX, "<%d>", pri);
+	else
+		n = snprintf(out, LOG_PREFIX_MAX, "%smmapd: ", log_stamps ?
+		    log_stamp(stamp, sizeof(stamp)) : "");
+	if (n < 0 || n >= LOG_PREFIX_MAX)
+		return;
+	line = out + n;
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	n = vsnprintf(line, LOG_LINE_MAX, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
@@ -91,20 +112,25 @@ log_msg(int pri, const char *fmt, ...)
 	 * Never for an audit line, whose client strings are cut to fit
 	 * (log_quote); but a line cut here says so at its end.
 	 */
-	if ((size_t)n >= sizeof(line))
-		memcpy(line + sizeof(line) - sizeof(LOG_CUT), LOG_CUT,
+	if (n >= LOG_LINE_MAX) {
+		memcpy(line + LOG_LINE_MAX - sizeof(LOG_CUT), LOG_CUT,
 		    sizeof(LOG_CUT));
+		n = LOG_LINE_MAX - 1;
+	}
 	/* An audit record the journal took as an entry of its own. */
 	if (log_audit != NULL && strncmp(line, "audit: ", 7) == 0 &&
 	    log_audit(pri, line) == 0)
 		return;
-	/* One write a line, so lines from a dying process are whole. */
-	if (log_journal)
-		fprintf(stderr, "<%d>%s\n", pri, line);
-	else
-		fprintf(stderr, "%smmapd: %s\n", log_stamps ?
-		    log_stamp(stamp, sizeof(stamp)) : "", line);
-	fflush(stderr);
+	line[n] = '\n';
+	len = (size_t)(line - out) + (size_t)n + 1;
+	while (done < len) {
+		w = write(STDERR_FILENO, out + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		done += (size_t)w;
+	}
 }
 
 /* Bytes c takes once escaped: \" \\ \xNN, or itself. */

@@ -92,13 +92,21 @@ session_name_ok(const char *s)
 	return n > 0 && n <= NAME_MAX_LEN;
 }
 
+/*
+ * The packet of the reply made last, whichever connection's: the server
+ * queues it (a copy of its length) or sends it before it hands any
+ * session anything else, so one buffer serves them all and an idle
+ * connection keeps none (daemon.h, struct session).
+ */
+static uint8_t reply_buf[WIRE_MAX];
+
 void
 reply_send(struct session *s, Reply *r, int fd)
 {
 	size_t n = mmapd__v1__reply__get_packed_size(r);
 
 	/* Every reply is bounded by construction; a bug must not overflow. */
-	if (n > sizeof(s->out)) {
+	if (n > sizeof(reply_buf)) {
 		log_err("reply of %zu bytes does not fit a packet", n);
 		if (fd >= 0)
 			close(fd);
@@ -106,7 +114,8 @@ reply_send(struct session *s, Reply *r, int fd)
 		s->out_len = 0;
 		return;
 	}
-	s->out_len = mmapd__v1__reply__pack(r, s->out);
+	s->out = reply_buf;
+	s->out_len = mmapd__v1__reply__pack(r, reply_buf);
 	s->out_fd = fd;
 }
 

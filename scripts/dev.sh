@@ -69,8 +69,13 @@ ones before it in this list do, as far as it needs):
   deb     deps, then build the Debian packages (scripts/deb.sh:
           dpkg-buildpackage -us -uc -b in a copy of the tree, lintian
           with no error or warning) into _deb/
-  bench   build, then measure map/release through a private mmapd
-          (tests/bench/bench-map; BENCH_COUNT=N sets the runs)
+  bench   build, then measure a grant through a private mmapd against
+          the floor broker in alternating runs, and mmapd's memory per
+          idle connection (tests/bench/bench-grant: markdown tables, about
+          a minute; BENCH_ROUNDS=N, BENCH_SECONDS=S per run,
+          BENCH_IDLE=N connections); then map/release, connect and
+          register reads one at a time (tests/bench/bench-map;
+          BENCH_COUNT=N sets the runs)
   help    this text
 EOF
 }
@@ -410,6 +415,14 @@ run_demo() {
 # The benchmark, against a daemon of the plain (not sanitizer) build.
 cmd_bench() {
 	cmd_build
+	grant="$BUILD/tests/bench/bench-grant"
+	[ -x "$grant" ] || die "bench: $grant was not built"
+	# It starts its own mmapd and floor broker, and stops them.
+	say "bench: $grant (mmapd against the floor)"
+	"$grant" --mmapd "$BUILD/daemon/mmapd" \
+	    ${BENCH_ROUNDS:+--rounds "$BENCH_ROUNDS"} \
+	    ${BENCH_SECONDS:+--seconds "$BENCH_SECONDS"} \
+	    ${BENCH_IDLE:+--idle "$BENCH_IDLE"} || die "bench: bench-grant failed"
 	bench="$BUILD/tests/bench/bench-map"
 	[ -x "$bench" ] || die "bench: $bench was not built"
 	# Register reads go to a sparse file standing in for /dev/mem (these

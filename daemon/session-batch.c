@@ -116,7 +116,7 @@ session_batch(struct session *s, uint64_t id, const Mmapd__V1__MapBatch *mb)
 	r.body_case = MMAPD__V1__REPLY__BODY_GRANTS;
 	r.grants = &gb;
 	len = batch_fit(&r, msgs, n);
-	if (len > sizeof(s->out)) {
+	if (len > WIRE_MAX) {
 		log_err("a GrantBatch of %zu items takes %zu bytes", n, len);
 		batch_undo(s, head, fds, nfds, -EMSGSIZE);
 		reply_error(s, id, -EMSGSIZE, "the batch's reply does not "
@@ -133,9 +133,15 @@ session_batch(struct session *s, uint64_t id, const Mmapd__V1__MapBatch *mb)
 		memcpy(s->out_fds, fds, nfds * sizeof(int));
 	}
 	/* The fds go out with the reply, the grant lines once they have. */
-	s->out_len = mmapd__v1__reply__pack(&r, s->out);
+	reply_send(s, &r, -1);
+	if (s->out_len == 0) {
+		/* Cannot be: its size was checked.  The connection closes. */
+		free(s->out_fds);
+		s->out_fds = NULL;
+		batch_undo(s, head, fds, nfds, -EMSGSIZE);
+		return;
+	}
 	s->out_nfds = (unsigned int)nfds;
-	s->out_fd = -1;
 	s->out_note = head;
 }
 

@@ -80,7 +80,6 @@ session_batch(struct session *s, uint64_t id, const Mmapd__V1__MapBatch *mb)
 	int fds[WIRE_BATCH_MAX], fd, err;
 	struct grant_note *head = NULL, **tail = &head, *note;
 	size_t i, n = mb->n_maps, nfds = 0, len;
-	const char *why;
 
 	if (n == 0 || n > WIRE_BATCH_MAX) {
 		snprintf(s->why, sizeof(s->why), "a MapBatch of %zu Maps: "
@@ -95,13 +94,10 @@ session_batch(struct session *s, uint64_t id, const Mmapd__V1__MapBatch *mb)
 		pitems[i] = &items[i];
 		msgs[i][0] = '\0';
 		items[i].message = msgs[i];
-		why = NULL;
+		/* A long reason is cut here; its audit line has it whole. */
 		err = session_map_one(s, id, mb->maps[i], &grants[i], &fd,
-		    &note, &why);
+		    &note, msgs[i], sizeof(msgs[i]));
 		if (err) {
-			/* why may be s->why, which the next Map reuses. */
-			snprintf(msgs[i], sizeof(msgs[i]), "%s",
-			    why ? why : strerror(-err));
 			items[i].error = -err;
 			continue;
 		}

@@ -56,7 +56,7 @@ int session_name_ok(const char *s);
 void session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m);
 int session_map_one(struct session *s, uint64_t id, const Mmapd__V1__Map *m,
     Mmapd__V1__Grant *g, int *fdp, struct grant_note **notep,
-    const char **whyp);
+    char *whybuf, size_t whylen);
 
 /* session-batch.c: MapBatch, and Release (quiet, many leases). */
 void session_batch(struct session *s, uint64_t id,

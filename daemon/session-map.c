@@ -72,13 +72,14 @@ session_size_text(uint64_t v, char *buf, size_t len)
 /*
  * Decide and make one Map: 0 with g filled, *fdp the fd to send and
  * *notep its audit note (its lease made, counted as a grant queued);
- * or -errno, audited as a denial, with *why for the reply.  A lone Map
- * and each Map of a batch (session-batch.c) come here alike.
+ * or -errno, audited as a denial, with the reason for the reply copied
+ * into whybuf (it may point into this frame's ask or result).  A lone
+ * Map and each Map of a batch (session-batch.c) come here alike.
  */
 int
 session_map_one(struct session *s, uint64_t id, const Mmapd__V1__Map *m,
     Mmapd__V1__Grant *g, int *fdp, struct grant_note **notep,
-    const char **whyp)
+    char *whybuf, size_t whylen)
 {
 	struct mmapd *d = s->d;
 	struct ask a;
@@ -152,8 +153,10 @@ session_map_one(struct session *s, uint64_t id, const Mmapd__V1__Map *m,
 	return 0;
 
 deny:
-	audit_deny(s, m, err, raw_err, why ? why : strerror(-err));
-	*whyp = why;
+	if (why == NULL)
+		why = strerror(-err);
+	audit_deny(s, m, err, raw_err, why);
+	snprintf(whybuf, whylen, "%s", why);
 	return err;
 }
 
@@ -164,10 +167,10 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	Reply r = MMAPD__V1__REPLY__INIT;
 	struct grant_note *note;
 	struct lease *l;
-	const char *why = NULL;
+	char why[REACH_LEN];
 	int err, fd;
 
-	err = session_map_one(s, id, m, &g, &fd, &note, &why);
+	err = session_map_one(s, id, m, &g, &fd, &note, why, sizeof(why));
 	if (err) {
 		reply_error(s, id, err, why);
 		return;

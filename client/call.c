@@ -53,6 +53,11 @@ call_free(struct mmapclient *c, struct call *k)
 		mmapd__v1__reply__free_unpacked(k->rep, NULL);
 	if (k->fd >= 0 && k->id != 0 && k->kind == CALL_REPLY)
 		close(k->fd);
+	while (k->nfds > 0)
+		close(k->fds[--k->nfds]);
+	free(k->fds);
+	if (k->id != 0 && k->kind == CALL_QUIET)
+		c->n_quiet--;
 	memset(k, 0, sizeof(*k));
 	k->fd = -1;
 	c->in_flight--;
@@ -325,6 +330,10 @@ call_start(struct mmapclient *c, Mmapd__V1__Request *req,
 	k->done = 0;
 	k->rep = NULL;
 	k->fd = -1;
+	k->fds = NULL;
+	k->nfds = 0;
+	if (k->kind == CALL_QUIET)
+		c->n_quiet++;
 	c->in_flight++;
 	*id = c->next_id++;
 	return 0;
@@ -355,6 +364,8 @@ call_wait(struct mmapclient *c, uint64_t id, struct call *out)
 	/* The results are the caller's now. */
 	k->rep = NULL;
 	k->fd = -1;
+	k->fds = NULL;
+	k->nfds = 0;
 	k->reg = NULL;
 	call_free(c, k);
 	if (out->err && c->broken == out->err)

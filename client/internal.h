@@ -36,6 +36,13 @@ enum call_kind {
 	CALL_MAP,	/* checks the Grant and maps it into reg */
 	CALL_READ,	/* checks the ReadReply's value against width */
 	CALL_ACK,	/* an Ack, nothing more */
+	/*
+	 * A quiet Release (or, to a daemon without "quiet-release", a
+	 * plain one): ends silently once a later request is answered (the
+	 * daemon answers in order) or its Ack comes; only a failure is
+	 * told, to its callback if any (region-batch.c).
+	 */
+	CALL_QUIET,
 };
 
 /*
@@ -61,6 +68,8 @@ struct call {
 	uint64_t value;		/* Read */
 	Mmapd__V1__Reply *rep;	/* CALL_REPLY: the reply */
 	int fd;			/* CALL_REPLY: a Grant's fd, or -1 */
+	int *fds;		/* CALL_REPLY of a GrantBatch: its fds */
+	size_t nfds;
 };
 
 /*
@@ -108,7 +117,13 @@ struct mmapclient {
 	mmapclient_revoking_fn *on_revoke;
 	void *revoke_arg;
 	char name[MMAPCLIENT_NAME_MAX + 1];	/* sent in Hello */
+	unsigned int features;	/* FEATURE_*: Hello's, since 0.5 */
+	size_t n_quiet;		/* CALL_QUIET calls in flight */
 };
+
+/* The daemon's HelloReply features the library acts on. */
+#define FEATURE_MAP_BATCH	(1u << 0)	/* "map-batch" */
+#define FEATURE_QUIET_RELEASE	(1u << 1)	/* "quiet-release" */
 
 static inline struct region *
 region_of(struct mmapclient_region *r)
@@ -202,6 +217,21 @@ int conn_hello(struct mmapclient *c, int events);
  */
 int map_grant(struct mmapclient *c, struct call *k, const Mmapd__V1__Grant *g,
     int fd);
+
+/*
+ * A reply to request id came: every quiet Release sent before it went
+ * through (region-batch.c).
+ */
+void quiet_settle(struct mmapclient *c, uint64_t id);
+
+/*
+ * region.c: check req and make its Map in m and rq (-EINVAL with c's
+ * message); send it, its handle allocated first (tmpl->reg).
+ */
+int map_request(struct mmapclient *c, const struct mmapclient_request *req,
+    Mmapd__V1__Map *m, Mmapd__V1__Request *rq);
+int map_start(struct mmapclient *c, const struct mmapclient_request *req,
+    struct call *tmpl, uint64_t *id);
 
 /* Unmap reg, take it off its connection's list and free it. */
 void region_destroy(struct region *reg);

@@ -113,6 +113,7 @@ conn_hello(struct mmapclient *c, int events)
 	Mmapd__V1__Reply *rep;
 	Mmapd__V1__HelloReply *hr;
 	int err, had = c->events;
+	size_t i;
 
 	h.protocol_major = MMAPCLIENT_PROTOCOL_MAJOR;
 	h.protocol_minor = MMAPCLIENT_PROTOCOL_MINOR;
@@ -129,6 +130,13 @@ conn_hello(struct mmapclient *c, int events)
 		return err;
 	}
 	hr = rep->hello;
+	c->features = 0;
+	for (i = 0; i < hr->n_features; i++) {
+		if (strcmp(hr->features[i], "map-batch") == 0)
+			c->features |= FEATURE_MAP_BATCH;
+		else if (strcmp(hr->features[i], "quiet-release") == 0)
+			c->features |= FEATURE_QUIET_RELEASE;
+	}
 	if (hr->protocol_major != MMAPCLIENT_PROTOCOL_MAJOR) {
 		c->events = had;
 		err = conn_fail(c, -EPROTONOSUPPORT, "the daemon speaks "

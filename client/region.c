@@ -126,7 +126,7 @@ map_grant(struct mmapclient *c, struct call *k, const Mmapd__V1__Grant *g,
  * Check req and make the Map request of it in m and rq.  0, or -EINVAL
  * with c's message.
  */
-static int
+int
 map_request(struct mmapclient *c, const struct mmapclient_request *req,
     Mmapd__V1__Map *m, Mmapd__V1__Request *rq)
 {
@@ -166,7 +166,7 @@ map_request(struct mmapclient *c, const struct mmapclient_request *req,
 }
 
 /* Send Map for req, its handle allocated first. */
-static int
+int
 map_start(struct mmapclient *c, const struct mmapclient_request *req,
     struct call *tmpl, uint64_t *id)
 {

@@ -84,6 +84,8 @@ call_expect(const struct call *k)
 		return MMAPD__V1__REPLY__BODY_GRANT;
 	case CALL_READ:
 		return MMAPD__V1__REPLY__BODY_READ;
+	case CALL_QUIET:
+		return MMAPD__V1__REPLY__BODY_RELEASE;
 	case CALL_ACK:
 		return k->body == MMAPD__V1__REQUEST__BODY_WRITE ?
 		    MMAPD__V1__REPLY__BODY_WRITE :
@@ -228,6 +230,34 @@ call_end(struct mmapclient *c, struct call *k, int err)
 }
 
 /*
+ * A GrantBatch's fds: one per item granted, kept with the call (only a
+ * synchronous CALL_REPLY asks for one).
+ */
+static int
+batch_fds_in(struct mmapclient *c, struct call *k,
+    const Mmapd__V1__GrantBatch *gb, int *fds, size_t *nfds)
+{
+	size_t i, want = 0;
+
+	for (i = 0; i < gb->n_items; i++)
+		if (gb->items[i]->error == 0 && gb->items[i]->grant != NULL)
+			want++;
+	if (*nfds != want)
+		return conn_break(c, -EPROTO, "the GrantBatch of %zu grants "
+		    "came with %zu file descriptors", want, *nfds);
+	if (want == 0)
+		return 0;
+	k->fds = malloc(want * sizeof(int));
+	if (k->fds == NULL)
+		return conn_break(c, -ENOMEM, "cannot keep the %zu file "
+		    "descriptors of a GrantBatch", want);
+	memcpy(k->fds, fds, want * sizeof(int));
+	k->nfds = want;
+	*nfds = 0;
+	return 0;
+}
+
+/*
  * The reply to call k: held against what k asked, then taken in.  rep
  * is freed here, or kept by the call.
  */
@@ -270,6 +300,10 @@ call_in(struct mmapclient *c, struct call *k, Mmapd__V1__Reply *rep,
 			goto out;
 		fd = fds[0];
 		*nfds = 0;
+	} else if (expect == MMAPD__V1__REPLY__BODY_GRANTS) {
+		err = batch_fds_in(c, k, rep->grants, fds, nfds);
+		if (err)
+			goto out;
 	} else if (*nfds > 0) {
 		err = conn_break(c, -EPROTO, "the reply to %s came with a "
 		    "file descriptor", what);
@@ -299,6 +333,10 @@ call_in(struct mmapclient *c, struct call *k, Mmapd__V1__Reply *rep,
 		}
 		k->value = rep->read->value;
 		call_end(c, k, 0);
+		break;
+	case CALL_QUIET:
+		/* Went through: no one is told. */
+		call_free(c, k);
 		break;
 	case CALL_REPLY:
 		/* Only a synchronous call keeps a reply. */
@@ -356,6 +394,8 @@ packet_in(struct mmapclient *c, ssize_t n, const uint8_t *buf, int *fds,
 		err = unasked_in(c, rep, *nfds);
 	} else {
 		k = call_find(c, rep->request_id);
+		if (k != NULL && !k->done && c->n_quiet > 0)
+			quiet_settle(c, rep->request_id);
 		if (k == NULL || k->done) {
 			err = stray_reply(c, rep->request_id);
 		} else {

@@ -96,6 +96,7 @@ audit_grant_note(struct session *s, uint64_t id, const struct lease *l,
 	n = malloc(sizeof(*n) + (size_t)len + 1 + wlen);
 	if (n == NULL)
 		return NULL;
+	n->next = NULL;
 	n->request_id = id;
 	n->lease = l->id;
 	n->raw = raw;

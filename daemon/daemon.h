@@ -152,6 +152,7 @@ struct mmapd {
  * with the reply in the server's queue, handed to session_sent().
  */
 struct grant_note {
+	struct grant_note *next;	/* the batch's next grant, or NULL */
 	uint64_t request_id;
 	uint64_t lease;
 	int raw;			/* a raw /dev/mem fd */
@@ -193,7 +194,10 @@ struct session {
 	const uint8_t *out;		/* the reply's packet (see above) */
 	size_t out_len;			/* a reply waiting to be sent, or 0 */
 	int out_fd;			/* its fd, or -1 */
-	struct grant_note *out_note;	/* its grant's, or NULL */
+	struct grant_note *out_note;	/* its grant's (a batch's: a
+					   list), or NULL */
+	int *out_fds;			/* a GrantBatch's fds, or NULL */
+	unsigned int out_nfds;		/* how many; out_fd is then -1 */
 	int closing;			/* drop it once the replies are out */
 	int stalled;			/* unread until the replies are out */
 	int grant_wait;			/* unread until its grants are read */

@@ -15,12 +15,22 @@
 
 struct outq_reply {
 	struct outq_reply *next;
-	int fd;
+	unsigned int nfds;		/* fds in SCM_RIGHTS: fds[] */
 	void *note;
 	int event;
 	size_t len;
-	uint8_t buf[];
+	uint8_t *buf;			/* after fds[] */
+	int fds[];
 };
+
+static void
+fds_close(const int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
 
 void
 outq_init(struct outq *q)
@@ -62,23 +72,25 @@ outq_push(struct outq *q, const uint8_t *buf, size_t len, int fd)
 }
 
 static int
-outq_append(struct outq *q, const uint8_t *buf, size_t len, int fd,
-    void *note, int event)
+outq_append(struct outq *q, const uint8_t *buf, size_t len, const int *fds,
+    size_t nfds, void *note, int event)
 {
 	struct outq_reply *r;
 
-	r = malloc(sizeof(*r) + len);
+	r = malloc(sizeof(*r) + nfds * sizeof(int) + len);
 	if (r == NULL) {
-		if (fd >= 0)
-			close(fd);
+		fds_close(fds, nfds);
 		note_drop(q, note, -ENOMEM);
 		return -ENOMEM;
 	}
 	r->next = NULL;
-	r->fd = fd;
+	r->nfds = (unsigned int)nfds;
+	if (nfds > 0)
+		memcpy(r->fds, fds, nfds * sizeof(int));
 	r->note = note;
 	r->event = event;
 	r->len = len;
+	r->buf = (uint8_t *)(r->fds + nfds);
 	memcpy(r->buf, buf, len);
 	*q->tail = r;
 	q->tail = &r->next;
@@ -91,13 +103,20 @@ int
 outq_push_note(struct outq *q, const uint8_t *buf, size_t len, int fd,
     void *note)
 {
-	return outq_append(q, buf, len, fd, note, 0);
+	return outq_append(q, buf, len, &fd, fd >= 0 ? 1 : 0, note, 0);
+}
+
+int
+outq_push_fds(struct outq *q, const uint8_t *buf, size_t len, const int *fds,
+    size_t nfds, void *note)
+{
+	return outq_append(q, buf, len, fds, nfds, note, 0);
 }
 
 int
 outq_push_event(struct outq *q, const uint8_t *buf, size_t len)
 {
-	return outq_append(q, buf, len, -1, NULL, 1);
+	return outq_append(q, buf, len, NULL, 0, NULL, 1);
 }
 
 static void
@@ -111,8 +130,7 @@ outq_pop(struct outq *q)
 	q->n--;
 	if (r->event)
 		q->events--;
-	if (r->fd >= 0)
-		close(r->fd);
+	fds_close(r->fds, r->nfds);
 	note_drop(q, r->note, -ECANCELED);
 	free(r);
 }
@@ -133,13 +151,16 @@ outq_replace(struct outq *q, int err)
 	r->note = NULL;
 	if (q->done(q->arg, note, err, buf, &len) != 1 || len > WIRE_MAX)
 		return err;
+	/* The fds go first: the new packet is sent without them. */
+	fds_close(r->fds, r->nfds);
+	r->nfds = 0;
 	nr = realloc(r, sizeof(*r) + len);
-	if (nr == NULL)
+	if (nr == NULL) {
+		r->len = 0;	/* nothing sane left to send */
 		return -ENOMEM;
-	if (nr->fd >= 0)
-		close(nr->fd);
-	nr->fd = -1;
+	}
 	nr->len = len;
+	nr->buf = (uint8_t *)nr->fds;
 	memcpy(nr->buf, buf, len);
 	q->head = nr;
 	if (nr->next == NULL)
@@ -155,10 +176,10 @@ outq_flush(struct outq *q, int sock)
 
 	while ((r = q->head) != NULL) {
 		if (q->sock != NULL)
-			q->sock(q->arg, r->fd >= 0, 0);
-		err = wire_send(sock, r->buf, r->len, r->fd);
+			q->sock(q->arg, (unsigned int)r->nfds, 0);
+		err = wire_send_fds(sock, r->buf, r->len, r->fds, r->nfds);
 		if (err == 0 && q->sock != NULL)
-			q->sock(q->arg, r->fd >= 0, 1);
+			q->sock(q->arg, (unsigned int)r->nfds, 1);
 		if (err == -EAGAIN || (err && (r->note == NULL ||
 		    q->done == NULL)))
 			return err;

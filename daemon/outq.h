@@ -1,7 +1,8 @@
 /*
  * The replies of one connection waiting to go out, in request order.
- * Each holds its packet and at most one fd, which goes with it and is
- * closed once sent or dropped.  The server bounds how many wait.
+ * Each holds its packet and its fds (one for a Grant, one per grant of
+ * a GrantBatch), which go with it and are closed once sent or dropped.
+ * The server bounds how many wait.
  */
 #ifndef MMAPD_OUTQ_H
 #define MMAPD_OUTQ_H
@@ -54,6 +55,10 @@ int outq_push(struct outq *q, const uint8_t *buf, size_t len, int fd);
  */
 int outq_push_note(struct outq *q, const uint8_t *buf, size_t len, int fd,
     void *note);
+
+/* The same with nfds fds (a GrantBatch), all taken in every case. */
+int outq_push_fds(struct outq *q, const uint8_t *buf, size_t len,
+    const int *fds, size_t nfds, void *note);
 
 /*
  * An event (no request's reply, no fd): counted apart, so that it

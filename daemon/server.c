@@ -236,8 +236,15 @@ client_queue(struct client *c)
 
 	if (s->out_len == 0)
 		return 0;
-	err = outq_push_note(&c->out, s->out, s->out_len, s->out_fd,
-	    s->out_note);
+	if (s->out_nfds > 0)
+		err = outq_push_fds(&c->out, s->out, s->out_len, s->out_fds,
+		    s->out_nfds, s->out_note);
+	else
+		err = outq_push_note(&c->out, s->out, s->out_len, s->out_fd,
+		    s->out_note);
+	free(s->out_fds);
+	s->out_fds = NULL;
+	s->out_nfds = 0;
 	s->out_fd = -1;
 	s->out_note = NULL;
 	s->out_len = 0;

@@ -54,6 +54,15 @@ int session_name_ok(const char *s);
 
 /* session-map.c */
 void session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m);
+int session_map_one(struct session *s, uint64_t id, const Mmapd__V1__Map *m,
+    Mmapd__V1__Grant *g, int *fdp, struct grant_note **notep,
+    char *whybuf, size_t whylen);
+
+/* session-batch.c: MapBatch, and Release (quiet, many leases). */
+void session_batch(struct session *s, uint64_t id,
+    const Mmapd__V1__MapBatch *mb);
+void session_release(struct session *s, uint64_t id,
+    const Mmapd__V1__Release *rel);
 
 /* session-reg.c */
 void session_reg(struct session *s, uint64_t id, struct reg_op *op);

@@ -69,8 +69,17 @@ session_size_text(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-void
-session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
+/*
+ * Decide and make one Map: 0 with g filled, *fdp the fd to send and
+ * *notep its audit note (its lease made, counted as a grant queued);
+ * or -errno, audited as a denial, with the reason for the reply copied
+ * into whybuf (it may point into this frame's ask or result).  A lone
+ * Map and each Map of a batch (session-batch.c) come here alike.
+ */
+int
+session_map_one(struct session *s, uint64_t id, const Mmapd__V1__Map *m,
+    Mmapd__V1__Grant *g, int *fdp, struct grant_note **notep,
+    char *whybuf, size_t whylen)
 {
 	struct mmapd *d = s->d;
 	struct ask a;
@@ -78,8 +87,6 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 	struct map_request *req = &p.req;
 	struct map_result res = { .fd = -1 };
 	struct shm_name *shm = NULL;
-	Mmapd__V1__Grant g = MMAPD__V1__GRANT__INIT;
-	Reply r = MMAPD__V1__REPLY__INIT;
 	const char *why = NULL;
 	struct grant_note *note;
 	struct lease *l;
@@ -123,16 +130,6 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 		why = "out of memory";
 		goto deny;
 	}
-	g.lease_id = l->id;
-	g.size = res.size;
-	g.mmap_offset = res.offset;
-	g.mmap_flags = (uint32_t)res.mmap_flags;
-	g.prot = (uint32_t)res.prot;
-	g.fd_kind = (Mmapd__V1__FdKind)res.kind;
-	g.cache = (Mmapd__V1__CacheMode)res.cache;
-	r.request_id = id;
-	r.body_case = MMAPD__V1__REPLY__BODY_GRANT;
-	r.grant = &g;
 	note = audit_grant_note(s, id, l, map_kind_name(res.kind), res.cache,
 	    p.raw, p.wide ? reach_granted(p.e, p.bar, msg, sizeof(msg)) :
 	    NULL);
@@ -143,22 +140,57 @@ session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
 		why = "out of memory";
 		goto deny;
 	}
+	g->lease_id = l->id;
+	g->size = res.size;
+	g->mmap_offset = res.offset;
+	g->mmap_flags = (uint32_t)res.mmap_flags;
+	g->prot = (uint32_t)res.prot;
+	g->fd_kind = (Mmapd__V1__FdKind)res.kind;
+	g->cache = (Mmapd__V1__CacheMode)res.cache;
+	*fdp = res.fd;
+	*notep = note;
+	conns_grant_queued(s);
+	return 0;
+
+deny:
+	if (why == NULL)
+		why = strerror(-err);
+	audit_deny(s, m, err, raw_err, why);
+	snprintf(whybuf, whylen, "%s", why);
+	return err;
+}
+
+void
+session_map(struct session *s, uint64_t id, const Mmapd__V1__Map *m)
+{
+	Mmapd__V1__Grant g = MMAPD__V1__GRANT__INIT;
+	Reply r = MMAPD__V1__REPLY__INIT;
+	struct grant_note *note;
+	struct lease *l;
+	char why[REACH_LEN];
+	int err, fd;
+
+	err = session_map_one(s, id, m, &g, &fd, &note, why, sizeof(why));
+	if (err) {
+		reply_error(s, id, err, why);
+		return;
+	}
+	r.request_id = id;
+	r.body_case = MMAPD__V1__REPLY__BODY_GRANT;
+	r.grant = &g;
 	/*
 	 * The fd goes out with the reply, and the audit line once it has
 	 * (session_sent()); the server closes the fd then.
 	 */
-	reply_send(s, &r, res.fd);
+	reply_send(s, &r, fd);
 	if (s->out_len == 0) {
 		/* reply_send() refused it and closed the fd. */
-		lease_drop(d, l);
+		conns_grant_done(s, 0);
+		l = lease_find(s->d, g.lease_id);
+		if (l != NULL)
+			lease_drop(s->d, l);
 		free(note);
 		return;
 	}
 	s->out_note = note;
-	conns_grant_queued(s);
-	return;
-
-deny:
-	audit_deny(s, m, err, raw_err, why ? why : strerror(-err));
-	reply_error(s, id, err, why);
 }

@@ -135,7 +135,7 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 {
 	Reply r = MMAPD__V1__REPLY__INIT;
 	Mmapd__V1__HelloReply hr = MMAPD__V1__HELLO_REPLY__INIT;
-	char *features[10];
+	char *features[12];
 	size_t n = 0;
 	char msg[128];
 
@@ -157,6 +157,8 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 	features[n++] = (char *)"registers";
 	features[n++] = (char *)"modify";
 	features[n++] = (char *)"revoke";
+	features[n++] = (char *)"map-batch";
+	features[n++] = (char *)"quiet-release";
 	if (s->d->have_mem)
 		features[n++] = (char *)"mem";
 	if (s->d->n_pcis > 0)
@@ -166,25 +168,6 @@ session_hello(struct session *s, uint64_t id, const Mmapd__V1__Hello *h)
 	r.request_id = id;
 	r.body_case = MMAPD__V1__REPLY__BODY_HELLO;
 	r.hello = &hr;
-	reply_send(s, &r, -1);
-}
-
-static void
-session_release(struct session *s, uint64_t id, const Mmapd__V1__Release *rel)
-{
-	Reply r = MMAPD__V1__REPLY__INIT;
-	Mmapd__V1__Ack ack = MMAPD__V1__ACK__INIT;
-	struct lease *l = lease_find(s->d, rel->lease_id);
-
-	if (l == NULL || l->owner != s) {
-		reply_error(s, id, -ENOENT, "no such lease on this connection");
-		return;
-	}
-	audit_release(s, l, "request");
-	lease_drop(s->d, l);
-	r.request_id = id;
-	r.body_case = MMAPD__V1__REPLY__BODY_RELEASE;
-	r.release = &ack;
 	reply_send(s, &r, -1);
 }
 
@@ -210,6 +193,8 @@ request_name(Mmapd__V1__Request__BodyCase body)
 		return "modify";
 	case MMAPD__V1__REQUEST__BODY_REVOKE:
 		return "revoke";
+	case MMAPD__V1__REQUEST__BODY_MAP_BATCH:
+		return "map-batch";
 	default:
 		return "unknown";
 	}
@@ -310,6 +295,9 @@ session_input(struct session *s, const uint8_t *buf, ssize_t len,
 	case MMAPD__V1__REQUEST__BODY_RELEASE:
 		session_release(s, req->request_id, req->release);
 		break;
+	case MMAPD__V1__REQUEST__BODY_MAP_BATCH:
+		session_batch(s, req->request_id, req->map_batch);
+		break;
 	case MMAPD__V1__REQUEST__BODY_LIST:
 		session_list(s, req->request_id, req->list);
 		break;
@@ -385,17 +373,24 @@ session_end(struct session *s)
 		close(s->out_fd);
 	s->out_fd = -1;
 	s->out_len = 0;
-	free(s->out_note);
-	s->out_note = NULL;
+	while (s->out_nfds > 0)
+		close(s->out_fds[--s->out_nfds]);
+	free(s->out_fds);
+	s->out_fds = NULL;
+	while (s->out_note != NULL) {
+		struct grant_note *next = s->out_note->next;
+
+		free(s->out_note);
+		s->out_note = next;
+	}
 }
 
-int
-session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
-    size_t *len)
+/* One grant of a reply (a batch has several): its audit line, or undone. */
+static void
+grant_sent(struct session *s, struct grant_note *n, int err, const char *msg)
 {
-	Reply r = MMAPD__V1__REPLY__INIT;
 	struct lease *l;
-	char msg[160], qm[200], who[WHO_LEN], qw[REACH_LEN + 64];
+	char qm[200], who[WHO_LEN], qw[REACH_LEN + 64];
 
 	conns_grant_done(s, err == 0);
 	if (err == 0) {
@@ -417,29 +412,46 @@ session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
 			    (unsigned long long)n->lease,
 			    audit_who(s, who, sizeof(who)),
 			    log_quote(n->wide, qw, sizeof(qw)));
-		free(n);
-		return 0;
+		return;
 	}
-	if (buf == NULL)
-		snprintf(msg, sizeof(msg), "the connection ended before the "
-		    "grant went out");
-	else
-		snprintf(msg, sizeof(msg), "mmapd could not send the grant's "
-		    "fd: %s", strerror(-err));
 	log_notice("audit: event=grant %s result=failed errno=%s msg=%s",
 	    n->fields, audit_errno_name(err), log_quote(msg, qm, sizeof(qm)));
 	/* A lease released meanwhile (pipelined) is gone already. */
 	l = lease_find(s->d, n->lease);
 	if (l != NULL && l->owner == s)
 		lease_drop(s->d, l);
-	if (buf != NULL) {
-		r.request_id = n->request_id;
-		r.error = -err;
-		r.message = msg;
-		*len = mmapd__v1__reply__pack(&r, buf);
+}
+
+int
+session_sent(struct session *s, struct grant_note *n, int err, uint8_t *buf,
+    size_t *len)
+{
+	Reply r = MMAPD__V1__REPLY__INIT;
+	struct grant_note *next;
+	uint64_t id = n->request_id;
+	char msg[160];
+
+	if (err == 0)
+		msg[0] = '\0';
+	else if (buf == NULL)
+		snprintf(msg, sizeof(msg), "the connection ended before the "
+		    "grant went out");
+	else
+		snprintf(msg, sizeof(msg), "mmapd could not send the grant's "
+		    "fd: %s", strerror(-err));
+	/* A batch's grants went, or failed, together: one packet. */
+	for (; n != NULL; n = next) {
+		next = n->next;
+		grant_sent(s, n, err, msg);
+		free(n);
 	}
-	free(n);
-	return buf != NULL;
+	if (err == 0 || buf == NULL)
+		return 0;
+	r.request_id = id;
+	r.error = -err;
+	r.message = msg;
+	*len = mmapd__v1__reply__pack(&r, buf);
+	return 1;
 }
 
 void

@@ -658,6 +658,48 @@ int mmapclient_pending(const struct mmapclient *c);
 /* Requests sent on c whose replies have not been read yet.  0 for NULL. */
 int mmapclient_in_flight(const struct mmapclient *c);
 
+/* Since 0.5: the most requests one batch call takes. */
+#define MMAPCLIENT_BATCH_MAX	32
+
+/*
+ * Since 0.5.  Map reqs[0..n) (1 to MMAPCLIENT_BATCH_MAX) in one round
+ * trip: one MapBatch request, one reply packet with every fd (a daemon
+ * without the "map-batch" feature gets the n Maps pipelined instead).
+ * Each request is decided, audited and checked (as mmapclient_map()
+ * checks a grant) on its own, so some may be granted and others not:
+ * out[i] is the region of reqs[i], or NULL with errs[i] its negative
+ * errno (a request wrong here is refused here, the others still go).
+ * Returns how many were mapped (0 to n), the message of the first
+ * refusal in mmapclient_error(); or a negative errno for the call as a
+ * whole: -EINVAL for n out of range or NULL arrays, or the connection's
+ * error once broken.  Regions set in out[] are the caller's even then.
+ */
+int mmapclient_map_batch(struct mmapclient *c,
+    const struct mmapclient_request *reqs, size_t n,
+    struct mmapclient_region **out, int *errs);
+
+/*
+ * Since 0.5.  Unmap regs[0..n) (1 to MMAPCLIENT_BATCH_MAX, all granted
+ * on c) and end their leases with one quiet Release, sent without
+ * waiting for an answer (only for room in the socket): the daemon
+ * answers it only if it fails, so a map-and-release cycle costs one
+ * round trip.  0 once sent.  The regions are unmapped and freed in every
+ * case but -EINVAL for the arguments (then nothing is done); should the
+ * Release not go out (the connection's error, or -ENOMEM, which breaks
+ * the connection so that the daemon ends the leases) it is returned.
+ * The request counts in mmapclient_in_flight()
+ * until a later request is answered.  done, if not NULL, runs from
+ * mmapclient_dispatch() only when the release failed (res->error, e.g.
+ * -ENOENT, its message in res->message); the message is also left in
+ * mmapclient_error().  A daemon without "quiet-release" is sent a plain
+ * Release per region, whose Acks are taken in and dropped.
+ * mmapclient_release()
+ * and mmapclient_release_async() still wait for, and report, the reply.
+ */
+int mmapclient_release_quiet(struct mmapclient *c,
+    struct mmapclient_region *const *regs, size_t n,
+    mmapclient_done_fn *done, void *userdata);
+
 /* What a revocation's deadline brings: the protocol's RevokeEnforce. */
 enum mmapclient_enforce {
 	MMAPCLIENT_ENFORCE_KILL = 0,	/* the holder is sent SIGKILL */

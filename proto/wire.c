@@ -19,8 +19,15 @@
 int
 wire_send(int sock, const void *buf, size_t len, int fd)
 {
+	return wire_send_fds(sock, buf, len, &fd, fd >= 0 ? 1 : 0);
+}
+
+int
+wire_send_fds(int sock, const void *buf, size_t len, const int *fds,
+    size_t nfds)
+{
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * WIRE_MAX_FDS)];
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
@@ -28,17 +35,17 @@ wire_send(int sock, const void *buf, size_t len, int fd)
 	struct cmsghdr *cmsg;
 	ssize_t n;
 
-	if (len == 0 || len > WIRE_MAX)
+	if (len == 0 || len > WIRE_MAX || nfds > WIRE_MAX_FDS)
 		return -EMSGSIZE;
-	if (fd >= 0) {
+	if (nfds > 0) {
 		memset(&ctl, 0, sizeof(ctl));
 		msg.msg_control = ctl.buf;
-		msg.msg_controllen = sizeof(ctl.buf);
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
 		cmsg = CMSG_FIRSTHDR(&msg);
 		cmsg->cmsg_level = SOL_SOCKET;
 		cmsg->cmsg_type = SCM_RIGHTS;
-		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
 	}
 	do {
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL);

@@ -6,7 +6,9 @@
  * Input: one byte choosing the call (Map, a named shared Map, Map then
  * Release, Status, List, Read, Write; two Maps and a Read in flight
  * completed by mmapclient_dispatch(); a revoke handler set, then a Map
- * and dispatch), then up to four replies, each
+ * and dispatch; a batch of three Maps and a quiet Release of what it
+ * mapped, to a daemon with the features and to one without), then up
+ * to four replies, each
  * one byte saying which fds ride along, a 16-bit little-endian length
  * and that many bytes.  The fd byte: bits 0-1 how many fds (0-3), bit 2
  * the first is a memfd (else /dev/null), bit 3 the memfd is sealed
@@ -42,7 +44,7 @@
 #include "internal.h"
 
 #define REPLIES		4
-#define OPS		10
+#define OPS		12
 
 /* The open fds and what they are, for the report of a leak. */
 static void
@@ -278,6 +280,43 @@ client_async(struct mmapclient *c, unsigned int op)
 }
 
 /* The call the first byte chose, as a program would make it. */
+/* Three Maps in one batch (op 10) or pipelined (11), quietly released. */
+static void
+client_batch(struct mmapclient *c, unsigned int op)
+{
+	struct mmapclient_request mr[3];
+	struct mmapclient_region *r[3], *got[3];
+	int errs[3], err, i, n = 0;
+
+	if (op == 10)
+		c->features = FEATURE_MAP_BATCH | FEATURE_QUIET_RELEASE;
+	for (i = 0; i < 3; i++)
+		mr[i] = (struct mmapclient_request){
+			.device = "zero", .size = 4096,
+			.flags = MMAPCLIENT_SHARED,
+		};
+	err = mmapclient_map_batch(c, mr, 3, r, errs);
+	if (err < 0)
+		error_expect(c, err, "mmapclient_map_batch");
+	FUZZ_ASSERT(err <= 3, "%d regions of 3", err);
+	for (i = 0; i < 3; i++) {
+		FUZZ_ASSERT((errs[i] == 0) == (r[i] != NULL) || err < 0,
+		    "item %d: error %d, region %p", i, errs[i], (void *)r[i]);
+		FUZZ_ASSERT(errs[i] <= 0, "item %d: error %d", i, errs[i]);
+		if (r[i] == NULL)
+			continue;
+		region_expect(r[i]);
+		got[n++] = r[i];
+	}
+	FUZZ_ASSERT(err < 0 || err == n, "%d mapped, %d regions", err, n);
+	if (n == 0)
+		return;
+	/* The regions go whatever its end. */
+	err = mmapclient_release_quiet(c, got, (size_t)n, NULL, NULL);
+	if (err)
+		error_expect(c, err, "mmapclient_release_quiet");
+}
+
 static void
 client_call(struct mmapclient *c, unsigned int op)
 {
@@ -350,6 +389,10 @@ client_call(struct mmapclient *c, unsigned int op)
 	case 6:
 		err = mmapclient_write(c, "mem", 0x1000, 16, 0xbeef);
 		error_expect(c, err, "mmapclient_write");
+		break;
+	case 10:
+	case 11:
+		client_batch(c, op);
 		break;
 	}
 }

@@ -19,11 +19,13 @@
  *
  * The contracts asserted on each reply, for any input:
  *   - exactly one reply a packet (none for an empty one, the end of
- *     stream), of at most 4096 bytes, that decodes;
+ *     stream, and none or one for a quiet Release), of at most 4096
+ *     bytes, that decodes;
  *   - it answers the request's id, or id 0 with EBADMSG or EMSGSIZE when
  *     the packet was not a request;
  *   - its error is 0 or a positive errno, and a refusal says why;
- *   - an fd comes with a Grant and only with one; the Grant maps as it
+ *   - an fd comes with a Grant and only with one, and a GrantBatch
+ *     carries one per item granted, in order; each Grant maps as it
  *     says, and one without PROT_WRITE comes with a read-only fd
  *     whatever it is (a memfd, the mem device);
  *   - no grant is larger than the policy's max_size.
@@ -203,8 +205,15 @@ daemon_read(struct session *s, struct outq *q)
 		return -1;
 	if (s->out_len > 0) {
 		/* As server.c queues it: a grant's note goes along. */
-		err = outq_push_note(q, s->out, s->out_len, s->out_fd,
-		    s->out_note);
+		if (s->out_nfds > 0)
+			err = outq_push_fds(q, s->out, s->out_len,
+			    s->out_fds, s->out_nfds, s->out_note);
+		else
+			err = outq_push_note(q, s->out, s->out_len,
+			    s->out_fd, s->out_note);
+		free(s->out_fds);
+		s->out_fds = NULL;
+		s->out_nfds = 0;
 		s->out_fd = -1;
 		s->out_note = NULL;
 		s->out_len = 0;
@@ -259,6 +268,32 @@ grant_expect(const Mmapd__V1__Grant *g, int fd)
 	munmap(p, (size_t)g->size);
 }
 
+/* A GrantBatch: an fd per item granted, each grant as a lone one's. */
+static void
+batch_expect(const Mmapd__V1__Reply *r, const int *fds, size_t nfds)
+{
+	const Mmapd__V1__BatchItem *it;
+	size_t i, k = 0;
+
+	FUZZ_ASSERT(r->error == 0, "a GrantBatch with error %d", r->error);
+	FUZZ_ASSERT(r->grants->n_items >= 1 &&
+	    r->grants->n_items <= WIRE_BATCH_MAX, "a GrantBatch of %zu items",
+	    r->grants->n_items);
+	for (i = 0; i < r->grants->n_items; i++) {
+		it = r->grants->items[i];
+		if (it->error != 0) {
+			FUZZ_ASSERT(it->error > 0 && it->error <= 4095 &&
+			    it->grant == NULL, "item %zu: error %d with%s a "
+			    "grant", i, it->error, it->grant ? "" : "out");
+			continue;
+		}
+		FUZZ_ASSERT(it->grant != NULL && k < nfds, "item %zu: no "
+		    "grant or no fd (%zu fds)", i, nfds);
+		grant_expect(it->grant, fds[k++]);
+	}
+	FUZZ_ASSERT(k == nfds, "%zu grants, %zu fds", k, nfds);
+}
+
 /*
  * Read the replies waiting at the client end; each is checked against
  * the request's id (want_id, or -1: any).  Returns how many came.
@@ -296,8 +331,10 @@ client_drain(int sock, int64_t want_id, int bad_packet)
 		if (r->error != 0)
 			FUZZ_ASSERT(r->message[0] != '\0', "error %d said "
 			    "without a reason", r->error);
-		FUZZ_ASSERT(nfds <= 1, "%zu fds with one reply", nfds);
-		if (r->body_case == MMAPD__V1__REPLY__BODY_GRANT) {
+		if (r->body_case == MMAPD__V1__REPLY__BODY_GRANTS) {
+			batch_expect(r, fds, nfds);
+		} else if (r->body_case == MMAPD__V1__REPLY__BODY_GRANT) {
+			FUZZ_ASSERT(nfds == 1, "%zu fds with a Grant", nfds);
 			FUZZ_ASSERT(r->error == 0 && nfds == 1,
 			    "a Grant with error %d and %zu fds", r->error, nfds);
 			grant_expect(r->grant, fds[0]);
@@ -342,7 +379,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Mmapd__V1__Request *req;
 	struct outq q;
 	int64_t want_id = -1;
-	int sv[2], err, alive = 1, n, bad, fds_before = fuzz_fd_count();
+	int sv[2], err, alive = 1, n, bad, quiet = 0;
+	int fds_before = fuzz_fd_count();
 
 	FUZZ_ASSERT(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0, sv) == 0, "socketpair: %s", strerror(errno));
@@ -378,6 +416,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bad = req == NULL;
 		if (req != NULL)
 			want_id = (int64_t)(req->request_id & INT64_MAX);
+		/* Answered only when it fails. */
+		if (req != NULL &&
+		    req->body_case == MMAPD__V1__REQUEST__BODY_RELEASE)
+			quiet = req->release->quiet;
 		/* An id over 2^63 is not compared. */
 		if (req != NULL && req->request_id > INT64_MAX)
 			want_id = -1;
@@ -386,8 +428,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (daemon_read(&s, &q) < 0)
 		alive = 0;
 	n = client_drain(sv[1], want_id, bad && size > 0);
-	FUZZ_ASSERT(n == (size > 0), "%d replies to a packet of %zu bytes", n,
-	    size);
+	FUZZ_ASSERT(n == (size > 0) || (quiet && n == 0), "%d replies to a "
+	    "packet of %zu bytes", n, size);
 	FUZZ_ASSERT(alive == (size > 0), "connection %s after %zu bytes",
 	    alive ? "open" : "closed", size);
 

@@ -182,12 +182,48 @@ seed_modify(const char *name, const char *device, uint64_t offset,
 	request_put(name, &r);
 }
 
+/* MapBatch: granted, refused in part, over the max, empty. */
+static void
+seeds_batch(void)
+{
+	Request r = MMAPD__V1__REQUEST__INIT;
+	Mmapd__V1__MapBatch mb = MMAPD__V1__MAP_BATCH__INIT;
+	Mmapd__V1__Map m[33], *pm[33];
+	size_t i;
+
+	for (i = 0; i < 33; i++) {
+		mmapd__v1__map__init(&m[i]);
+		m[i].device = (char *)"zero";
+		m[i].size = 4096;
+		m[i].shared = i & 1;
+		m[i].write = 1;
+		m[i].region = (char *)"";
+		pm[i] = &m[i];
+	}
+	m[1].region = (char *)"fuzz";
+	m[2].size = 1ull << 40;		/* over max_size */
+	m[3].device = (char *)"edu";	/* another device, for root */
+	r.request_id = 9;
+	r.body_case = MMAPD__V1__REQUEST__BODY_MAP_BATCH;
+	r.map_batch = &mb;
+	mb.maps = pm;
+	mb.n_maps = 4;
+	request_put("batch-mixed", &r);
+	mb.n_maps = 2;
+	request_put("batch-two", &r);
+	mb.n_maps = 33;
+	request_put("batch-over", &r);
+	mb.n_maps = 0;
+	request_put("batch-empty", &r);
+}
+
 static void
 seeds_request(void)
 {
 	Request r = MMAPD__V1__REQUEST__INIT;
 	Mmapd__V1__Hello h = MMAPD__V1__HELLO__INIT;
 	Mmapd__V1__Release rel = MMAPD__V1__RELEASE__INIT;
+	uint64_t more[33] = { 2, 77 };
 	Mmapd__V1__List l = MMAPD__V1__LIST__INIT;
 	Mmapd__V1__Status st = MMAPD__V1__STATUS__INIT;
 	static const uint8_t junk[] = { 0x08, 0x01, 0x1a, 0x7f, 0x0a };
@@ -251,6 +287,22 @@ seeds_request(void)
 	request_put("release-2", &r);
 	rel.lease_id = 99;
 	request_put("release-none", &r);
+	/* Quiet, and many at once (feature "quiet-release"). */
+	rel.quiet = 1;
+	rel.lease_id = 1;
+	request_put("release-quiet", &r);
+	rel.lease_id = 99;
+	request_put("release-quiet-none", &r);
+	rel.more_lease_ids = more;
+	rel.n_more_lease_ids = 2;
+	request_put("release-quiet-more", &r);
+	rel.quiet = 0;
+	request_put("release-more", &r);
+	rel.n_more_lease_ids = 33;
+	request_put("release-more-over", &r);
+	rel.more_lease_ids = NULL;
+	rel.n_more_lease_ids = 0;
+	seeds_batch();
 
 	r.request_id = 6;
 	r.body_case = MMAPD__V1__REQUEST__BODY_LIST;
@@ -325,6 +377,67 @@ replies_put(const char *name, uint8_t op, Reply **rs, const uint8_t *fds,
  * Requests in flight (call 7: two Maps and a Read) and events (call 8:
  * Hello again, a Map, dispatch), answered well and not.
  */
+/* GrantBatch replies to op 10 (batch) and Grants to op 11 (fallback). */
+static void
+seeds_reply_batch(void)
+{
+	Reply r[3] = { MMAPD__V1__REPLY__INIT, MMAPD__V1__REPLY__INIT,
+	    MMAPD__V1__REPLY__INIT };
+	Reply *rs[3] = { &r[0], &r[1], &r[2] };
+	Mmapd__V1__Grant g = MMAPD__V1__GRANT__INIT;
+	Mmapd__V1__GrantBatch gb = MMAPD__V1__GRANT_BATCH__INIT;
+	Mmapd__V1__BatchItem it[3], *pit[3];
+	const uint8_t fds[3] = { FDS(1, 1, 1, 1), FDS(1, 1, 1, 1),
+	    FDS(1, 1, 1, 1) };
+	int i;
+
+	g.lease_id = 7;
+	g.size = 4096;
+	g.mmap_flags = MAP_SHARED;
+	g.prot = PROT_READ;
+	g.fd_kind = MMAPD__V1__FD_KIND__FD_KIND_SHMEM;
+	g.cache = MMAPD__V1__CACHE_MODE__CACHE_CACHED;
+	for (i = 0; i < 3; i++) {
+		mmapd__v1__batch_item__init(&it[i]);
+		pit[i] = &it[i];
+	}
+	it[0].grant = &g;
+	it[1].error = EFBIG;
+	it[1].message = (char *)"size over max_size";
+	it[2].error = EAGAIN;
+	it[2].message = (char *)"8 grants in flight (limit 8)";
+	gb.items = pit;
+	gb.n_items = 3;
+	r[0].request_id = 1;
+	r[0].body_case = MMAPD__V1__REPLY__BODY_GRANTS;
+	r[0].grants = &gb;
+	reply_put("batch-partial", 10, &r[0], FDS(1, 1, 1, 1));
+	/* Then the quiet Release (request 2) refused, read by Status. */
+	r[1].request_id = 2;
+	r[1].error = ENOENT;
+	r[1].message = (char *)"no such lease on this connection: 7";
+	replies_put("batch-quiet-refused", 10, rs, fds, 2);
+	reply_put("batch-fd-short", 10, &r[0], FDS(0, 0, 0, 0));
+	reply_put("batch-fd-extra", 10, &r[0], FDS(2, 1, 1, 1));
+	it[1].error = 0;
+	it[1].grant = &g;
+	reply_put("batch-second-not-memfd", 10, &r[0], FDS(2, 1, 1, 1));
+	gb.n_items = 2;
+	reply_put("batch-items-short", 10, &r[0], FDS(2, 1, 1, 1));
+	it[1].error = -5;
+	gb.n_items = 3;
+	reply_put("batch-error-negative", 10, &r[0], FDS(1, 1, 1, 1));
+
+	/* Without the features: three Grants to three pipelined Maps. */
+	for (i = 0; i < 3; i++) {
+		mmapd__v1__reply__init(&r[i]);
+		r[i].request_id = (uint64_t)i + 1;
+		r[i].body_case = MMAPD__V1__REPLY__BODY_GRANT;
+		r[i].grant = &g;
+	}
+	replies_put("batch-fallback", 11, rs, fds, 3);
+}
+
 static void
 seeds_reply_async(void)
 {
@@ -531,6 +644,7 @@ seeds_reply(void)
 	r.release = &ack;
 	reply_put("write-wrong-body", 6, &r, 0);
 	seeds_reply_async();
+	seeds_reply_batch();
 
 	mmapd__v1__reply__init(&r);
 	r.request_id = 1;

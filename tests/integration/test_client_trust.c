@@ -85,6 +85,8 @@ struct fake {
 	int wronly;		/* OBJ_FILE sent opened O_WRONLY */
 	const char *path;	/* OBJ_OPEN */
 	int copies;		/* dups of the fd sent; 0 means 1 */
+	int batch;		/* Hello names "map-batch": a GrantBatch
+				   of Grants, with copies fds */
 	/* The Grant */
 	uint64_t size;
 	uint64_t offset;
@@ -166,11 +168,11 @@ static int
 reply_send(int sock, Reply *r, int fd, int copies)
 {
 	uint8_t buf[WIRE_MAX];
-	int fds[16];
+	int fds[64];
 	size_t len = mmapd__v1__reply__get_packed_size(r);
 	int i;
 
-	if (len > sizeof(buf) || copies > 16)
+	if (len > sizeof(buf) || copies > 64)
 		return -1;
 	mmapd__v1__reply__pack(r, buf);
 	for (i = 0; i < copies; i++)
@@ -186,13 +188,21 @@ fake_answer(int sock, const struct fake *f, const Request *q, int *releases)
 	Mmapd__V1__Grant g = MMAPD__V1__GRANT__INIT;
 	Mmapd__V1__Ack ack = MMAPD__V1__ACK__INIT;
 	Reply r = MMAPD__V1__REPLY__INIT;
+	Mmapd__V1__GrantBatch gb = MMAPD__V1__GRANT_BATCH__INIT;
+	Mmapd__V1__BatchItem it[WIRE_BATCH_MAX], *pit[WIRE_BATCH_MAX];
+	char *features[] = { (char *)"map-batch" };
 	int fd = -1, err;
+	size_t i;
 
 	r.request_id = q->request_id;
 	switch (q->body_case) {
 	case MMAPD__V1__REQUEST__BODY_HELLO:
 		hr.server_version = (char *)"fake";
 		hr.protocol_major = MMAPCLIENT_PROTOCOL_MAJOR;
+		if (f->batch) {
+			hr.features = features;
+			hr.n_features = 1;
+		}
 		r.body_case = MMAPD__V1__REPLY__BODY_HELLO;
 		r.hello = &hr;
 		if (f->hello_fd)
@@ -216,6 +226,27 @@ fake_answer(int sock, const struct fake *f, const Request *q, int *releases)
 		g.cache = MMAPD__V1__CACHE_MODE__CACHE_CACHED;
 		r.body_case = MMAPD__V1__REPLY__BODY_GRANT;
 		r.grant = &g;
+		break;
+	case MMAPD__V1__REQUEST__BODY_MAP_BATCH:
+		if (!f->batch || q->map_batch->n_maps > WIRE_BATCH_MAX ||
+		    obj_make(f, &fd) < 0)
+			return 105;
+		g.lease_id = 7;
+		g.size = f->size;
+		g.mmap_offset = f->offset;
+		g.mmap_flags = f->flags;
+		g.prot = f->prot;
+		g.fd_kind = (Mmapd__V1__FdKind)f->kind;
+		g.cache = MMAPD__V1__CACHE_MODE__CACHE_CACHED;
+		for (i = 0; i < q->map_batch->n_maps; i++) {
+			mmapd__v1__batch_item__init(&it[i]);
+			it[i].grant = &g;
+			pit[i] = &it[i];
+		}
+		gb.items = pit;
+		gb.n_items = q->map_batch->n_maps;
+		r.body_case = MMAPD__V1__REPLY__BODY_GRANTS;
+		r.grants = &gb;
 		break;
 	case MMAPD__V1__REQUEST__BODY_RELEASE:
 		(*releases)++;
@@ -784,6 +815,106 @@ Test(client_trust, device_grants_that_map)
  * fds where none belong, and too many
  * --------------------------------------------------------------------- */
 
+/*
+ * A daemon without "map-batch" and "quiet-release" (the fake's Hello
+ * names no feature): mmapclient_map_batch() sends plain Maps, pipelined,
+ * each Grant checked and mapped; mmapclient_release_quiet() sends a
+ * plain Release per region, whose Acks dispatch takes in silently.
+ */
+Test(client_trust, batch_falls_back_without_the_features)
+{
+	struct fake f = memfd_grant(64 * KIB, SEALED, 64 * KIB, RW);
+	struct mmapclient_request reqs[3];
+	struct mmapclient_region *out[3];
+	struct mmapclient *c;
+	int errs[3], i;
+	int64_t end;
+	pid_t pid;
+
+	pid = fake_start(&f);
+	cr_assert_eq(mmapclient_connect(h_sock(), &c), 0, "%s",
+	    mmapclient_error(NULL));
+	for (i = 0; i < 3; i++)
+		reqs[i] = request_of(&f);
+	cr_assert_eq(mmapclient_map_batch(c, reqs, 3, out, errs), 3, "%s",
+	    mmapclient_error(c));
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(errs[i], 0);
+		cr_assert_not_null(out[i]);
+		memset(out[i]->addr, i, out[i]->size);
+	}
+	cr_assert_eq(mmapclient_release_quiet(c, out, 3, NULL, NULL), 0, "%s",
+	    mmapclient_error(c));
+	end = h_now_ms() + H_WAIT_MS;
+	while (mmapclient_in_flight(c) > 0 && h_now_ms() < end) {
+		cr_assert_geq(mmapclient_dispatch(c), 0, "%s",
+		    mmapclient_error(c));
+		usleep(1000);
+	}
+	cr_assert_eq(mmapclient_in_flight(c), 0, "the Acks were not taken in");
+	mmapclient_close(c);
+	cr_assert_eq(fake_end(pid), 3, "the fake did not get 3 Releases");
+}
+
+/*
+ * A GrantBatch of two Grants: with two fds both are checked and mapped;
+ * with one fd, or three, the connection breaks (-EPROTO) and nothing is
+ * mapped or kept.
+ */
+static void
+batch_with_fds(int copies, int want)
+{
+	struct fake f = memfd_grant(64 * KIB, SEALED, 64 * KIB, RW);
+	struct mmapclient_request reqs[2];
+	struct mmapclient_region *out[2];
+	struct mmapclient *c;
+	int errs[2], fds0, got;
+	pid_t pid;
+
+	f.batch = 1;
+	f.copies = copies;
+	fds0 = h_self_fds();
+	pid = fake_start(&f);
+	cr_assert_eq(mmapclient_connect(h_sock(), &c), 0, "%s",
+	    mmapclient_error(NULL));
+	reqs[0] = reqs[1] = request_of(&f);
+	got = mmapclient_map_batch(c, reqs, 2, out, errs);
+	cr_assert_eq(got, want, "%d fds: %d (%s)", copies, got,
+	    mmapclient_error(c));
+	if (want == 2) {
+		/* (The fake sends one memfd twice: one memory.) */
+		memset(out[0]->addr, 1, out[0]->size);
+		memset(out[1]->addr, 2, out[1]->size);
+		cr_assert(h_all(out[0]->addr, out[0]->size, 2));
+		mmapclient_region_free(out[0]);
+		mmapclient_region_free(out[1]);
+	} else {
+		cr_assert_null(out[0]);
+		cr_assert_null(out[1]);
+		cr_assert(strstr(mmapclient_error(c), "the GrantBatch of 2 "
+		    "grants came with"), "%s", mmapclient_error(c));
+	}
+	mmapclient_close(c);
+	(void)fake_end(pid);
+	cr_assert_eq(h_self_fds(), fds0, "%d fds after, %d before",
+	    h_self_fds(), fds0);
+}
+
+Test(client_trust, batch_with_its_fds)
+{
+	batch_with_fds(2, 2);
+}
+
+Test(client_trust, batch_short_of_fds)
+{
+	batch_with_fds(1, -EPROTO);
+}
+
+Test(client_trust, batch_with_an_fd_too_many)
+{
+	batch_with_fds(3, -EPROTO);
+}
+
 Test(client_trust, grant_with_two_fds)
 {
 	struct fake f = memfd_grant(64 * KIB, SEALED, 64 * KIB, RW);
@@ -792,12 +923,15 @@ Test(client_trust, grant_with_two_fds)
 	expect_refused(&f, "the Grant came with 2 file descriptors, not 1");
 }
 
-/* More than the library takes off a packet: the kernel cuts them short. */
-Test(client_trust, grant_with_twelve_fds)
+/*
+ * More than the library takes off a packet (WIRE_MAX_FDS, the most a
+ * GrantBatch carries): the kernel cuts them short.
+ */
+Test(client_trust, grant_with_too_many_fds)
 {
 	struct fake f = memfd_grant(64 * KIB, SEALED, 64 * KIB, RW);
 
-	f.copies = 12;
+	f.copies = WIRE_MAX_FDS + 4;
 	expect_refused(&f, "the reply to Map came with ancillary data cut "
 	    "short");
 }

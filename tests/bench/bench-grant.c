@@ -41,16 +41,15 @@
 #define START_MS	10000		/* for mmapd's socket to appear */
 
 /*
- * The cases.  The mmapd side of batch and pipelined needs what the
- * protocol and libmmapclient do not have yet: write its loop in
- * bench-run.c and name it here, and the tables carry it.
+ * The cases.  A new one is a loop in bench-run.c for each side, named
+ * here; the tables carry it.  batch16 needs [limits] grants_in_flight
+ * >= 16 (mmapd_start()).
  */
 static struct bench_mode modes[] = {
 	{ "cycle", "map + touch + release (floor: one round trip)", 1, 1,
 	    { bench_floor_single, bench_mmapd_single }, NULL, { 1, 8, 64 } },
 	{ "batch16", "16 grants in one request and one reply", 16, 16,
-	    { bench_floor_batch, NULL },
-	    "batches in the protocol and libmmapclient", { 1, 8 } },
+	    { bench_floor_batch, bench_mmapd_batch }, NULL, { 1, 8 } },
 	{ "pipe8", "8 Maps in flight per connection (mmapd: each answered "
 	    "Map released without waiting)", 1, 8,
 	    { bench_floor_pipe, bench_mmapd_pipe }, NULL, { 1, 8 } },
@@ -115,8 +114,9 @@ floor_start(const char *path)
  * mmapd on a policy of its own: zero for all, room for the idle
  * connections, none closed for idling, and for the grants in flight of
  * every client process (all of one uid) and its requests in flight
- * (pipe8: 8 Maps and their Releases).  As root it runs as nobody,
- * like the test suite's.  Its log goes to dir/mmapd.log.
+ * (pipe8: 8 Maps and their Releases; batch16: 16 grants in one
+ * reply).  As root it runs as nobody, like the test suite's.  Its log
+ * goes to dir/mmapd.log.
  */
 static int
 mmapd_start(const char *bin, const char *dir, unsigned int conns)

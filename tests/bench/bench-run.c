@@ -185,6 +185,65 @@ bench_mmapd_single(struct bench_conn *cn, struct bench_slot *s,
 	return 0;
 }
 
+/*
+ * mmapd batched: depth zero Maps in one MapBatch (one request, one
+ * reply with every fd), each region touched, then one quiet Release of
+ * them all, which has no reply: one round trip per batch, as the
+ * floor's.  A latency is the whole batch's, sent to released.  A batch
+ * with grants refused for EAGAIN ([limits] grants_in_flight) gives back
+ * what it got and is sent again, its time running on.
+ */
+int
+bench_mmapd_batch(struct bench_conn *cn, struct bench_slot *s,
+    const struct bench_shared *sh, unsigned int depth)
+{
+	struct mmapclient_request reqs[MMAPCLIENT_BATCH_MAX];
+	struct mmapclient_region *r[MMAPCLIENT_BATCH_MAX];
+	int errs[MMAPCLIENT_BATCH_MAX];
+	unsigned int i, got;
+	uint64_t t0;
+	int err, bad;
+
+	if (depth == 0 || depth > MMAPCLIENT_BATCH_MAX)
+		return -EINVAL;
+	for (i = 0; i < depth; i++)
+		reqs[i] = (struct mmapclient_request){
+			.device = "zero",
+			.size = FLOOR_SIZE,
+			.flags = MMAPCLIENT_SHARED | MMAPCLIENT_WRITE,
+		};
+	t0 = bench_now_ns();
+	while (!bench_stopped(sh)) {
+		err = mmapclient_map_batch(cn->c, reqs, depth, r, errs);
+		if (err < 0)
+			return err;
+		if ((unsigned int)err < depth) {
+			/* Give back what was granted; retry EAGAIN only. */
+			for (i = got = 0, bad = 0; i < depth; i++) {
+				if (r[i] != NULL)
+					r[got++] = r[i];
+				else if (errs[i] != -EAGAIN && bad == 0)
+					bad = errs[i];
+			}
+			if (got > 0 && (err = mmapclient_release_quiet(cn->c,
+			    r, got, NULL, NULL)) < 0)
+				return err;
+			if (bad < 0)
+				return bad;
+			s->retries++;
+			continue;
+		}
+		for (i = 0; i < depth; i++)
+			((volatile char *)r[i]->addr)[0] = 1;
+		err = mmapclient_release_quiet(cn->c, r, depth, NULL, NULL);
+		if (err < 0)
+			return err;
+		slot_note(s, t0, 0, bench_now_ns());
+		t0 = bench_now_ns();
+	}
+	return 0;
+}
+
 /* mmapd pipelined: one Map in flight, its send time, its client's loop. */
 struct pipe_req {
 	struct pipe_run *run;

@@ -128,7 +128,7 @@ int bench_report(const struct bench_mode *modes, size_t n_modes,
 
 /* The loops (bench-run.c). */
 bench_loop_fn bench_floor_single, bench_floor_batch, bench_floor_pipe;
-bench_loop_fn bench_mmapd_single, bench_mmapd_pipe;
+bench_loop_fn bench_mmapd_single, bench_mmapd_batch, bench_mmapd_pipe;
 
 /*
  * bench-proc.c: user + system CPU of pid and its children in clock

@@ -180,11 +180,6 @@ static const int monitor_plain[] = {
 	SCMP_SYS(exit_group),
 };
 
-#define ARG_CLEAR(i, mask) \
-	SCMP_CMP64((i), SCMP_CMP_MASKED_EQ, (mask) & 0xffffffffull, 0)
-#define ARG_IS(i, v) \
-	SCMP_CMP64((i), SCMP_CMP_MASKED_EQ, 0xffffffffull, (v))
-
 static int
 monitor_args(scmp_filter_ctx ctx)
 {

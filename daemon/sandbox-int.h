@@ -9,6 +9,13 @@
 
 #include <seccomp.h>
 
+/* arg & mask == 0 (on the low 32 bits, the width the kernel reads). */
+#define ARG_CLEAR(i, mask) \
+	SCMP_CMP64((i), SCMP_CMP_MASKED_EQ, (mask) & 0xffffffffull, 0)
+/* arg == v (low 32 bits). */
+#define ARG_IS(i, v) \
+	SCMP_CMP64((i), SCMP_CMP_MASKED_EQ, 0xffffffffull, (v))
+
 /* Allow nr when the n comparisons a hold; logs a failure.  0 or -errno. */
 int sandbox_allow(scmp_filter_ctx ctx, int nr, unsigned int n,
     const struct scmp_arg_cmp *a);

@@ -471,13 +471,6 @@ rule_list(scmp_filter_ctx ctx, const int *v, size_t n)
 	return 0;
 }
 
-/* arg & mask == 0 (on the low 32 bits, the width the kernel reads). */
-#define ARG_CLEAR(i, mask) \
-	SCMP_CMP64((i), SCMP_CMP_MASKED_EQ, (mask) & 0xffffffffull, 0)
-/* arg == v (low 32 bits). */
-#define ARG_IS(i, v) \
-	SCMP_CMP64((i), SCMP_CMP_MASKED_EQ, 0xffffffffull, (v))
-
 #ifdef ENABLE_COVERAGE
 /*
  * Only in a gcov build (configure --enable-coverage), never in mmapd as

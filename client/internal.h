@@ -57,6 +57,7 @@ struct call {
 	unsigned char kind;	/* enum call_kind */
 	unsigned char sync;	/* a synchronous caller waits for it */
 	unsigned char done;	/* sync: answered; the results are set */
+	unsigned char strict;	/* quiet: a refusal breaks the connection */
 	unsigned int width;	/* Read: the bits asked */
 	uint64_t lease;		/* Release, Map: the lease */
 	uint64_t drop_id;	/* Map: the Release of a grant not mapped */
@@ -269,6 +270,7 @@ void conn_del_region(struct region *reg);
 
 /* Send Release for lease and receive the Ack. */
 int lease_release(struct mmapclient *c, uint64_t lease);
+int lease_release_quiet(struct mmapclient *c, uint64_t lease);
 
 /*
  * Send Release for lease without waiting; no one is told how it ends

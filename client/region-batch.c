@@ -251,6 +251,31 @@ quiet_send(struct mmapclient *c, Mmapd__V1__Release *rel, struct call *tmpl)
 	return 0;
 }
 
+/*
+ * mmapclient_release() of a lease this connection holds: a quiet
+ * Release, not waited for.  The library knows the lease is held here,
+ * so a sound daemon cannot refuse it; should one, the two disagree on
+ * what this connection holds, and the connection is broken (the daemon
+ * then ends every lease of it) rather than the refusal go untold.
+ */
+int
+lease_release_quiet(struct mmapclient *c, uint64_t lease)
+{
+	Mmapd__V1__Release rel = MMAPD__V1__RELEASE__INIT;
+	struct call tmpl = {
+		.kind = CALL_QUIET, .strict = 1, .fd = -1,
+	};
+	int err;
+
+	rel.lease_id = lease;
+	rel.quiet = 1;
+	err = quiet_send(c, &rel, &tmpl);
+	if (err && !c->broken)
+		err = conn_break(c, err, "cannot send the Release of lease "
+		    "%llu", (unsigned long long)lease);
+	return err;
+}
+
 int
 mmapclient_release_quiet(struct mmapclient *c,
     struct mmapclient_region *const *regs, size_t n,

@@ -270,6 +270,8 @@ mmapclient_release(struct mmapclient *c, struct mmapclient_region *r)
 		    (unsigned long long)lease, owner ?
 		    "was granted on another connection" :
 		    "belonged to a connection closed since");
+	if (c->features & FEATURE_QUIET_RELEASE)
+		return lease_release_quiet(c, lease);
 	return lease_release(c, lease);
 }
 

@@ -277,6 +277,11 @@ call_in(struct mmapclient *c, struct call *k, Mmapd__V1__Reply *rep,
 		else if (*nfds > 0)
 			err = conn_break(c, -EPROTO, "the refusal of %s came "
 			    "with a file descriptor", what);
+		else if (k->kind == CALL_QUIET && k->strict)
+			err = conn_break(c, -EPROTO, "the daemon refused the "
+			    "Release of lease %llu, which this connection "
+			    "holds: %s", (unsigned long long)k->lease,
+			    rep->message[0] ? rep->message : "no reason");
 		else
 			call_end(c, k, conn_fail(c, -rep->error, "%s",
 			    rep->message[0] ? rep->message :

@@ -23,6 +23,10 @@
 
 #include "engine.h"
 
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL	0x0008U	/* Linux 6.3; older headers lack it */
+#endif
+
 #define MAX_ERRNO	4095
 
 /* Never read: a desc's backing is compared against its address only. */
@@ -396,24 +400,39 @@ action_prepare(const struct map_state *st, const char **msg)
 	}
 }
 
-/* A fresh object sized to the mapping, fixed in size for good. */
+/*
+ * A fresh object sized to the mapping, fixed in size for good, and
+ * never executable: a client barred from exec(2) of what it wrote must
+ * not get it through mmapd.  MFD_NOEXEC_SEAL (Linux 6.3) clears the x
+ * bits and seals them; before it, the mode becomes 0600.  A writable
+ * grant keeps the rw bits the kernel leaves (0666): the inode is reached
+ * only through the fd handed out, open for writing already, or through
+ * /proc/PID/fd of its holder, which takes the right to ptrace the holder.
+ * A read-only one is made owner-only (mmapd's user), so that its holder
+ * cannot open it again for writing through /proc/self/fd (session-map.c
+ * hands out such an open); so is memory attached by name (shm.c).
+ */
 static int
-shmem_create(uint64_t size, int *fdp)
+shmem_create(uint64_t size, int writable, int *fdp)
 {
 	int fd, err;
 
-	fd = memfd_create("dev/zero", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (size > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	fd = memfd_create("dev/zero", MFD_CLOEXEC | MFD_ALLOW_SEALING |
+	    MFD_NOEXEC_SEAL);
+	if (fd < 0 && errno == EINVAL) {
+		writable = 0;	/* no x bits to seal: 0600 clears them */
+		fd = memfd_create("dev/zero", MFD_CLOEXEC |
+		    MFD_ALLOW_SEALING);
+	}
 	if (fd < 0)
 		return -errno;
-	if (size > (uint64_t)INT64_MAX) {
-		err = -EFBIG;
+	if (!writable && fchmod(fd, 0600) < 0) {
+		err = -errno;
 		goto fail;
 	}
-	/*
-	 * Owner-only: a holder of a read-only open must not be able to
-	 * reopen it read-write through /proc/self/fd.
-	 */
-	if (fchmod(fd, 0600) < 0 || ftruncate(fd, (off_t)size) < 0 ||
+	if (ftruncate(fd, (off_t)size) < 0 ||
 	    fcntl(fd, F_ADD_SEALS,
 	    F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
 		err = -errno;
@@ -477,7 +496,7 @@ action_complete(const struct map_engine *eng, const struct map_state *st,
 		res->kind = MAP_KIND_SHMEM;
 		res->offset = 0;
 		res->mmap_flags = MAP_SHARED;
-		err = shmem_create(st->size, &fd);
+		err = shmem_create(st->size, res->prot & PROT_WRITE, &fd);
 		if (err) {
 			*msg = "cannot create the shared-memory object";
 			return err;

@@ -2,8 +2,9 @@
  * A Map of shared memory by name: which memory the name is (declared by
  * a [shm] section, or the caller's uid's own), whether the caller may
  * reach it and how, and attaching to it or creating it as the Map's open
- * says.  The memory itself is a memfd the engine made, mode 0600 and
- * sealed against resizing and further seals; lease.c keeps the list.
+ * says.  The memory itself is a memfd the engine made, sealed against
+ * resizing, exec and further seals, and made mode 0600 here; lease.c
+ * keeps the list.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -32,7 +34,7 @@ shm_open_for(int shm_fd, int write, int *fdp)
 		 * A new open file, read-only: a dup would share the memfd's
 		 * O_RDWR.  Its holder cannot open it again for writing
 		 * through /proc/self/fd: the inode is mode 0600, mmapd's
-		 * user's (engine.c, shmem_create()).
+		 * user's (shm_create()).
 		 */
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", shm_fd);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -56,6 +58,16 @@ shm_create(struct session *s, const Mmapd__V1__Map *m,
 	err = engine_map(&d->engine, req, res);
 	if (err) {
 		*why = res->msg;
+		return err;
+	}
+	/*
+	 * Owner-only (mmapd's user): a holder of a read-only open must not
+	 * open it again read-write through /proc/self/fd.
+	 */
+	if (fchmod(res->fd, 0600) < 0) {
+		err = -errno;
+		*why = "cannot make the shared memory owner-only";
+		engine_result_close(res);
 		return err;
 	}
 	fd = fcntl(res->fd, F_DUPFD_CLOEXEC, 0);

@@ -389,6 +389,16 @@ int mmapclient_map(struct mmapclient *c, const struct mmapclient_request *req,
  * the Release, or the error of a broken connection (its lease is then
  * over anyway), or -EINVAL when c or r is NULL or r does not belong to c
  * (r, when not NULL, is unmapped and freed all the same; nothing is sent).
+ *
+ * Since 0.5, with a daemon that offers "quiet-release" (mmapd 0.5 and
+ * later), the Release is sent quiet and not waited for, so that a map and
+ * release cycle costs one round trip: 0 once it is in the socket.  The
+ * daemon reads it before anything asked after it on c, so the lease is
+ * over for every later request of c; another connection may see it held
+ * for as long as the daemon takes to read it.  The daemon cannot refuse
+ * the Release of a lease c holds; should it all the same, c is broken
+ * (-EPROTO, the daemon's message in mmapclient_error()) and its next call
+ * says so.  mmapclient_release_async() still waits for the Ack.
  */
 int mmapclient_release(struct mmapclient *c, struct mmapclient_region *r);
 

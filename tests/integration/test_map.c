@@ -18,6 +18,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -30,6 +32,8 @@
 #include "wire.h"
 
 #define KIB	1024ull
+/* F_SEAL_EXEC, Linux 6.3: older headers lack it. */
+#define F_SEAL_EXEC_BIT	0x0020
 #define MIB	(1024ull * 1024)
 
 TestSuite(map, .fini = h_cleanup, .timeout = 30);
@@ -151,6 +155,64 @@ Test(map, lib_shared_zero)
 {
 	zero_roundtrip(MMAPCLIENT_WRITE | MMAPCLIENT_SHARED,
 	    MMAPCLIENT_KIND_SHMEM, MAP_SHARED, "kind=shared-memory");
+}
+
+/*
+ * Shared zero memory is data, never a program: a client that may not
+ * exec what it writes (a noexec tmpfs, a sandbox) must not get an
+ * executable file from mmapd.  A script written into the grant is run
+ * through execveat(fd, "", AT_EMPTY_PATH), in a child, as root (which
+ * needs one x bit set), and must be refused with EACCES; the mode has no
+ * x bit, and the client cannot add one.
+ */
+Test(map, shared_zero_not_executable)
+{
+	static const char script[] = "#!/bin/sh\nexit 7\n";
+	char *const argv[] = { (char *)"granted", NULL };
+	struct stat st;
+	Reply *rep;
+	pid_t pid;
+	int fd, gfd, status;
+	void *p;
+
+	h_start(NULL);
+	fd = raw_connect();
+	raw_hello(fd);
+	rep = raw_map(fd, 1, "zero", 0, 4 * KIB, 1, 1, NULL, &gfd);
+	cr_assert_eq(rep->error, 0, "map: %s", rep->message);
+	cr_assert_geq(gfd, 0);
+	reply_free(rep);
+	p = mmap(NULL, 4 * KIB, PROT_READ | PROT_WRITE, MAP_SHARED, gfd, 0);
+	cr_assert_neq(p, MAP_FAILED, "mmap: %s", strerror(errno));
+	memcpy(p, script, sizeof(script) - 1);
+	cr_assert_eq(fstat(gfd, &st), 0);
+	cr_assert_eq(st.st_mode & 0111, 0, "the memfd is mode %04o",
+	    (unsigned)(st.st_mode & 07777));
+	/* Root may chmod any file, but not against F_SEAL_EXEC (6.3). */
+	if (fcntl(gfd, F_GET_SEALS) & F_SEAL_EXEC_BIT)
+		cr_assert_neq(fchmod(gfd, 0700), 0, "the holder made the "
+		    "memfd executable");
+	else
+		cr_log_warn("this kernel has no F_SEAL_EXEC: the x bits "
+		    "are clear but not sealed");
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		(void)syscall(SYS_execveat, gfd, "", argv, environ,
+		    AT_EMPTY_PATH);
+		_exit(errno == EACCES ? 0 : 100 + (errno & 63));
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status), "the child died of signal %d",
+	    WTERMSIG(status));
+	cr_assert_neq(WEXITSTATUS(status), 7, "the script in the granted "
+	    "memory ran");
+	cr_assert_eq(WEXITSTATUS(status), 0, "execveat: errno %d, not "
+	    "EACCES", WEXITSTATUS(status) - 100);
+	munmap(p, 4 * KIB);
+	close(gfd);
+	close(fd);
+	h_stop();
 }
 
 /* Leases are distinct, counted in Status, and end with the connection. */

@@ -82,6 +82,18 @@ fd_seals(int fd)
 	return seals;
 }
 
+int
+shmem_seals(int fd)
+{
+	struct stat st;
+	int seals = fd_seals(fd);
+
+	cr_assert_eq(fstat(fd, &st), 0, "fstat: %s", strerror(errno));
+	cr_assert_eq(st.st_mode & 0111, 0, "the memfd is mode %04o: "
+	    "executable", (unsigned)(st.st_mode & 07777));
+	return seals & ~F_SEAL_EXEC_BIT;
+}
+
 void
 fd_target(int fd, char *buf, size_t len)
 {

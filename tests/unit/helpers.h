@@ -37,6 +37,13 @@ void	 engine_open_zero(struct map_engine *eng);
 
 /* F_GET_SEALS of fd. */
 int	 fd_seals(int fd);
+/* F_SEAL_EXEC (Linux 6.3): older headers lack it. */
+#define F_SEAL_EXEC_BIT	0x0020
+/*
+ * F_GET_SEALS of a memfd mmapd made, less F_SEAL_EXEC (MFD_NOEXEC_SEAL
+ * on Linux 6.3 and later), after checking that no x bit is set.
+ */
+int	 shmem_seals(int fd);
 
 /* What /proc/self/fd/N links to, into buf. */
 void	 fd_target(int fd, char *buf, size_t len);

@@ -132,7 +132,7 @@ Test(zero, shared_is_a_sealed_memfd)
 	cr_assert_str_eq(target, "/memfd:dev/zero (deleted)");
 	cr_assert_eq(fstat(res.fd, &st), 0);
 	cr_assert_eq(st.st_size, (off_t)(4 * r.pg));
-	cr_assert_eq(fd_seals(res.fd), ZERO_SEALS);
+	cr_assert_eq(shmem_seals(res.fd), ZERO_SEALS);
 	cr_assert_eq(res.offset, 0);
 	cr_assert_eq(res.size, 4 * r.pg);
 	cr_assert_eq(res.prot, PROT_READ | PROT_WRITE);

@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,22 @@
 static int log_journal;
 static int log_stamps;		/* lines start with the time */
 static int (*log_audit)(int, const char *);
+
+/*
+ * Lines held by the worker's loop for the rest of its turn (log_hold()):
+ * a turn that grants to many clients writes their lines with one
+ * write(2), not one each.  Only the thread that holds appends; any other
+ * (the reaper's, should it ever log) writes at once.  At most PIPE_BUF
+ * bytes go in one write, so that on a pipe it lands whole, never
+ * between the monitor's lines.
+ */
+#define LOG_HOLD_MAX	PIPE_BUF
+static struct {
+	char buf[LOG_HOLD_MAX];
+	size_t len;
+	int on;
+	pthread_t thread;
+} log_held;
 
 /* JOURNAL_STREAM is "DEV:INODE" of the stream systemd gave us. */
 void
@@ -78,6 +96,23 @@ log_stamp(char *buf, size_t len)
 	return buf;
 }
 
+/* All of buf to stderr, or as much as it takes before an error. */
+static void
+log_write(const char *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t w;
+
+	while (done < len) {
+		w = write(STDERR_FILENO, buf + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		done += (size_t)w;
+	}
+}
+
 /*
  * One line: its prefix ("mmapd: " after the time when asked, or "<PRI>"
  * for the journal's stream), the message and a newline, formatted once
@@ -90,9 +125,8 @@ void
 log_msg(int pri, const char *fmt, ...)
 {
 	char out[LOG_PREFIX_MAX + LOG_LINE_MAX + 1], *line, stamp[40];
-	size_t len, done = 0;
 	va_list ap;
-	ssize_t w;
+	size_t len;
 	int n;
 
 	if (log_journal)
@@ -123,14 +157,40 @@ log_msg(int pri, const char *fmt, ...)
 		return;
 	line[n] = '\n';
 	len = (size_t)(line - out) + (size_t)n + 1;
-	while (done < len) {
-		w = write(STDERR_FILENO, out + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		done += (size_t)w;
+	if (log_held.on && pthread_equal(pthread_self(), log_held.thread)) {
+		if (log_held.len + len > sizeof(log_held.buf))
+			log_flush();
+		memcpy(log_held.buf + log_held.len, out, len);
+		log_held.len += len;
+		/* An error may be the last word before an exit. */
+		if (pri <= LOG_PRI_ERR)
+			log_flush();
+		return;
 	}
+	log_write(out, len);
+}
+
+void
+log_hold(int on)
+{
+	static int at_exit;
+
+	if (!on)
+		log_flush();
+	/* An exit(3) from inside the loop still writes what is held. */
+	if (on && !at_exit && atexit(log_flush) == 0)
+		at_exit = 1;
+	log_held.thread = pthread_self();
+	log_held.on = on;
+}
+
+void
+log_flush(void)
+{
+	if (log_held.len == 0)
+		return;
+	log_write(log_held.buf, log_held.len);
+	log_held.len = 0;
 }
 
 /* Bytes c takes once escaped: \" \\ \xNN, or itself. */

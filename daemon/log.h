@@ -29,6 +29,15 @@ void log_set_timestamps(int on);
 void log_set_audit_sink(int (*sink)(int pri, const char *line));
 void log_msg(int pri, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * on: lines of this thread to stderr are held (up to 4 KiB; an error
+ * line is written at once, with those before it) until log_flush(),
+ * which the worker's loop calls before it waits for events: one write(2)
+ * a turn.  off: flushed, and written as they come again.  Lines the
+ * journal takes (log_set_audit_sink()) are never held.
+ */
+void log_hold(int on);
+void log_flush(void);
 
 #define log_err(...)	log_msg(LOG_PRI_ERR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_PRI_WARNING, __VA_ARGS__)

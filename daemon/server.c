@@ -78,6 +78,7 @@ struct server {
 	int *parked;		/* client sockets the reaper has no room for */
 	size_t n_parked, cap_parked;
 	uv_timer_t park_timer;	/* offers them again while there are any */
+	uv_prepare_t log_turn;	/* held log lines out before each wait */
 	int stopping;
 };
 
@@ -716,6 +717,8 @@ server_stop(struct server *srv, const char *why)
 	/* Sockets still parked are left to the process's exit. */
 	uv_timer_stop(&srv->park_timer);
 	uv_close((uv_handle_t *)&srv->park_timer, NULL);
+	uv_prepare_stop(&srv->log_turn);
+	uv_close((uv_handle_t *)&srv->log_turn, NULL);
 	while ((c = srv->clients) != NULL) {
 		/* Replies made still go out if the socket takes them. */
 		(void)outq_flush(&c->out, c->s.fd);
@@ -735,6 +738,18 @@ server_stop(struct server *srv, const char *why)
 	signal(SIGINT, SIG_IGN);
 	if (srv->cfg->ctl_fd >= 0)
 		uv_close((uv_handle_t *)&srv->ctl_poll, NULL);
+}
+
+/*
+ * The loop is about to wait: the turn's log lines go out in one write
+ * (log_hold()).  A line is so held for one turn at most, and is out
+ * before the worker sleeps.
+ */
+static void
+log_turn_event(uv_prepare_t *h)
+{
+	(void)h;
+	log_flush();
 }
 
 static void
@@ -781,6 +796,7 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	    (err = uv_timer_init(srv.loop, &srv.wait_timer)) ||
 	    (err = uv_timer_init(srv.loop, &srv.revoke_timer)) ||
 	    (err = uv_timer_init(srv.loop, &srv.park_timer)) ||
+	    (err = uv_prepare_init(srv.loop, &srv.log_turn)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_term)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_int)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_hup)) ||
@@ -796,7 +812,10 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	srv.wait_timer.data = &srv;
 	d->revoke_ops = &server_revoke_ops;
 	d->revoke_arg = &srv;
-	if ((err = uv_poll_start(&srv.listen_poll, UV_READABLE, listen_event)) ||
+	/* Not a reason to keep the loop running. */
+	uv_unref((uv_handle_t *)&srv.log_turn);
+	if ((err = uv_prepare_start(&srv.log_turn, log_turn_event)) ||
+	    (err = uv_poll_start(&srv.listen_poll, UV_READABLE, listen_event)) ||
 	    (notify_enabled() && (err = uv_timer_start(&srv.status_timer,
 	    status_event, STATUS_PERIOD_MS, STATUS_PERIOD_MS))) ||
 	    (err = uv_signal_start(&srv.sig_term, signal_event, SIGTERM)) ||
@@ -826,7 +845,9 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 		    PACKAGE_VERSION);
 	/* Clients are served from here on: tell the service manager. */
 	status_send(&srv, "READY=1");
+	log_hold(1);
 	err = uv_run(srv.loop, UV_RUN_DEFAULT);
+	log_hold(0);
 	if (err)
 		log_warn("event loop ended with handles active");
 	err = 0;

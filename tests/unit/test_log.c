@@ -4,12 +4,18 @@
  * log_quote: client strings in audit lines.  For every buffer size from
  * the smallest up, and strings plain, escaped and long: the result fits,
  * is printable, decodes to the start of the string, and when cut says
- * how many bytes were left out.
+ * how many bytes were left out.  log_hold: lines held for a loop turn
+ * go out whole, in order, in few writes.
  */
 
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -123,4 +129,157 @@ Test(log, quote_cut_is_marked)
 	memset(s, '\n', 100);
 	cr_assert_str_eq(log_quote(s, buf, sizeof(buf)),
 	    "\"\\x0a\\x0a\\x0a\\x0a\\x0a\\x0a\"+94");
+}
+
+/* ----------------------------------------------------------------------
+ * Held lines (log_hold): stderr is one end of a SOCK_SEQPACKET pair
+ * here, so that each write(2) is one packet and the writes are counted.
+ * ---------------------------------------------------------------------- */
+
+static int held_peer = -1, held_saved = -1;
+
+static void
+held_setup(void)
+{
+	int sv[2];
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0, sv), 0, "socketpair: %s", strerror(errno));
+	held_saved = dup(STDERR_FILENO);
+	cr_assert_geq(held_saved, 0);
+	cr_assert_eq(dup2(sv[0], STDERR_FILENO), STDERR_FILENO);
+	close(sv[0]);
+	held_peer = sv[1];
+	unsetenv("JOURNAL_STREAM");
+	log_init();
+	log_set_timestamps(0);
+}
+
+static void
+held_teardown(void)
+{
+	log_hold(0);
+	if (held_saved >= 0)
+		(void)dup2(held_saved, STDERR_FILENO);
+	if (held_saved >= 0)
+		close(held_saved);
+	if (held_peer >= 0)
+		close(held_peer);
+}
+
+/* The writes so far: their count, their bytes into buf (NUL ended). */
+static int
+held_writes(char *buf, size_t len, size_t *max)
+{
+	size_t off = 0;
+	ssize_t n;
+	int k = 0;
+
+	*max = 0;
+	while ((n = recv(held_peer, buf + off, len - off - 1, 0)) > 0) {
+		cr_assert_eq(buf[off + (size_t)n - 1], '\n', "a write ends "
+		    "mid-line");
+		if ((size_t)n > *max)
+			*max = (size_t)n;
+		off += (size_t)n;
+		k++;
+	}
+	cr_assert(n < 0 && errno == EAGAIN, "recv: %s", strerror(errno));
+	buf[off] = '\0';
+	return k;
+}
+
+Test(log, held_until_flushed_in_one_write, .init = held_setup,
+    .fini = held_teardown)
+{
+	char buf[8192];
+	size_t max;
+
+	log_info("before");
+	cr_assert_eq(held_writes(buf, sizeof(buf), &max), 1);
+	cr_assert_str_eq(buf, "mmapd: before\n");
+	log_hold(1);
+	log_notice("audit: event=grant one");
+	log_info("two");
+	log_warn("three");
+	cr_assert_eq(held_writes(buf, sizeof(buf), &max), 0, "written while "
+	    "held: %s", buf);
+	log_flush();
+	cr_assert_eq(held_writes(buf, sizeof(buf), &max), 1);
+	cr_assert_str_eq(buf, "mmapd: audit: event=grant one\nmmapd: two\n"
+	    "mmapd: three\n");
+	log_flush();
+	cr_assert_eq(held_writes(buf, sizeof(buf), &max), 0);
+	/* Off again: what is held goes first, then lines as they come. */
+	log_info("four");
+	log_hold(0);
+	log_info("five");
+	cr_assert_eq(held_writes(buf, sizeof(buf), &max), 2);
+	cr_assert_str_eq(buf, "mmapd: four\nmmapd: five\n");
+}
+
+Test(log, held_error_goes_at_once, .init = held_setup,
+    .fini = held_teardown)
+{
+	char buf[4096];
+	size_t max;
+
+	log_hold(1);
+	log_info("one");
+	log_err("fatal: %d", 2);
+	cr_assert_eq(held_writes(buf, sizeof(buf), &max), 1);
+	cr_assert_str_eq(buf, "mmapd: one\nmmapd: fatal: 2\n");
+}
+
+/* More than PIPE_BUF held: whole lines, PIPE_BUF at most a write. */
+Test(log, held_overflow_writes_whole_lines, .init = held_setup,
+    .fini = held_teardown)
+{
+	char buf[65536], want[65536], pad[201];
+	size_t max, off = 0;
+	int i, k;
+
+	memset(pad, 'p', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	log_hold(1);
+	for (i = 0; i < 100; i++) {
+		log_info("line %d %s", i, pad);
+		off += (size_t)snprintf(want + off, sizeof(want) - off,
+		    "mmapd: line %d %s\n", i, pad);
+	}
+	k = held_writes(buf, sizeof(buf), &max);
+	cr_assert_gt(k, 0, "nothing written with %zu bytes held", off);
+	log_flush();
+	k += held_writes(buf + strlen(buf), sizeof(buf) - strlen(buf), &max);
+	cr_assert_str_eq(buf, want);
+	cr_assert_leq(max, PIPE_BUF);
+	/* 21,000 bytes in writes of at most 4 KiB: 6 or so, not 100. */
+	cr_assert_leq(k, (int)(off / (PIPE_BUF - 300)) + 1, "%d writes", k);
+}
+
+/* Another thread's line is not held: only the holder's are. */
+static void *
+other_thread(void *arg)
+{
+	(void)arg;
+	log_info("from another thread");
+	return NULL;
+}
+
+Test(log, held_only_for_its_thread, .init = held_setup,
+    .fini = held_teardown)
+{
+	char buf[4096];
+	pthread_t t;
+	size_t max;
+
+	log_hold(1);
+	log_info("held");
+	cr_assert_eq(pthread_create(&t, NULL, other_thread, NULL), 0);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(held_writes(buf, sizeof(buf), &max), 1);
+	cr_assert_str_eq(buf, "mmapd: from another thread\n");
+	log_flush();
+	cr_assert_eq(held_writes(buf, sizeof(buf), &max), 1);
+	cr_assert_str_eq(buf, "mmapd: held\n");
 }

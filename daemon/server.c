@@ -283,16 +283,23 @@ client_read(struct client *c)
 	watch_arm(c->srv, c);
 }
 
-/* Every packet sent: conns.c keeps count of the grants unread. */
+/*
+ * Every packet sent: conns.c keeps count of the grants unread.  Before
+ * one goes, the log lines held so far are written (log_hold()): no
+ * client is answered before the lines of what came before its answer,
+ * its own refusal's among them.
+ */
 static void
 client_sock(void *arg, unsigned int nfds, int sent)
 {
 	struct client *c = arg;
 
-	if (sent)
+	if (sent) {
 		conns_sent(&c->s, nfds);
-	else
-		conns_sending(&c->s, nfds);
+		return;
+	}
+	log_flush();
+	conns_sending(&c->s, nfds);
 }
 
 /* outq's word on a grant: session.c audits it, or undoes it. */
@@ -309,6 +316,7 @@ static void
 client_idle(struct client *c)
 {
 	session_idle(&c->s);
+	log_flush();
 	if (outq_len(&c->out) == 0)
 		(void)wire_send(c->s.fd, c->s.out, c->s.out_len, -1);
 	c->s.out_len = 0;
@@ -508,6 +516,7 @@ client_accept(struct server *srv, int fd)
 	 * buffer still empty, and the connection ends.
 	 */
 	if (session_admit(&c->s) < 0) {
+		log_flush();
 		(void)wire_send(fd, c->s.out, c->s.out_len, -1);
 		goto fail;
 	}
@@ -743,7 +752,7 @@ server_stop(struct server *srv, const char *why)
 /*
  * The loop is about to wait: the turn's log lines go out in one write
  * (log_hold()).  A line is so held for one turn at most, and is out
- * before the worker sleeps.
+ * before the worker sleeps or answers anyone (client_sock()).
  */
 static void
 log_turn_event(uv_prepare_t *h)

@@ -703,8 +703,9 @@ int mmapclient_map_batch(struct mmapclient *c,
  * -ENOENT, its message in res->message); the message is also left in
  * mmapclient_error().  A daemon without "quiet-release" is sent a plain
  * Release per region, whose Acks are taken in and dropped.
- * mmapclient_release()
- * and mmapclient_release_async() still wait for, and report, the reply.
+ * mmapclient_release() is this, for one region and with no callback (a
+ * refusal breaks the connection there); mmapclient_release_async()
+ * still waits for, and reports, the reply.
  */
 int mmapclient_release_quiet(struct mmapclient *c,
     struct mmapclient_region *const *regs, size_t n,

@@ -119,6 +119,11 @@ audit_release(struct session *s, const struct lease *l, const char *reason)
 	char qd[QUOTE_LEN], qr[QUOTE_LEN], who[WHO_LEN];
 
 	s->d->stats.releases++;
+	/*
+	 * Lazy: a Release's Ack carries no fd, and so writes what is held
+	 * before it goes (server.c); nothing else waits on the line.
+	 */
+	log_lazy();
 	/* After a revocation: revoke=revoking (in time) or revoked. */
 	log_info("audit: event=release lease=%llu %s device=%s region=%s "
 	    "offset=%llu size=%llu reason=%s%s%s", (unsigned long long)l->id,

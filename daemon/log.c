@@ -34,8 +34,10 @@ static struct {
 	char buf[LOG_HOLD_MAX];
 	size_t len;
 	int on;
+	int due;	/* a line held must go before the next packet */
 	pthread_t thread;
 } log_held;
+static int log_lazy_next;	/* see log_lazy() */
 
 /* JOURNAL_STREAM is "DEV:INODE" of the stream systemd gave us. */
 void
@@ -125,10 +127,11 @@ void
 log_msg(int pri, const char *fmt, ...)
 {
 	char out[LOG_PREFIX_MAX + LOG_LINE_MAX + 1], *line, stamp[40];
+	int n, lazy = log_lazy_next;
 	va_list ap;
 	size_t len;
-	int n;
 
+	log_lazy_next = 0;
 	if (log_journal)
 		n = snprintf(out, LOG_PREFIX_MAX, "<%d>", pri);
 	else
@@ -162,6 +165,8 @@ log_msg(int pri, const char *fmt, ...)
 			log_flush();
 		memcpy(log_held.buf + log_held.len, out, len);
 		log_held.len += len;
+		if (!lazy)
+			log_held.due = 1;
 		/* An error may be the last word before an exit. */
 		if (pri <= LOG_PRI_ERR)
 			log_flush();
@@ -187,10 +192,23 @@ log_hold(int on)
 void
 log_flush(void)
 {
+	log_held.due = 0;
 	if (log_held.len == 0)
 		return;
 	log_write(log_held.buf, log_held.len);
 	log_held.len = 0;
+}
+
+void
+log_lazy(void)
+{
+	log_lazy_next = 1;
+}
+
+int
+log_due(void)
+{
+	return log_held.due;
 }
 
 /* Bytes c takes once escaped: \" \\ \xNN, or itself. */

@@ -38,6 +38,13 @@ void log_msg(int pri, const char *fmt, ...)
  */
 void log_hold(int on);
 void log_flush(void);
+/*
+ * The next line need not be written before the next packet goes to a
+ * client: it tells of what is done already (a grant sent, a lease
+ * ended).  Every other line held makes log_due() 1 until log_flush().
+ */
+void log_lazy(void);
+int log_due(void);
 
 #define log_err(...)	log_msg(LOG_PRI_ERR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_PRI_WARNING, __VA_ARGS__)

@@ -285,9 +285,11 @@ client_read(struct client *c)
 
 /*
  * Every packet sent: conns.c keeps count of the grants unread.  Before
- * one goes, the log lines held so far are written (log_hold()): no
- * client is answered before the lines of what came before its answer,
- * its own refusal's among them.
+ * a packet without fds goes (a refusal, an Ack, an answer), or any
+ * packet while a line held is due (log_due(): a refusal in a batch's
+ * reply), the lines held so far are written: no client is answered
+ * before the line of what it asked.  A grant's own line follows its
+ * send; those of grants and releases alone wait for the turn's end.
  */
 static void
 client_sock(void *arg, unsigned int nfds, int sent)
@@ -298,7 +300,8 @@ client_sock(void *arg, unsigned int nfds, int sent)
 		conns_sent(&c->s, nfds);
 		return;
 	}
-	log_flush();
+	if (nfds == 0 || log_due())
+		log_flush();
 	conns_sending(&c->s, nfds);
 }
 

@@ -395,6 +395,8 @@ grant_sent(struct session *s, struct grant_note *n, int err, const char *msg)
 	conns_grant_done(s, err == 0);
 	if (err == 0) {
 		s->d->stats.grants++;
+		/* Written after the send it tells of: no reply waits on it. */
+		log_lazy();
 		log_info("audit: event=grant %s result=ok errno=0", n->fields);
 		/* Released meanwhile (pipelined): its release line is out. */
 		l = lease_find(s->d, n->lease);

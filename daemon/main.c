@@ -435,6 +435,7 @@ main(int argc, char **argv)
 		.reload = worker_reload_ask,
 		.ready = ready,
 		.ctl_event = worker_ctl_event,
+		.rpc_event = revoke_kill_answers,
 	};
 	const char *socket_path = DEFAULT_SOCKET;
 	struct mmapd d = { 0 };
@@ -545,6 +546,7 @@ main(int argc, char **argv)
 		goto out_devices;
 	}
 	cfg.ctl_fd = ctl;
+	cfg.rpc_fd = rpc;
 
 	/*
 	 * libuv 1.45 and later may run parts of the loop through io_uring,

@@ -1,25 +1,22 @@
 /*
- * privsep_kill(), the worker's side: the connection's fd goes to the
- * monitor on the rpc socket, which answers each request in turn
- * (monitor.c, kill_peer).  The loop waits at most PRIVSEP_WAIT_MS for
- * the answer; one that comes later is told apart by its sequence number
- * and dropped.
+ * The worker's side of the kill request: the connection's fd goes to
+ * the monitor on the rpc socket, which answers each request in turn
+ * (monitor.c, kill_peer).  Nothing here waits: the request is queued on
+ * the socket, and its answer is read when the loop sees the socket
+ * readable; the caller matches the two by their sequence number.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "privsep.h"
 #include "privsep-msg.h"
-
-#define PRIVSEP_WAIT_MS	1000
 
 static int rpc_fd = -1;
 static uint32_t rpc_seq;
@@ -35,54 +32,46 @@ privsep_init(int rpc)
 	return 0;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int
-privsep_kill(int conn_fd, const char *reason)
+privsep_kill_send(int conn_fd, const char *reason, uint32_t *seq)
 {
 	struct pmsg msg;
-	struct pollfd p;
-	int fds[PMSG_FDS_MAX], err;
-	int64_t end, left;
+	int err;
 
 	if (rpc_fd < 0)
 		return -ENOSYS;
 	memset(&msg, 0, sizeof(msg));
 	msg.type = PMSG_KILL;
-	msg.u.kill.seq = ++rpc_seq;
+	msg.u.kill.seq = rpc_seq + 1;
 	snprintf(msg.u.kill.reason, sizeof(msg.u.kill.reason), "%s",
 	    reason != NULL ? reason : "");
+	/* The socket is non-blocking: a full one is -EAGAIN, not a wait. */
 	err = pmsg_send(rpc_fd, &msg, &conn_fd, 1);
 	if (err)
 		return err;
-	end = now_ms() + PRIVSEP_WAIT_MS;
+	*seq = ++rpc_seq;
+	return 0;
+}
+
+int
+privsep_kill_replies(privsep_reply_fn *fn, void *arg)
+{
+	struct pmsg msg;
+	int fds[PMSG_FDS_MAX], err, res;
+
+	if (rpc_fd < 0)
+		return -ENOSYS;
 	for (;;) {
 		err = pmsg_recv(rpc_fd, MSG_DONTWAIT, 1u << PMSG_KILL_REPLY,
 		    &msg, fds);
-		if (err == 0 && msg.u.kill_reply.seq == rpc_seq)
-			return msg.u.kill_reply.err <= 0 &&
-			    msg.u.kill_reply.err > -4096 ?
-			    msg.u.kill_reply.err : -EPROTO;
-		if (err == 0)
-			continue;	/* an answer given up on before */
-		if (err != -EAGAIN)
+		if (err == -EAGAIN)
+			return 0;
+		if (err)
 			return err;
-		left = end - now_ms();
-		if (left <= 0)
-			break;
-		p.fd = rpc_fd;
-		p.events = POLLIN;
-		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
-			return -errno;
+		/* The monitor's word is an errno or 0, nothing else. */
+		res = msg.u.kill_reply.err;
+		if (res > 0 || res <= -4096)
+			res = -EPROTO;
+		fn(arg, msg.u.kill_reply.seq, res, msg.u.kill_reply.pid);
 	}
-	log_err("privsep: the monitor did not answer a kill in %d ms",
-	    PRIVSEP_WAIT_MS);
-	return -ETIMEDOUT;
 }

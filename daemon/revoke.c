@@ -28,7 +28,6 @@
 #include "decide.h"
 #include "log.h"
 #include "mmapd.pb-c.h"
-#include "privsep.h"
 #include "reach.h"
 #include "revoke.h"
 #include "session-int.h"
@@ -220,16 +219,16 @@ revoke_lease(struct mmapd *d, struct lease *l, const char *reason,
 }
 
 /*
- * The deadline passed with l held.  kill: the monitor signals the
- * holder; its connection's end releases the lease.  Where it cannot
- * (the process gone, a monitor error), the lease is kept as log would.
+ * The deadline passed with l held.  kill: the monitor is asked to
+ * signal the holder, and its answer logged when it comes (revoke-kill.c);
+ * its connection's end releases the lease.  Where it cannot (the process
+ * gone, a monitor error), the lease is kept as log would.
  */
 static void
 revoke_enforce(struct mmapd *d, struct lease *l)
 {
 	struct session *s = l->owner;
 	char who[WHO_LEN], qr[4 * 128 + 3];
-	int err;
 
 	(void)d;
 	audit_who(s, who, sizeof(who));
@@ -240,18 +239,8 @@ revoke_enforce(struct mmapd *d, struct lease *l)
 		    "unread until the deadline");
 	}
 	if (l->enforce == POLICY_REVOKE_KILL) {
-		err = privsep_kill(s->fd, l->revoke_reason);
-		if (err == 0) {
-			log_notice("audit: event=revoke-kill lease=%llu %s "
-			    "result=ok errno=0", (unsigned long long)l->id,
-			    who);
-			return;
-		}
-		log_warn("audit: event=revoke-kill lease=%llu %s "
-		    "result=failed errno=%s msg=\"%s: the lease is kept, "
-		    "listed as revoked\"", (unsigned long long)l->id, who,
-		    audit_errno_name(err), err == -ENOSYS ? "no privileged "
-		    "monitor to send SIGKILL" : strerror(-err));
+		revoke_kill(l, who);
+		return;
 	}
 	log_notice("audit: event=revoke-expired lease=%llu %s reason=%s "
 	    "on_revoke=%s msg=\"still held at its deadline: kept, listed as "
@@ -311,6 +300,10 @@ revoke_run(struct mmapd *d, int64_t now)
 		if (at >= 0 && (due < 0 || at - now < due))
 			due = at > now ? at - now : 0;
 	}
+	/* Kills asked, here or before, whose answers are late. */
+	at = revoke_kill_run(now);
+	if (at >= 0 && (due < 0 || at < due))
+		due = at;
 	return due;
 }
 

@@ -61,6 +61,31 @@ void revoke_arm(struct mmapd *d);
  * Milliseconds until the next one, or -1 when none is pending.
  */
 int64_t revoke_run(struct mmapd *d, int64_t now);
+
+/*
+ * Kills asked of the monitor and not yet answered, at most
+ * (revoke-kill.c).  Past that a kill fails (EAGAIN), and is logged so.
+ */
+#define REVOKE_KILLS_MAX	64
+
+struct lease;
+/*
+ * Ask the monitor to kill l's holder, who its audit_who(), and return
+ * at once.  The revoke-kill line (and revoke-expired on failure) is
+ * written when the answer comes, or at once when the request cannot go.
+ */
+void revoke_kill(const struct lease *l, const char *who);
+/*
+ * Kills unanswered PRIVSEP_WAIT_MS after they were asked are logged as
+ * failed (ETIMEDOUT).  Milliseconds until the next such, or -1: none.
+ */
+int64_t revoke_kill_run(int64_t now);
+/*
+ * The monitor's rpc socket is readable: log the result of each kill
+ * answered.  0; or -errno when the monitor is gone or broken (the loop
+ * stops).
+ */
+int revoke_kill_answers(struct mmapd *d);
 /* "held", "revoking", "revoked": for the audit lines. */
 const char *revoke_state_name(int state);
 

@@ -67,6 +67,7 @@ struct server {
 	uv_timer_t accept_pause;	/* out of fds with no spare: wait */
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_poll_t ctl_poll;		/* the monitor's socket */
+	uv_poll_t rpc_poll;		/* its answers to kills */
 	uv_timer_t status_timer;	/* STATUS= for the service manager */
 	uv_timer_t watch;		/* closed ones' grants, idle ones */
 	uv_timer_t wait_timer;		/* clients waiting for grants read */
@@ -750,6 +751,8 @@ server_stop(struct server *srv, const char *why)
 	signal(SIGINT, SIG_IGN);
 	if (srv->cfg->ctl_fd >= 0)
 		uv_close((uv_handle_t *)&srv->ctl_poll, NULL);
+	if (srv->cfg->rpc_fd >= 0)
+		uv_close((uv_handle_t *)&srv->rpc_poll, NULL);
 }
 
 /*
@@ -771,6 +774,17 @@ ctl_event(uv_poll_t *h, int status, int events)
 
 	(void)events;
 	if (status < 0 || srv->cfg->ctl_event(srv->d) < 0)
+		server_stop(srv, "the monitor is gone");
+}
+
+/* The monitor answered kills: never waited for (revoke-kill.c). */
+static void
+rpc_event(uv_poll_t *h, int status, int events)
+{
+	struct server *srv = h->data;
+
+	(void)events;
+	if (status < 0 || srv->cfg->rpc_event(srv->d) < 0)
 		server_stop(srv, "the monitor is gone");
 }
 
@@ -813,7 +827,9 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	    (err = uv_signal_init(srv.loop, &srv.sig_int)) ||
 	    (err = uv_signal_init(srv.loop, &srv.sig_hup)) ||
 	    (cfg->ctl_fd >= 0 && (err = uv_poll_init(srv.loop, &srv.ctl_poll,
-	    cfg->ctl_fd)))) {
+	    cfg->ctl_fd))) ||
+	    (cfg->rpc_fd >= 0 && (err = uv_poll_init(srv.loop, &srv.rpc_poll,
+	    cfg->rpc_fd)))) {
 		log_err("event loop: %s", uv_strerror(err));
 		goto out;
 	}
@@ -821,7 +837,7 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	    srv.sig_int.data = srv.sig_hup.data = srv.status_timer.data =
 	    srv.watch.data = &srv;
 	srv.park_timer.data = srv.ctl_poll.data = srv.revoke_timer.data = &srv;
-	srv.wait_timer.data = &srv;
+	srv.wait_timer.data = srv.rpc_poll.data = &srv;
 	d->revoke_ops = &server_revoke_ops;
 	d->revoke_arg = &srv;
 	/* Not a reason to keep the loop running. */
@@ -834,7 +850,9 @@ server_run(struct mmapd *d, const struct server_config *cfg)
 	    (err = uv_signal_start(&srv.sig_int, signal_event, SIGINT)) ||
 	    (err = uv_signal_start(&srv.sig_hup, signal_event, SIGHUP)) ||
 	    (cfg->ctl_fd >= 0 && (err = uv_poll_start(&srv.ctl_poll,
-	    UV_READABLE, ctl_event)))) {
+	    UV_READABLE, ctl_event))) ||
+	    (cfg->rpc_fd >= 0 && (err = uv_poll_start(&srv.rpc_poll,
+	    UV_READABLE, rpc_event)))) {
 		log_err("event loop: %s", uv_strerror(err));
 		server_stop(&srv, "start-up failed");
 		uv_run(srv.loop, UV_RUN_DEFAULT);

@@ -22,6 +22,12 @@ struct server_config {
 	 */
 	int ctl_fd;
 	int (*ctl_event)(struct mmapd *d);
+	/*
+	 * The monitor's rpc socket (privsep.c), or -1: rpc_event runs when
+	 * it is readable (the answers to kills); <0 stops the loop.
+	 */
+	int rpc_fd;
+	int (*rpc_event)(struct mmapd *d);
 };
 
 /* Serve until SIGTERM or SIGINT.  0 then, or a negative errno at start. */

@@ -5,8 +5,8 @@
  * sleeping child stands for the worker process it watches, and mmapd's
  * listening socket is a real one in a temporary folder.
  *
- * What it shows: privsep_kill() (daemon/privsep.c, the worker's real
- * side) kills the process at the other end of a connection accepted on
+ * What it shows: privsep_kill_send() and privsep_kill_replies()
+ * (daemon/privsep.c, the worker's real side) kill the process at the other end of a connection accepted on
  * that socket, and nothing else (a socketpair, a pipe, another socket's
  * connection, the listening socket, an outgoing connection, the worker's
  * own connection are refused and their processes live on); no message
@@ -258,8 +258,48 @@ accept_one(int lfd)
 }
 
 /* ----------------------------------------------------------------------
- * privsep_kill
+ * privsep_kill_send, privsep_kill_replies
  * ---------------------------------------------------------------------- */
+
+static uint32_t got_seq;
+static int got_err, got_n;
+
+static void
+got_answer(void *arg, uint32_t seq, int err, pid_t pid)
+{
+	(void)arg;
+	(void)pid;
+	got_seq = seq;
+	got_err = err;
+	got_n++;
+}
+
+/*
+ * A kill asked, and its answer waited for here as the loop would (the
+ * socket readable, then every answer read): its err.
+ */
+static int
+kill_sync(int fd, const char *reason)
+{
+	struct pollfd p = { .fd = R.rpc, .events = POLLIN };
+	uint32_t seq = 0;
+	int err;
+
+	err = privsep_kill_send(fd, reason, &seq);
+	cr_assert_eq(err, 0, "%s: privsep_kill_send: %s", reason,
+	    strerror(-err));
+	got_n = 0;
+	cr_assert_eq(poll(&p, 1, WAIT_MS), 1, "%s: no answer in %d ms",
+	    reason, WAIT_MS);
+	err = privsep_kill_replies(got_answer, NULL);
+	cr_assert_eq(err, 0, "%s: privsep_kill_replies: %s", reason,
+	    strerror(-err));
+	cr_assert_eq(got_n, 1, "%s: %d answers to one request", reason,
+	    got_n);
+	cr_assert_eq(got_seq, seq, "%s: the answer is to %u, not %u",
+	    reason, (unsigned)got_seq, (unsigned)seq);
+	return got_err;
+}
 
 Test(monitor, kill_reaches_the_peer_of_a_client_connection)
 {
@@ -269,14 +309,14 @@ Test(monitor, kill_reaches_the_peer_of_a_client_connection)
 	rig(0);
 	victim = sleeper(R.sock);
 	fd = accept_one(R.listen);
-	cr_assert_eq(privsep_kill(fd, "test: a client"), 0);
+	cr_assert_eq(kill_sync(fd, "test: a client"), 0);
 	st = wait_for(victim);
 	cr_assert(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
 	    "the client (pid %d) was not killed by SIGKILL: status %#x",
 	    (int)victim, (unsigned)st);
 	R.n_kids--;		/* reaped */
 	/* Gone already: ESRCH, or refused as a connection with no peer. */
-	st = privsep_kill(fd, "test: again");
+	st = kill_sync(fd, "test: again");
 	cr_assert(st == -ESRCH || st == 0, "a second kill: %s", strerror(-st));
 	close(fd);
 	cr_assert(alive(R.monitor) && alive(R.worker));
@@ -314,17 +354,17 @@ Test(monitor, kill_refuses_what_is_not_a_client_connection)
 	v_out = sleeper(NULL);
 	out = connect_to(R.sock);
 
-	err = privsep_kill(sp[0], "test: a socketpair");
+	err = kill_sync(sp[0], "test: a socketpair");
 	cr_assert_eq(err, -EINVAL, "socketpair: %s", strerror(-err));
-	err = privsep_kill(pp[0], "test: a pipe");
+	err = kill_sync(pp[0], "test: a pipe");
 	cr_assert_eq(err, -ENOTSOCK, "pipe: %s", strerror(-err));
-	err = privsep_kill(a_other, "test: another socket's connection");
+	err = kill_sync(a_other, "test: another socket's connection");
 	cr_assert_eq(err, -EINVAL, "another socket: %s", strerror(-err));
-	err = privsep_kill(R.listen, "test: the listening socket");
+	err = kill_sync(R.listen, "test: the listening socket");
 	cr_assert_eq(err, -EINVAL, "listener: %s", strerror(-err));
-	err = privsep_kill(out, "test: an outgoing connection");
+	err = kill_sync(out, "test: an outgoing connection");
 	cr_assert_eq(err, -EINVAL, "outgoing: %s", strerror(-err));
-	err = privsep_kill(fd_worker, "test: the worker's own connection");
+	err = kill_sync(fd_worker, "test: the worker's own connection");
 	cr_assert_eq(err, -EPERM, "the worker: %s", strerror(-err));
 
 	cr_assert(alive(v_pair), "the socketpair's holder was killed");
@@ -340,6 +380,78 @@ Test(monitor, kill_refuses_what_is_not_a_client_connection)
 	close(out);
 	close(fd_worker);
 	unlink(other);
+}
+
+/*
+ * The worker never waits for the monitor: with the monitor stopped
+ * (SIGSTOP), requests queue on the rpc socket, each send returning at
+ * once, until the socket is full, which is -EAGAIN, not a wait.  The
+ * monitor continued answers every one, in order, and one read takes
+ * every answer waiting.
+ */
+static uint32_t seqs[4096];
+static int errs[4096], n_seqs;
+
+static void
+note_answer(void *arg, uint32_t seq, int err, pid_t pid)
+{
+	(void)arg;
+	(void)pid;
+	if (n_seqs < 4096) {
+		seqs[n_seqs] = seq;
+		errs[n_seqs] = err;
+	}
+	n_seqs++;
+}
+
+Test(monitor, kills_queue_without_waiting_and_are_answered_in_order)
+{
+	struct pollfd p = { .events = POLLIN };
+	uint32_t first = 0, seq;
+	int64_t t, worst = 0, end;
+	int pp[2], n = 0, err = 0, i;
+
+	rig(0);
+	cr_assert_eq(pipe2(pp, O_CLOEXEC), 0);
+	cr_assert_eq(kill(R.monitor, SIGSTOP), 0);
+	while (n < 4096) {
+		t = now_ms();
+		err = privsep_kill_send(pp[0], "test: queued", &seq);
+		t = now_ms() - t;
+		worst = t > worst ? t : worst;
+		if (err)
+			break;
+		if (n++ == 0)
+			first = seq;
+		cr_assert_eq(seq, first + (uint32_t)n - 1);
+	}
+	kill(R.monitor, SIGCONT);
+	fprintf(stderr, "monitor: %d kills queued while it was stopped, the "
+	    "slowest send %lld ms; then: %s\n", n, (long long)worst,
+	    strerror(-err));
+	cr_assert(err == -EAGAIN || err == -ETOOMANYREFS, "after %d "
+	    "requests: %s", n, strerror(-err));
+	cr_assert_gt(n, 1);
+	cr_assert_lt(worst, 500, "a send took %lld ms with the monitor "
+	    "stopped", (long long)worst);
+	n_seqs = 0;
+	p.fd = R.rpc;
+	end = now_ms() + WAIT_MS;
+	while (n_seqs < n && now_ms() < end) {
+		if (poll(&p, 1, 100) < 0)
+			continue;
+		cr_assert_eq(privsep_kill_replies(note_answer, NULL), 0);
+	}
+	cr_assert_eq(n_seqs, n, "%d answers to %d requests", n_seqs, n);
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(seqs[i], first + (uint32_t)i);
+		cr_assert_eq(errs[i], -ENOTSOCK);
+	}
+	/* Room again: the next goes. */
+	cr_assert_eq(kill_sync(pp[0], "test: after"), -ENOTSOCK);
+	cr_assert(alive(R.monitor) && alive(R.worker));
+	close(pp[0]);
+	close(pp[1]);
 }
 
 /* ----------------------------------------------------------------------

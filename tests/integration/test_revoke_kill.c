@@ -1,0 +1,229 @@
+/*
+ * on_revoke = kill against a real mmapd: the worker asks the monitor to
+ * kill the holder and never waits for the answer (daemon/revoke-kill.c).
+ *
+ * revoke_kill.holder_is_killed: a holder that does not release dies of
+ * SIGKILL at its deadline, and the audit says revoke-kill result=ok.
+ *
+ * revoke_kill.slow_monitor_stalls_no_one: the monitor is stopped
+ * (SIGSTOP) before the deadline, so the kill's answer cannot come; another
+ * client's Status is answered as fast as ever across the deadline and the
+ * PRIVSEP_WAIT_MS after it (a worker that waited for the answer stalled
+ * every client for 1 s there).  The kill is logged as failed with
+ * ETIMEDOUT, the lease kept; the monitor, continued, still kills the
+ * holder, and the worker logs that late answer; nothing crashed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "harness.h"
+#include "wire.h"
+
+TestSuite(revoke_kill, .fini = h_cleanup, .timeout = 60);
+
+/* A revoked holder has 1 s to release, and is killed then. */
+#define CONF_KILL \
+	"[zero]\n" \
+	"users = *\n" \
+	"revoke_seconds = 1\n" \
+	"on_revoke = kill\n"
+
+/* The worst Status round trip allowed; waiting for the answer took 1 s. */
+#define FAST_MS		400
+
+static char *
+lease_f(uint64_t id)
+{
+	static char buf[4][32];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "lease=%llu ",
+	    (unsigned long long)id);
+	return buf[k];
+}
+
+/* A holder as uid 65534: a zero lease, never released.  Its pid. */
+static pid_t
+holder(uint64_t *lease)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	Request req = MMAPD__V1__REQUEST__INIT;
+	Mmapd__V1__Hello h = MMAPD__V1__HELLO__INIT;
+	Mmapd__V1__Map m = MMAPD__V1__MAP__INIT;
+	Reply *r;
+	uint8_t buf[WIRE_MAX];
+	ssize_t n;
+	size_t len;
+	pid_t pid;
+	int p[2], fd, i;
+
+	cr_assert_eq(pipe(p), 0);
+	pid = fork();
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid > 0) {
+		h_track(pid);
+		close(p[1]);
+		cr_assert_eq(read(p[0], lease, sizeof(*lease)),
+		    (ssize_t)sizeof(*lease), "the holder got no lease");
+		close(p[0]);
+		return pid;
+	}
+	close(p[0]);
+	if (setresgid(H_NOBODY, H_NOBODY, H_NOBODY) < 0 ||
+	    setresuid(H_NOBODY, H_NOBODY, H_NOBODY) < 0)
+		_exit(3);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", h_sock());
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		_exit(4);
+	h.protocol_major = 1;
+	h.client_name = (char *)"stubborn";
+	m.device = (char *)"zero";
+	m.size = 65536;
+	m.region = (char *)"";
+	for (i = 0; i < 2; i++) {
+		req.request_id = (uint64_t)i + 1;
+		req.body_case = i ? MMAPD__V1__REQUEST__BODY_MAP :
+		    MMAPD__V1__REQUEST__BODY_HELLO;
+		if (i)
+			req.map = &m;
+		else
+			req.hello = &h;
+		len = mmapd__v1__request__pack(&req, buf);
+		if (send(fd, buf, len, 0) != (ssize_t)len)
+			_exit(5);
+		n = recv(fd, buf, sizeof(buf), 0);
+		r = n > 0 ? mmapd__v1__reply__unpack(NULL, (size_t)n, buf) :
+		    NULL;
+		if (r == NULL || r->error != 0)
+			_exit(6);
+		if (i)
+			*lease = r->grant->lease_id;
+		mmapd__v1__reply__free_unpacked(r, NULL);
+	}
+	if (write(p[1], lease, sizeof(*lease)) != sizeof(*lease))
+		_exit(7);
+	for (;;)
+		pause();
+}
+
+/* Root revokes lease through its own connection. */
+static void
+root_revokes(uint64_t lease)
+{
+	struct mmapclient_revoke_what w = { .lease_id = lease,
+	    .reason = "stop" };
+	struct mmapclient *c = h_connect();
+
+	cr_assert_eq(mmapclient_revoke(c, &w), 1, "revoke: %s",
+	    mmapclient_error(c));
+	mmapclient_close(c);
+}
+
+/* pid's end within H_WAIT_MS: it must be SIGKILL. */
+static void
+expect_killed(pid_t pid)
+{
+	int st = h_wait(pid, H_WAIT_MS);
+
+	cr_assert_neq(st, -1, "the holder (pid %d) is alive %d ms later",
+	    (int)pid, H_WAIT_MS);
+	h_untrack(pid);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	    "the holder ended with status %#x, not SIGKILL", (unsigned)st);
+}
+
+Test(revoke_kill, holder_is_killed)
+{
+	uint64_t lease = 0;
+	pid_t pid;
+
+	h_start(CONF_KILL);
+	pid = holder(&lease);
+	root_revokes(lease);
+	h_log_expect("event=revoke ", lease_f(lease), "on_revoke=kill");
+	expect_killed(pid);
+	cr_assert_eq(h_log_wait(1, "event=revoke-kill ", lease_f(lease),
+	    h_pidf(pid), "result=ok errno=0"), 1, "no revoke-kill result=ok "
+	    "line within %d ms", H_WAIT_MS);
+	/* Its connection's end released the lease; nothing was kept. */
+	cr_assert_eq(h_log_wait(1, "event=release ", lease_f(lease)), 1);
+	cr_assert_eq(h_log_count("event=revoke-expired"), 0);
+	cr_assert_eq(h_log_count("result=failed"), 0);
+	h_stop();
+}
+
+Test(revoke_kill, slow_monitor_stalls_no_one)
+{
+	uint64_t lease = 0;
+	int64_t start, t, worst = 0;
+	pid_t pid, monitor;
+	Reply *r;
+	int fd, n = 0, timed_out = 0, alive;
+
+	h_start(CONF_KILL);
+	monitor = h_pid();
+	pid = holder(&lease);
+	fd = raw_connect();
+	raw_hello(fd);
+	root_revokes(lease);
+	/* The deadline is 1 s away: the monitor is stopped well before. */
+	cr_assert_eq(kill(monitor, SIGSTOP), 0);
+	start = h_now_ms();
+	/*
+	 * Status after Status across the deadline and the PRIVSEP_WAIT_MS
+	 * after it, until the worker gives up on the answer: one of them
+	 * is in flight whenever the worker would wait.
+	 */
+	while (!timed_out && h_now_ms() - start < 2 * H_WAIT_MS) {
+		t = h_now_ms();
+		r = raw_status(fd, (uint64_t)n + 2);
+		t = h_now_ms() - t;
+		cr_assert_eq(r->error, 0, "Status: %s", r->message);
+		reply_free(r);
+		if (t > worst)
+			worst = t;
+		n++;
+		timed_out = h_log_count("event=revoke-kill ", lease_f(lease),
+		    "result=failed errno=ETIMEDOUT") > 0;
+	}
+	/* The kill is still queued: the holder lives until the monitor runs. */
+	alive = h_wait(pid, 0) == -1;
+	cr_assert_eq(kill(monitor, SIGCONT), 0);
+	fprintf(stderr, "revoke_kill: worst of %d Status round trips while "
+	    "the monitor was stopped: %lld ms\n", n, (long long)worst);
+	cr_assert(timed_out, "no revoke-kill result=failed errno=ETIMEDOUT "
+	    "line within %d ms of the revocation", 2 * H_WAIT_MS);
+	cr_assert_lt(worst, FAST_MS, "a Status took %lld ms while a kill's "
+	    "answer was outstanding", (long long)worst);
+	cr_assert(alive, "the holder died while the monitor was stopped");
+	/* Kept, listed as revoked, as when a kill fails; no ok line. */
+	h_log_expect("event=revoke-expired ", lease_f(lease), "on_revoke=kill",
+	    "kept, listed as revoked");
+	/* The monitor still acts on the request it had queued. */
+	expect_killed(pid);
+	cr_assert_eq(h_log_wait(1, "revoke: ", lease_f(lease),
+	    "answered its kill", "SIGKILL sent"), 1, "no line of the late "
+	    "answer within %d ms", H_WAIT_MS);
+	cr_assert_eq(h_log_wait(1, "event=release ", lease_f(lease)), 1);
+	cr_assert_eq(h_log_count("event=revoke-kill ", "result=ok"), 0);
+	cr_assert_eq(h_log_count("event=revoke-kill "), 1);
+	/* Both processes are fine: still serving, and a clean stop. */
+	r = raw_status(fd, 1000);
+	cr_assert_eq(r->error, 0, "Status after: %s", r->message);
+	reply_free(r);
+	close(fd);
+	h_stop();
+}

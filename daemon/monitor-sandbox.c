@@ -6,7 +6,7 @@
  *
  * Kept, when started as root (README, "Security model"):
  *	CAP_SYS_RAWIO	open /dev/mem when a reload names it
- *	CAP_KILL	SIGKILL a client of another uid (privsep_kill)
+ *	CAP_KILL	SIGKILL a client of another uid (privsep_kill_send)
  * Not kept: CAP_SYS_ADMIN (/proc/iomem is opened once at start-up with
  * it and that fd copied for every device after), CAP_DAC_OVERRIDE and
  * CAP_DAC_READ_SEARCH (the monitor stays uid 0: /dev/mem, the sysfs
@@ -153,7 +153,7 @@ static const int monitor_plain[] = {
 	SCMP_SYS(connect),
 	SCMP_SYS(sendto),
 	SCMP_SYS(recvfrom),
-	/* Whose connection: privsep_kill. */
+	/* Whose connection: privsep_kill_send. */
 	SCMP_SYS(getsockname),
 	SCMP_SYS(pidfd_open),
 	SCMP_SYS(pidfd_send_signal),

@@ -11,7 +11,7 @@
  *
  * revoke.kill_needs_monitor asserts that on_revoke = kill kills the
  * holder: it passes only with the privileged monitor (branch monitor),
- * which makes privsep_kill() real.  Until then it fails, and so does
+ * which makes privsep_kill_send() real.  Until then it fails, and so does
  * this binary, on that assertion alone.
  */
 #include "config.h"
@@ -354,7 +354,7 @@ holder_child(int pipe_w)
 /*
  * on_revoke = kill: a holder that does not release dies of SIGKILL at
  * the deadline.  The privileged monitor sends it; without the monitor
- * (privsep_kill() is -ENOSYS) this fails, and the daemon logs
+ * (privsep_kill_send() is -ENOSYS) this fails, and the daemon logs
  * revoke-kill result=failed errno=ENOSYS and keeps the lease as
  * revoked, which the first asserts check.
  */

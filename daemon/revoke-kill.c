@@ -29,7 +29,7 @@
 enum {
 	KILL_FREE = 0,
 	KILL_WAITING,		/* asked; the timeout not yet passed */
-	KILL_LATE,		/* logged as timed out; the answer still due */
+	KILL_LATE,		/* logged as timed out; answer still due */
 };
 
 struct kill_wait {

@@ -12,6 +12,9 @@
  * every client for 1 s there).  The kill is logged as failed with
  * ETIMEDOUT, the lease kept; the monitor, continued, still kills the
  * holder, and the worker logs that late answer; nothing crashed.
+ *
+ * revoke_kill.kills_in_flight_are_bounded: past REVOKE_KILLS_MAX kills
+ * awaiting an answer, a kill fails at once (EAGAIN) and says why.
  */
 #include "config.h"
 
@@ -54,9 +57,12 @@ lease_f(uint64_t id)
 	return buf[k];
 }
 
-/* A holder as uid 65534: a zero lease, never released.  Its pid. */
+/*
+ * A holder as uid 65534: n zero leases of a page, never released, the
+ * first's id in *lease (the others follow it).  Its pid.
+ */
 static pid_t
-holder(uint64_t *lease)
+holder(uint64_t *lease, int n_leases)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	Request req = MMAPD__V1__REQUEST__INIT;
@@ -91,9 +97,9 @@ holder(uint64_t *lease)
 	h.protocol_major = 1;
 	h.client_name = (char *)"stubborn";
 	m.device = (char *)"zero";
-	m.size = 65536;
+	m.size = 4096;
 	m.region = (char *)"";
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i <= n_leases; i++) {
 		req.request_id = (uint64_t)i + 1;
 		req.body_case = i ? MMAPD__V1__REQUEST__BODY_MAP :
 		    MMAPD__V1__REQUEST__BODY_HELLO;
@@ -109,7 +115,7 @@ holder(uint64_t *lease)
 		    NULL;
 		if (r == NULL || r->error != 0)
 			_exit(6);
-		if (i)
+		if (i == 1)
 			*lease = r->grant->lease_id;
 		mmapd__v1__reply__free_unpacked(r, NULL);
 	}
@@ -132,6 +138,20 @@ root_revokes(uint64_t lease)
 	mmapclient_close(c);
 }
 
+/* Root revokes every lease of uid 65534: how many. */
+static int
+root_revokes_nobody(void)
+{
+	struct mmapclient_revoke_what w = { .by_uid = 1, .uid = H_NOBODY,
+	    .reason = "stop" };
+	struct mmapclient *c = h_connect();
+	int n = mmapclient_revoke(c, &w);
+
+	cr_assert_geq(n, 0, "revoke: %s", mmapclient_error(c));
+	mmapclient_close(c);
+	return n;
+}
+
 /* pid's end within H_WAIT_MS: it must be SIGKILL. */
 static void
 expect_killed(pid_t pid)
@@ -151,7 +171,7 @@ Test(revoke_kill, holder_is_killed)
 	pid_t pid;
 
 	h_start(CONF_KILL);
-	pid = holder(&lease);
+	pid = holder(&lease, 1);
 	root_revokes(lease);
 	h_log_expect("event=revoke ", lease_f(lease), "on_revoke=kill");
 	expect_killed(pid);
@@ -175,7 +195,7 @@ Test(revoke_kill, slow_monitor_stalls_no_one)
 
 	h_start(CONF_KILL);
 	monitor = h_pid();
-	pid = holder(&lease);
+	pid = holder(&lease, 1);
 	fd = raw_connect();
 	raw_hello(fd);
 	root_revokes(lease);
@@ -225,5 +245,43 @@ Test(revoke_kill, slow_monitor_stalls_no_one)
 	cr_assert_eq(r->error, 0, "Status after: %s", r->message);
 	reply_free(r);
 	close(fd);
+	h_stop();
+}
+
+/*
+ * At most REVOKE_KILLS_MAX (64) kills await an answer: a holder of 70
+ * leases all revoked at once has 64 kills asked in the same turn, and
+ * the other 6 fail at once, saying why, their leases kept as log keeps
+ * them.  The holder still dies, and every lease is released with its
+ * connection.
+ */
+#define MANY	70
+#define KILLS	64
+
+Test(revoke_kill, kills_in_flight_are_bounded)
+{
+	uint64_t lease = 0;
+	pid_t pid;
+	int asked;
+
+	h_start(CONF_KILL);
+	pid = holder(&lease, MANY);
+	cr_assert_eq(root_revokes_nobody(), MANY);
+	expect_killed(pid);
+	cr_assert_eq(h_log_wait(MANY, "event=release ", "revoke=revoked"),
+	    MANY, "not every lease was released");
+	cr_assert_eq(h_log_wait(MANY, "event=revoke-kill "), MANY);
+	cr_assert_eq(h_log_count("event=revoke-kill ", "result=failed "
+	    "errno=EAGAIN msg=\"64 kills wait for the monitor's answer "
+	    "already: the lease is kept"), MANY - KILLS);
+	cr_assert_eq(h_log_count("event=revoke-expired ", "on_revoke=kill"),
+	    MANY - KILLS);
+	/* The first killed it; the others found it dying or gone. */
+	asked = h_log_count("event=revoke-kill ", "result=ok errno=0") +
+	    h_log_count("event=revoke-kill ", "errno=ESRCH");
+	cr_assert_eq(asked, KILLS, "%d of the %d kills asked were answered "
+	    "ok or ESRCH", asked, KILLS);
+	cr_assert_geq(h_log_count("event=revoke-kill ", "result=ok"), 1);
+	cr_assert_eq(h_log_count("answered its kill"), 0);
 	h_stop();
 }

@@ -6,15 +6,17 @@
  * listening socket is a real one in a temporary folder.
  *
  * What it shows: privsep_kill_send() and privsep_kill_replies()
- * (daemon/privsep.c, the worker's real side) kill the process at the other end of a connection accepted on
- * that socket, and nothing else (a socketpair, a pipe, another socket's
- * connection, the listening socket, an outgoing connection, the worker's
- * own connection are refused and their processes live on); no message
- * the worker may send names a path, and one that tries (a device
- * message sent the wrong way, with a path and fds) is a protocol error
- * that opens nothing; truncated, oversized and unknown packets end the
- * worker and the monitor (exit 1); a reload asked by the worker reads
- * the policy file alone and opens what it names.
+ * (daemon/privsep.c, the worker's real side) kill the process at the
+ * other end of a connection accepted on that socket, and nothing else (a
+ * socketpair, a pipe, another socket's connection, the listening socket,
+ * an outgoing connection, the worker's own connection are refused and
+ * their processes live on); kills queue without waiting while the
+ * monitor is stopped, until the socket is full (EAGAIN), and are answered
+ * in order; no message the worker may send names a path, and one that
+ * tries (a device message sent the wrong way, with a path and fds) is a
+ * protocol error that opens nothing; truncated, oversized and unknown
+ * packets end the worker and the monitor (exit 1); a reload asked by the
+ * worker reads the policy file alone and opens what it names.
  */
 #include "config.h"
 

@@ -63,21 +63,24 @@ void revoke_arm(struct mmapd *d);
 int64_t revoke_run(struct mmapd *d, int64_t now);
 
 /*
- * Kills asked of the monitor and not yet answered, at most
- * (revoke-kill.c).  Past that a kill fails (EAGAIN), and is logged so.
+ * Kills asked of the monitor and not yet answered, at most: one for each
+ * holder whose deadlines passed in one revoke_run() (revoke-kill.c).
+ * Past that a kill fails (EAGAIN), and is logged so.
  */
 #define REVOKE_KILLS_MAX	64
 
 struct lease;
 /*
  * Ask the monitor to kill l's holder, who its audit_who(), and return
- * at once.  The revoke-kill line (and revoke-expired on failure) is
- * written when the answer comes, or at once when the request cannot go.
+ * at once; from revoke_run() only.  The revoke-kill line (and
+ * revoke-expired on failure) is written when the answer comes, or at
+ * once when the request cannot go.
  */
 void revoke_kill(const struct lease *l, const char *who);
 /*
- * Kills unanswered PRIVSEP_WAIT_MS after they were asked are logged as
- * failed (ETIMEDOUT).  Milliseconds until the next such, or -1: none.
+ * The end of a revoke_run(): kills unanswered PRIVSEP_WAIT_MS after
+ * they were asked are logged as failed (ETIMEDOUT).  Milliseconds until
+ * the next such, or -1: none.
  */
 int64_t revoke_kill_run(int64_t now);
 /*

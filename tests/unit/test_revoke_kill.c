@@ -10,8 +10,9 @@
  * kill is logged and dropped; one that does not come is logged failed
  * (ETIMEDOUT) at PRIVSEP_WAIT_MS, and when it comes after all it is
  * logged as late; past REVOKE_KILLS_MAX kills awaiting an answer a kill
- * fails at once (EAGAIN) without a request; an answer that is no errno
- * is EPROTO; the monitor's end closed is -ECONNRESET.
+ * fails at once (EAGAIN) without a request; the leases of one holder
+ * share one request in one revoke_run(), each with its line; an answer
+ * that is no errno is EPROTO; the monitor's end closed is -ECONNRESET.
  */
 #include "config.h"
 
@@ -218,15 +219,18 @@ Test(revoke_kill, kills_awaiting_an_answer_are_bounded)
 	struct pmsg m;
 	int fds[PMSG_FDS_MAX], i;
 
-	for (i = 0; i < REVOKE_KILLS_MAX; i++)
+	/* Each in a revoke_run() of its own: a request each. */
+	for (i = 0; i < REVOKE_KILLS_MAX; i++) {
 		revoke_kill(&T.l, "uid=1000 user=\"\" gid=1000 pid=4242 "
 		    "client=holder");
+		(void)revoke_kill_run(conns_now_ms());
+	}
 	cr_assert_eq(count("event=revoke-kill"), 0);
 	revoke_kill(&T.l, "uid=1000 user=\"\" gid=1000 pid=4242 "
 	    "client=holder");
 	cr_assert_eq(count("event=revoke-kill " WHO "result=failed "
-	    "errno=EAGAIN msg=\"64 kills wait for the monitor's answer "
-	    "already: the lease is kept"), 1);
+	    "errno=EAGAIN msg=\"the kills of 64 holders wait for the "
+	    "monitor's answer already: the lease is kept"), 1);
 	cr_assert_eq(count("event=revoke-expired " WHO), 1);
 	/* That one sent nothing: exactly the first 64 are queued. */
 	for (i = 0; i < REVOKE_KILLS_MAX; i++)
@@ -236,11 +240,59 @@ Test(revoke_kill, kills_awaiting_an_answer_are_bounded)
 	cr_assert_eq(revoke_kill_answers(NULL), 0);
 	cr_assert_eq(count("result=ok errno=0"), REVOKE_KILLS_MAX);
 	/* Every slot free again. */
+	(void)revoke_kill_run(conns_now_ms());
 	revoke_kill(&T.l, "uid=1000 user=\"\" gid=1000 pid=4242 "
 	    "client=holder");
 	answer(request(), 0);
 	cr_assert_eq(revoke_kill_answers(NULL), 0);
 	cr_assert_eq(count("result=ok errno=0"), REVOKE_KILLS_MAX + 1);
+}
+
+/*
+ * The leases of one holder in one revoke_run() share one request, and
+ * its answer writes a line for each; another holder's is a request of
+ * its own, and so is the same holder's in the next revoke_run().
+ */
+Test(revoke_kill, one_holder_one_request_a_line_for_each_lease)
+{
+	struct session other = { .fd = T.conn, .peer = { .uid = 1001,
+	    .gid = 1001, .pid = 5151 } };
+	struct lease ol = { .id = 20, .owner = &other };
+	struct pmsg m;
+	uint32_t a, b;
+	int fds[PMSG_FDS_MAX], id;
+
+	snprintf(ol.revoke_reason, sizeof(ol.revoke_reason), "maintenance");
+	for (id = 7; id <= 9; id++) {
+		T.l.id = (uint64_t)id;
+		revoke_kill(&T.l, "uid=1000 user=\"\" gid=1000 pid=4242 "
+		    "client=holder");
+	}
+	revoke_kill(&ol, "uid=1001 user=\"\" gid=1001 pid=5151 client=x");
+	a = request();
+	b = request();
+	cr_assert_eq(pmsg_recv(T.mon, MSG_DONTWAIT, 1u << PMSG_KILL, &m,
+	    fds), -EAGAIN, "more than one request for one holder");
+	(void)revoke_kill_run(conns_now_ms());
+	T.l.id = 10;
+	revoke_kill(&T.l, "uid=1000 user=\"\" gid=1000 pid=4242 "
+	    "client=holder");
+	answer(a, 0);
+	answer(b, -ESRCH);
+	answer(request(), 0);
+	cr_assert_eq(revoke_kill_answers(NULL), 0);
+	cr_assert_eq(count("event=revoke-kill ", "pid=4242 ",
+	    "result=ok errno=0"), 4);
+	for (id = 7; id <= 10; id++) {
+		char f[32];
+
+		snprintf(f, sizeof(f), "lease=%d ", id);
+		cr_assert_eq(count("event=revoke-kill ", f, "result=ok"), 1,
+		    "%s", f);
+	}
+	cr_assert_eq(count("event=revoke-kill lease=20 uid=1001 ",
+	    "result=failed errno=ESRCH"), 1);
+	cr_assert_eq(count("event=revoke-expired lease=20 "), 1);
 }
 
 Test(revoke_kill, the_monitor_gone_is_econnreset)

@@ -50,8 +50,8 @@ struct kill_wait {
 	uint32_t seq;
 	unsigned int pass;		/* the revoke_run() that asked it */
 	const struct session *owner;	/* compared in that pass only */
-	int64_t due_ms;			/* monotonic: sent + PRIVSEP_WAIT_MS */
-	char who[WHO_LEN];		/* audit_who() of the holder, when sent */
+	int64_t due_ms;			/* sent + PRIVSEP_WAIT_MS */
+	char who[WHO_LEN];		/* audit_who() of the holder */
 	struct kill_lease *leases;
 	size_t n_leases, cap;
 };

@@ -63,6 +63,8 @@ struct shm_name {
 
 struct lease {
 	struct lease *next;		/* in the daemon's list, by id */
+	struct lease *prev;
+	struct lease *hnext;		/* in its bucket of lease_hash */
 	uint64_t id;
 	struct session *owner;
 	uid_t uid;
@@ -127,7 +129,10 @@ struct mmapd {
 	int mem_raw_ok;			/* STRICT_DEVMEM holds: raw fds may go out */
 	struct pci_region *pcis;
 	size_t n_pcis;
-	struct lease *leases;
+	struct lease *leases;		/* oldest first */
+	struct lease *lease_last;	/* where a new one goes */
+	struct lease **lease_hash;	/* by id: buckets, a power of two */
+	size_t lease_buckets;
 	uint64_t next_lease;
 	unsigned int n_leases;
 	struct shm_name *shms;
@@ -254,6 +259,8 @@ struct lease *lease_add(struct mmapd *d, struct session *owner,
 struct lease *lease_find(struct mmapd *d, uint64_t id);
 void lease_drop(struct mmapd *d, struct lease *l);
 void lease_drop_owner(struct mmapd *d, struct session *owner);
+/* The index of leases by id, once every lease is gone (at exit). */
+void lease_index_free(struct mmapd *d);
 /* What uid's leases hold; NULL when it holds none. */
 const struct uid_usage *usage_find(const struct mmapd *d, uid_t uid);
 

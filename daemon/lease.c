@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,77 @@ usage_put(struct mmapd *d, const struct lease *l)
 	}
 }
 
+/*
+ * The index of leases by id, so that a Map, a Release and the end of a
+ * grant cost the same whatever others hold: a list walk per request, with
+ * every uid's leases on it, would let clients holding many slow every
+ * other client's requests.  Ids are handed out in order, so id modulo a
+ * power of two spreads them evenly.  The table doubles as leases come;
+ * when it cannot (out of memory) the chains only grow longer, and with
+ * no table at all lease_find() walks the list: slower, never wrong.
+ */
+#define LEASE_BUCKETS_MIN	64
+
+static int
+index_grow(struct mmapd *d)
+{
+	size_t n = d->lease_buckets ? 2 * d->lease_buckets :
+	    LEASE_BUCKETS_MIN;
+	struct lease **h, *l;
+
+	h = calloc(n, sizeof(*h));
+	if (h == NULL)
+		return -ENOMEM;
+	for (l = d->leases; l != NULL; l = l->next) {
+		l->hnext = h[l->id & (n - 1)];
+		h[l->id & (n - 1)] = l;
+	}
+	free(d->lease_hash);
+	d->lease_hash = h;
+	d->lease_buckets = n;
+	return 0;
+}
+
+/* l is on the list already: the table grows to take it, or not. */
+static void
+index_add(struct mmapd *d, struct lease *l)
+{
+	size_t b;
+
+	/* Grown, the table has every lease on the list, l too. */
+	if (d->n_leases > d->lease_buckets && index_grow(d) == 0)
+		return;
+	if (d->lease_buckets == 0)
+		return;		/* none: lease_find() walks the list */
+	b = l->id & (d->lease_buckets - 1);
+	l->hnext = d->lease_hash[b];
+	d->lease_hash[b] = l;
+}
+
+static void
+index_del(struct mmapd *d, struct lease *l)
+{
+	struct lease **pp;
+
+	if (d->lease_buckets == 0)
+		return;
+	for (pp = &d->lease_hash[l->id & (d->lease_buckets - 1)];
+	    *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == l) {
+			*pp = l->hnext;
+			return;
+		}
+	}
+}
+
+void
+lease_index_free(struct mmapd *d)
+{
+	free(d->lease_hash);
+	d->lease_hash = NULL;
+	d->lease_buckets = 0;
+}
+
 struct lease *
 lease_add(struct mmapd *d, struct session *owner, const char *device,
     uint64_t offset, uint64_t size, int prot, int shared,
@@ -171,7 +243,7 @@ lease_add(struct mmapd *d, struct session *owner, const char *device,
 {
 	const struct policy_entry *e = policy_find(d->policy, device);
 	struct uid_usage *u;
-	struct lease *l, **pp;
+	struct lease *l;
 
 	u = usage_get(d, owner->peer.uid);
 	if (u == NULL)
@@ -206,10 +278,15 @@ lease_add(struct mmapd *d, struct session *owner, const char *device,
 	l->zero_bytes = strcmp(device, "zero") == 0 ? size : 0;
 	u->leases++;
 	u->zero_bytes += l->zero_bytes;
-	for (pp = &d->leases; *pp != NULL; pp = &(*pp)->next)
-		;
-	*pp = l;
+	/* Ids only grow: the newest goes last, and the list stays sorted. */
+	l->prev = d->lease_last;
+	if (d->lease_last != NULL)
+		d->lease_last->next = l;
+	else
+		d->leases = l;
+	d->lease_last = l;
 	d->n_leases++;
+	index_add(d, l);
 	owner->n_leases++;
 	/* A lifetime, of the entry or of an [shm] section: time it. */
 	if ((e != NULL && e->max_lease_seconds > 0) || shm != NULL)
@@ -222,7 +299,15 @@ lease_find(struct mmapd *d, uint64_t id)
 {
 	struct lease *l;
 
-	for (l = d->leases; l != NULL; l = l->next)
+	if (d->lease_buckets == 0) {
+		/* No index (out of memory when the first lease came). */
+		for (l = d->leases; l != NULL; l = l->next)
+			if (l->id == id)
+				return l;
+		return NULL;
+	}
+	for (l = d->lease_hash[id & (d->lease_buckets - 1)]; l != NULL;
+	    l = l->hnext)
 		if (l->id == id)
 			return l;
 	return NULL;
@@ -231,14 +316,15 @@ lease_find(struct mmapd *d, uint64_t id)
 void
 lease_drop(struct mmapd *d, struct lease *l)
 {
-	struct lease **pp;
-
-	for (pp = &d->leases; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == l) {
-			*pp = l->next;
-			break;
-		}
-	}
+	index_del(d, l);
+	if (l->prev != NULL)
+		l->prev->next = l->next;
+	else
+		d->leases = l->next;
+	if (l->next != NULL)
+		l->next->prev = l->prev;
+	else
+		d->lease_last = l->prev;
 	d->n_leases--;
 	l->owner->n_leases--;
 	usage_put(d, l);

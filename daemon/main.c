@@ -563,6 +563,7 @@ main(int argc, char **argv)
 	/* server_run() closed every client, and their leases went too. */
 	if (shm_close_all(&d))
 		log_warn("leases left at exit");
+	lease_index_free(&d);
 out_devices:
 	pcis_close(d.pcis, d.n_pcis);
 	map_device_close(&d.zero);

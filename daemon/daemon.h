@@ -65,6 +65,7 @@ struct lease {
 	struct lease *next;		/* in the daemon's list, by id */
 	struct lease *prev;
 	struct lease *hnext;		/* in its bucket of lease_hash */
+	struct lease *onext, *oprev;	/* in its owner's list, by id */
 	uint64_t id;
 	struct session *owner;
 	uid_t uid;
@@ -207,6 +208,7 @@ struct session {
 	int stalled;			/* unread until the replies are out */
 	int grant_wait;			/* unread until its grants are read */
 	unsigned int n_leases;		/* held by this connection */
+	struct lease *own, *own_last;	/* they, oldest first (lease.c) */
 	/* conns.c */
 	struct conns_uid *uid_rec;	/* its uid's connections */
 	struct session *uid_next;	/* in uid_rec's list */

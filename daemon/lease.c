@@ -287,6 +287,13 @@ lease_add(struct mmapd *d, struct session *owner, const char *device,
 	d->lease_last = l;
 	d->n_leases++;
 	index_add(d, l);
+	/* Its owner's own list: a connection's end walks only its own. */
+	l->oprev = owner->own_last;
+	if (owner->own_last != NULL)
+		owner->own_last->onext = l;
+	else
+		owner->own = l;
+	owner->own_last = l;
 	owner->n_leases++;
 	/* A lifetime, of the entry or of an [shm] section: time it. */
 	if ((e != NULL && e->max_lease_seconds > 0) || shm != NULL)
@@ -325,6 +332,14 @@ lease_drop(struct mmapd *d, struct lease *l)
 		l->next->prev = l->prev;
 	else
 		d->lease_last = l->prev;
+	if (l->oprev != NULL)
+		l->oprev->onext = l->onext;
+	else
+		l->owner->own = l->onext;
+	if (l->onext != NULL)
+		l->onext->oprev = l->oprev;
+	else
+		l->owner->own_last = l->oprev;
 	d->n_leases--;
 	l->owner->n_leases--;
 	usage_put(d, l);
@@ -338,11 +353,6 @@ lease_drop(struct mmapd *d, struct lease *l)
 void
 lease_drop_owner(struct mmapd *d, struct session *owner)
 {
-	struct lease *l, *next;
-
-	for (l = d->leases; l != NULL; l = next) {
-		next = l->next;
-		if (l->owner == owner)
-			lease_drop(d, l);
-	}
+	while (owner->own != NULL)
+		lease_drop(d, owner->own);
 }

@@ -363,8 +363,8 @@ session_end(struct session *s)
 	 * A lease whose fd has not gone out ends unlogged here: its grant
 	 * line says result=failed (session_sent()).
 	 */
-	for (l = s->d->leases; l != NULL; l = l->next)
-		if (l->owner == s && l->granted)
+	for (l = s->own; l != NULL; l = l->onext)
+		if (l->granted)
 			audit_release(s, l, s->end_reason ? s->end_reason :
 			    s->closing ? "protocol" : "disconnect");
 	lease_drop_owner(s->d, s);

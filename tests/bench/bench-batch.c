@@ -2,8 +2,8 @@
  * bench-batch: what a grant costs one at a time and in batches, against
  * a running mmapd (a report, never a test).
  *
- *	single	16 x (Map 4 KiB shared zero, touch), then 16 x Release:
- *		32 round trips for 16 grants
+ *	single	16 x (Map 4 KiB shared zero, touch), then 16 x Release,
+ *		each waiting for its Ack: 32 round trips for 16 grants
  *	quiet	16 x (Map, touch, quiet Release): 16 round trips
  *	batch	one MapBatch of 16, touch each, one quiet Release of the
  *		16: one round trip for 16 grants
@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,34 @@ static const struct mmapclient_request req = {
 };
 
 enum mode { SINGLE, QUIET, BATCH };
+static void
+acked(struct mmapclient *c, const struct mmapclient_result *res, void *arg)
+{
+	(void)c;
+	*(int *)arg = res->error ? res->error : 1;
+}
+
+/*
+ * A Release that waits for its Ack, as mmapclient_release() did before
+ * it went quiet: the daemon's reply and the client's wake-up included.
+ */
+static int
+release_acked(struct mmapclient *c, struct mmapclient_region *r)
+{
+	struct pollfd p = { .fd = mmapclient_fd(c), .events = POLLIN };
+	int got = 0, err;
+
+	err = mmapclient_release_async(c, r, acked, &got);
+	while (err >= 0 && got == 0) {
+		if (mmapclient_pending(c) == 0 && poll(&p, 1, 5000) == 0)
+			return -ETIMEDOUT;
+		err = mmapclient_dispatch(c);
+	}
+	if (err < 0)
+		return err;
+	return got < 0 ? got : 0;
+}
+
 static const char *const mode_name[] = { "single", "quiet", "batch" };
 
 static void
@@ -145,7 +174,7 @@ round_run(struct mmapclient *c, enum mode m)
 			((volatile char *)r[i]->addr)[0] = 1;
 		}
 		for (i = 0; i < N; i++)
-			if ((err = mmapclient_release(c, r[i])) < 0)
+			if ((err = release_acked(c, r[i])) < 0)
 				die(c, "release", err);
 		break;
 	case QUIET:

@@ -508,3 +508,15 @@ decide_shm(struct ask *a, const Mmapd__V1__Map *m,
 	*np = n;
 	return 0;
 }
+
+int
+decide_modify_bits(unsigned int width, uint64_t set, uint64_t clear,
+    char *buf, size_t len)
+{
+	if (width >= 64 || ((set | clear) >> width) == 0)
+		return 0;
+	snprintf(buf, len, "%s %#llx does not fit %u bits",
+	    set >> width ? "set" : "clear",
+	    (unsigned long long)(set >> width ? set : clear), width);
+	return -EINVAL;
+}

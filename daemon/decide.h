@@ -84,6 +84,13 @@ int decide_reg(struct ask *a, const char *device, uint64_t offset,
     const char **why);
 
 /*
+ * A Modify is decided as a Write (of 0), then its bits: set and clear
+ * must fit width bits.  0, or -EINVAL with why written into buf.
+ */
+int decide_modify_bits(unsigned int width, uint64_t set, uint64_t clear,
+    char *buf, size_t len);
+
+/*
  * A Map of a shared-memory name (m->region): which memory it is, and
  * whether the caller may attach to it or create it.  0 with *decl (the
  * [shm] section, or NULL for a name of the uid's own) and *n (the memory

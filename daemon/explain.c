@@ -236,23 +236,34 @@ map_parse(char **w, int n, Mmapd__V1__Map *m, struct extra *x)
 	return 0;
 }
 
-/* "read DEVICE OFFSET [WIDTH]", "write DEVICE OFFSET VALUE [WIDTH]". */
+/*
+ * "read DEVICE OFFSET [WIDTH]", "write DEVICE OFFSET VALUE [WIDTH]",
+ * "modify DEVICE OFFSET [set N] [clear N] [WIDTH]".
+ */
 static int
 reg_parse(char **w, int n, struct reg_op *op, struct extra *x)
 {
-	int want = op->write ? 3 : 2;
+	int want = op->write && !op->modify ? 3 : 2;
 	uint64_t v;
 
 	op->device = w[0];
 	op->width = 32;
 	if (n < want || num_parse(w[1], &op->offset) < 0 ||
-	    (op->write && num_parse(w[2], &op->value) < 0))
+	    (want == 3 && num_parse(w[2], &op->value) < 0))
 		return usage_err("%s DEVICE OFFSET%s [WIDTH] [bar N]",
-		    op->write ? "write" : "read", op->write ? " VALUE" : "");
+		    op->modify ? "modify" : op->write ? "write" : "read",
+		    op->modify ? " [set N] [clear N]" : op->write ? " VALUE" :
+		    "");
 	for (; want < n; want++) {
 		if (strcmp(w[want], "bar") == 0 && want + 1 < n &&
 		    num_parse(w[want + 1], &x->bar) == 0) {
 			x->has_bar = 1;
+			want++;
+		} else if (op->modify && strcmp(w[want], "set") == 0 &&
+		    want + 1 < n && num_parse(w[want + 1], &op->set) == 0) {
+			want++;
+		} else if (op->modify && strcmp(w[want], "clear") == 0 &&
+		    want + 1 < n && num_parse(w[want + 1], &op->clear) == 0) {
 			want++;
 		} else if (num_parse(w[want], &v) == 0 && v <= 64)
 			op->width = (unsigned int)v;
@@ -585,20 +596,29 @@ reg_explain(const char *path, struct mmapd *d, struct ask *a,
 {
 	struct reg_plan p;
 	const char *why = NULL;
+	char bits[128];
 	int err;
 
+	/* As session_reg(): a Modify is decided as a Write, then its bits. */
 	err = decide_reg(a, op->device, op->offset, op->width, op->write,
-	    op->value, &p, &why);
+	    op->modify ? 0 : op->value, &p, &why);
 	if (p.e != NULL)
 		entry_print(path, p.e);
 	if (err) {
 		rule_print(d->policy, p.stage, p.e, a, err, 0);
 		return verdict(err, why);
 	}
+	if (op->modify && (err = decide_modify_bits(op->width, op->set,
+	    op->clear, bits, sizeof(bits))) != 0) {
+		printf("rule: a Modify's set and clear bits must fit its "
+		    "width (%u bits)\n", op->width);
+		return verdict(err, bits);
+	}
 	printf("not judged offline: the access itself (the driver's checks "
 	    "of the register's page, and the device's answer)\n");
 	printf("grant: one %u-bit %s at %#llx of the device\n", op->width,
-	    op->write ? "store" : "load", (unsigned long long)p.addr);
+	    op->modify ? "load and store (clear, then set)" : op->write ?
+	    "store" : "load", (unsigned long long)p.addr);
 	return verdict(0, NULL);
 }
 
@@ -628,7 +648,8 @@ explain_run(const char *path, const struct policy *pol, const char *request)
 	rc = EXPLAIN_USAGE;
 	m.region = "";
 	if (n < 3)
-		usage_err("%s", "USER map|read|write DEVICE ... (mmapd(8))");
+		usage_err("%s", "USER map|read|write|modify DEVICE ... "
+		    "(mmapd(8))");
 	else if (asker_find(&who, w[0]) < 0)
 		usage_err("no user %s (a name, a uid, or uid:gid[,gid...])",
 		    w[0]);
@@ -640,8 +661,11 @@ explain_run(const char *path, const struct policy *pol, const char *request)
 	else if (strcmp(w[1], "write") == 0) {
 		op.write = 1;
 		rc = reg_parse(w + 2, n - 2, &op, &x);
+	} else if (strcmp(w[1], "modify") == 0) {
+		op.write = op.modify = 1;
+		rc = reg_parse(w + 2, n - 2, &op, &x);
 	} else
-		usage_err("%s: map, read or write", w[1]);
+		usage_err("%s: map, read, write or modify", w[1]);
 	if (rc != 0) {
 		free(copy);
 		return rc;
@@ -655,6 +679,11 @@ explain_run(const char *path, const struct policy *pol, const char *request)
 		    m.shared ? "shared" : "private",
 		    map_cache_name((enum map_cache)m.cache),
 		    m.region[0] ? " region " : "", m.region);
+	else if (op.modify)
+		printf("request: modify %s offset %#llx width %u set %#llx "
+		    "clear %#llx\n", op.device, (unsigned long long)op.offset,
+		    op.width, (unsigned long long)op.set,
+		    (unsigned long long)op.clear);
 	else
 		printf("request: %s %s offset %#llx width %u value %#llx\n",
 		    op.write ? "write" : "read", op.device,

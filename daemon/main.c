@@ -89,6 +89,8 @@ usage(FILE *f)
 	    "      --explain 'USER map DEVICE [offset N] [size N] [r|rw] [shared]\n"
 	    "                [cache C] [region NAME [create|attach] [exists]]'\n"
 	    "      --explain 'USER read|write DEVICE OFFSET [VALUE] [WIDTH]'\n"
+	    "      --explain 'USER modify DEVICE OFFSET [set N] [clear N]\n"
+	    "                [WIDTH]'\n"
 	    "                        with --check-config: judge one request\n"
 	    "                        against FILE as mmapd would (exit 0\n"
 	    "                        allowed, 1 refused, 2 bad request or file)\n"

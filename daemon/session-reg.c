@@ -147,15 +147,9 @@ session_reg(struct session *s, uint64_t id, struct reg_op *op)
 	/* A Modify is decided as a Write; its bits are checked after. */
 	err = decide_reg(&a, op->device, op->offset, op->width, op->write,
 	    op->modify ? 0 : op->value, &p, &why);
-	if (err == 0 && op->modify && op->width < 64 &&
-	    ((op->set | op->clear) >> op->width) != 0) {
-		err = -EINVAL;
-		snprintf(s->why, sizeof(s->why), "%s %#llx does not fit %u "
-		    "bits", op->set >> op->width ? "set" : "clear",
-		    (unsigned long long)(op->set >> op->width ? op->set :
-		    op->clear), op->width);
+	if (err == 0 && op->modify && (err = decide_modify_bits(op->width,
+	    op->set, op->clear, s->why, sizeof(s->why))) != 0)
 		why = s->why;
-	}
 	if (err)
 		goto deny;
 	err = reg_do(s, p.e, p.dev, p.addr, op, &why);

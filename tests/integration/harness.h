@@ -226,6 +226,9 @@ Reply	*raw_read(int fd, uint64_t id, const char *device, uint64_t offset,
 	    uint32_t width);
 Reply	*raw_write(int fd, uint64_t id, const char *device, uint64_t offset,
 	    uint32_t width, uint64_t value);
+/* A Modify: clear, then set, in one request. */
+Reply	*raw_modify(int fd, uint64_t id, const char *device, uint64_t offset,
+	    uint32_t width, uint64_t clear, uint64_t set);
 void	 reply_free(Reply *r);
 
 /* ----------------------------------------------------------------------

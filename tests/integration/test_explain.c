@@ -118,6 +118,19 @@ daemon_reg(int fd, const char *device, uint64_t offset, uint32_t width,
 	reply_free(r);
 }
 
+static void
+daemon_modify(int fd, const char *device, uint64_t offset, uint32_t width,
+    uint64_t clear, uint64_t set, struct answer *a)
+{
+	static uint64_t id = 2000;
+	Reply *r;
+
+	r = raw_modify(fd, ++id, device, offset, width, clear, set);
+	a->err = (int)r->error;
+	snprintf(a->msg, sizeof(a->msg), "%s", r->message ? r->message : "");
+	reply_free(r);
+}
+
 /* mmapd --check-config conf --explain request: its status and answer. */
 static int
 explain(const char *request, struct answer *a, char **outp)
@@ -230,6 +243,21 @@ Test(explain, same_answer_as_the_daemon)
 	daemon_reg(fd, "open", 0x10, 8, 1, 0x100, &d);
 	cr_assert_eq(d.err, EINVAL, "%s", d.msg);
 	agree(NOBODY_ID " write open 0x10 0x100 8", &d);
+	/* Modify: decided as a Write, then its bits against the width. */
+	daemon_modify(fd, "ro", 0x10, 32, 0, 1, &d);
+	cr_assert_eq(d.err, EACCES, "%s", d.msg);
+	agree(NOBODY_ID " modify ro 0x10 set 1", &d);
+	daemon_modify(fd, "open", 0x2, 32, 0, 1, &d);
+	cr_assert_eq(d.err, EINVAL, "%s", d.msg);
+	agree(NOBODY_ID " modify open 0x2 set 1", &d);
+	daemon_modify(fd, "open", 0x10, 8, 0x100, 0, &d);
+	cr_assert_eq(d.err, EINVAL, "%s", d.msg);
+	agree(NOBODY_ID " modify open 0x10 clear 0x100 8", &d);
+	daemon_modify(fd, "open", 0x10, 16, 0xf0, 0x5, &d);
+	cr_assert_eq(d.err, 0, "%s", d.msg);
+	agree(NOBODY_ID " modify open 0x10 set 5 clear 0xf0 16", &d);
+	daemon_modify(fd, "nope", 0x10, 32, 0, 1, &d);
+	agree(NOBODY_ID " modify nope 0x10 set 1", &d);
 
 	/* [shm board]: nobody reads it; before root made it, and after. */
 	daemon_map(fd, "zero", 0, 65536, 1, 1, 0, "board", OPEN_EITHER, &d);

@@ -87,24 +87,6 @@ file_put_le(const char *path, uint64_t off, unsigned int n, uint64_t v)
 	close(fd);
 }
 
-static Reply *
-raw_modify(int fd, uint64_t id, const char *device, uint64_t offset,
-    uint32_t width, uint64_t clear, uint64_t set)
-{
-	Request req = MMAPD__V1__REQUEST__INIT;
-	Mmapd__V1__Modify md = MMAPD__V1__MODIFY__INIT;
-
-	md.device = (char *)device;
-	md.offset = offset;
-	md.width = width;
-	md.clear = clear;
-	md.set = set;
-	req.request_id = id;
-	req.body_case = MMAPD__V1__REQUEST__BODY_MODIFY;
-	req.modify = &md;
-	return raw_call(fd, &req, NULL);
-}
-
 /* ------------------------------------------------------------------------ */
 
 Test(modify, result_audit_and_hello)

@@ -45,7 +45,11 @@ privsep_kill_send(int conn_fd, const char *reason, uint32_t *seq)
 	msg.u.kill.seq = rpc_seq + 1;
 	snprintf(msg.u.kill.reason, sizeof(msg.u.kill.reason), "%s",
 	    reason != NULL ? reason : "");
-	/* The socket is non-blocking: a full one is -EAGAIN, not a wait. */
+	/*
+	 * The lines held so far first: the monitor logs the kill at once.
+	 * The socket is non-blocking: a full one is -EAGAIN, not a wait.
+	 */
+	log_flush();
 	err = pmsg_send(rpc_fd, &msg, &conn_fd, 1);
 	if (err)
 		return err;

@@ -284,6 +284,18 @@ take_commit(struct mmapd *d, const struct pmsg_commit *c,
 	return 0;
 }
 
+/*
+ * A message to the monitor.  The lines held so far go first
+ * (log_hold()): the monitor writes its own at once, and the log must
+ * keep what the worker did before what the monitor did about it.
+ */
+static int
+to_monitor(struct pmsg *m)
+{
+	log_flush();
+	return pmsg_send(w.ctl, m, NULL, 0);
+}
+
 int
 worker_ctl_event(struct mmapd *d)
 {
@@ -326,7 +338,7 @@ worker_ctl_event(struct mmapd *d)
 			reply.u.applied.entries = entries;
 			reply.u.applied.clients = d->n_clients;
 			reply.u.applied.leases = d->n_leases;
-			err = pmsg_send(w.ctl, &reply, NULL, 0);
+			err = to_monitor(&reply);
 			if (err && err != -EAGAIN)
 				return err;
 			break;
@@ -354,7 +366,7 @@ worker_reload_ask(struct mmapd *d)
 	(void)d;
 	memset(&msg, 0, sizeof(msg));
 	msg.type = PMSG_RELOAD;
-	err = pmsg_send(w.ctl, &msg, NULL, 0);
+	err = to_monitor(&msg);
 	if (err)
 		log_err("SIGHUP: cannot ask the monitor to reload: %s",
 		    strerror(-err));
@@ -373,5 +385,5 @@ worker_notify(const char *text)
 	if (strlen(text) >= sizeof(msg.u.notify.text))
 		return -EMSGSIZE;
 	strcpy(msg.u.notify.text, text);
-	return pmsg_send(w.ctl, &msg, NULL, 0);
+	return to_monitor(&msg);
 }

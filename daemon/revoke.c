@@ -181,16 +181,18 @@ revoke_resume(struct session *s)
 
 /*
  * Revoke l for reason, by whom (an audit_who() of an admin, or
- * "by=reload", "by=lifetime").  A lease already revoking keeps its
- * deadline, unless this one is sooner; one revoked stays so.
+ * "by=reload", "by=lifetime"), at now (monotonic ms: one value for all
+ * the leases one request, reload or pass revokes, so that their
+ * deadlines are one and a holder of many is killed once).  A lease
+ * already revoking keeps its deadline, unless this one is sooner; one
+ * revoked stays so.
  */
 static void
 revoke_lease(struct mmapd *d, struct lease *l, const char *reason,
-    const char *by)
+    const char *by, int64_t now)
 {
 	const struct policy_entry *e = policy_find(d->policy, l->device);
 	unsigned int grace = e != NULL ? e->revoke_seconds : l->grace;
-	int64_t now = conns_now_ms();
 	char who[WHO_LEN], fields[2 * QUOTE_LEN + 16], qr[4 * 128 + 3];
 
 	if (l->state == LEASE_REVOKED)
@@ -291,7 +293,7 @@ revoke_run(struct mmapd *d, int64_t now)
 		if (at >= 0 && at <= now) {
 			snprintf(reason, sizeof(reason), "its lifetime ran out "
 			    "(max_lease_seconds = %u)", lease_lifetime(d, l));
-			revoke_lease(d, l, reason, "by=lifetime");
+			revoke_lease(d, l, reason, "by=lifetime", now);
 		}
 		if (l->state == LEASE_REVOKING && l->deadline_ms <= now)
 			revoke_enforce(d, l);
@@ -376,6 +378,7 @@ revoke_policy_changed(struct mmapd *d)
 	struct lease *l;
 	const char *why;
 	char msg[REACH_LEN], reason[sizeof(l->revoke_reason)];
+	int64_t now = conns_now_ms();
 
 	for (l = d->leases; l != NULL; l = l->next) {
 		if (l->state != LEASE_HELD)
@@ -388,7 +391,7 @@ revoke_policy_changed(struct mmapd *d)
 		    why) >= (int)sizeof(reason))
 			log_info("lease %llu: policy reload: %s",
 			    (unsigned long long)l->id, why);
-		revoke_lease(d, l, reason, "by=reload");
+		revoke_lease(d, l, reason, "by=reload", now);
 	}
 	/* Lifetimes may have changed with their entries. */
 	revoke_arm(d);
@@ -433,6 +436,7 @@ session_revoke(struct session *s, uint64_t id,
 	struct lease *l;
 	char reason[128], by[WHO_LEN + 8], what[QUOTE_LEN + 48], who[WHO_LEN];
 	unsigned int ways, n = 0;
+	int64_t now;
 	int err;
 
 	if (!conns_admin(s)) {
@@ -472,10 +476,11 @@ session_revoke(struct session *s, uint64_t id,
 	/* The admin's uid and pid; audit_who() names the holder. */
 	snprintf(by, sizeof(by), "by=revoke by_uid=%u by_pid=%d",
 	    (unsigned)s->peer.uid, (int)s->peer.pid);
+	now = conns_now_ms();
 	for (l = s->d->leases; l != NULL; l = l->next) {
 		if (!revoke_select(req, l))
 			continue;
-		revoke_lease(s->d, l, reason, by);
+		revoke_lease(s->d, l, reason, by, now);
 		n++;
 	}
 	if (n == 0) {

@@ -144,33 +144,13 @@ done_push(struct mmapclient *c, const struct done *d)
 void
 calls_abort(struct mmapclient *c)
 {
-	struct done d;
 	struct call *k;
 	size_t i;
 
 	for (i = 0; i < c->calls_cap; i++) {
 		k = &c->calls[i];
-		if (k->id == 0 || k->done)
-			continue;
-		if (k->sync) {
-			k->done = 1;
-			k->err = c->broken;
-			continue;
-		}
-		free(k->reg);
-		k->reg = NULL;
-		if (k->fn) {
-			memset(&d, 0, offsetof(struct done, text));
-			d.fn = k->fn;
-			d.arg = k->arg;
-			d.id = k->id;
-			d.err = c->broken;
-			d.lease = k->lease;
-			memcpy(d.text, c->broken_msg, sizeof(d.text));
-			/* Room was made when the call started. */
-			(void)done_push(c, &d);
-		}
-		call_free(c, k);
+		if (k->id != 0 && !k->done)
+			call_end_msg(c, k, c->broken, c->broken_msg);
 	}
 }
 

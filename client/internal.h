@@ -223,6 +223,12 @@ int map_grant(struct mmapclient *c, struct call *k, const Mmapd__V1__Grant *g,
  * A reply to request id came: every quiet Release sent before it went
  * through (region-batch.c).
  */
+/*
+ * k's end with err (text: its message, for a failure): a synchronous
+ * waiter marked done, else the callback queued and the slot freed.
+ */
+void call_end_msg(struct mmapclient *c, struct call *k, int err,
+    const char *text);
 void quiet_settle(struct mmapclient *c, uint64_t id);
 
 /*
@@ -239,6 +245,9 @@ void region_destroy(struct region *reg);
 
 /* The region of lease on c, or NULL. */
 struct region *region_find(struct mmapclient *c, uint64_t lease);
+/* reg becomes c's region of Grant g, mapped at addr. */
+void region_add(struct mmapclient *c, struct region *reg,
+    const Mmapd__V1__Grant *g, void *addr);
 
 /*
  * A synchronous call kept whole (call_start() and call_wait() of a

@@ -68,14 +68,7 @@ batch_map_one(struct mmapclient *c, const Mmapd__V1__Grant *g, int fd,
 		    (unsigned long long)g->lease_id,
 		    (unsigned long long)g->size);
 	}
-	reg->pub.addr = p;
-	reg->pub.size = (size_t)g->size;
-	reg->pub.lease_id = g->lease_id;
-	reg->pub.kind = (enum mmapclient_kind)g->fd_kind;
-	reg->pub.prot = (int)g->prot;
-	reg->pub.mmap_flags = (int)g->mmap_flags;
-	reg->pub.cache = (enum mmapclient_cache)g->cache;
-	conn_add_region(c, reg);
+	region_add(c, reg, g, p);
 	*out = &reg->pub;
 	return 0;
 }

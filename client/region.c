@@ -72,6 +72,20 @@ region_find(struct mmapclient *c, uint64_t lease)
 	return NULL;
 }
 
+void
+region_add(struct mmapclient *c, struct region *reg,
+    const Mmapd__V1__Grant *g, void *addr)
+{
+	reg->pub.addr = addr;
+	reg->pub.size = (size_t)g->size;
+	reg->pub.lease_id = g->lease_id;
+	reg->pub.kind = (enum mmapclient_kind)g->fd_kind;
+	reg->pub.prot = (int)g->prot;
+	reg->pub.mmap_flags = (int)g->mmap_flags;
+	reg->pub.cache = (enum mmapclient_cache)g->cache;
+	conn_add_region(c, reg);
+}
+
 int
 map_grant(struct mmapclient *c, struct call *k, const Mmapd__V1__Grant *g,
     int fd)
@@ -110,14 +124,7 @@ map_grant(struct mmapclient *c, struct call *k, const Mmapd__V1__Grant *g,
 		    (unsigned int)g->mmap_flags);
 	}
 
-	reg->pub.addr = p;
-	reg->pub.size = (size_t)g->size;
-	reg->pub.lease_id = g->lease_id;
-	reg->pub.kind = (enum mmapclient_kind)g->fd_kind;
-	reg->pub.prot = (int)g->prot;
-	reg->pub.mmap_flags = (int)g->mmap_flags;
-	reg->pub.cache = (enum mmapclient_cache)g->cache;
-	conn_add_region(c, reg);
+	region_add(c, reg, g, p);
 	k->lease = g->lease_id;
 	return 0;
 }

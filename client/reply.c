@@ -198,6 +198,12 @@ unasked_in(struct mmapclient *c, const Mmapd__V1__Reply *rep, size_t nfds)
 static void
 call_end(struct mmapclient *c, struct call *k, int err)
 {
+	call_end_msg(c, k, err, err ? c->msg : "");
+}
+
+void
+call_end_msg(struct mmapclient *c, struct call *k, int err, const char *text)
+{
 	struct done d;
 
 	if (k->sync) {
@@ -219,7 +225,7 @@ call_end(struct mmapclient *c, struct call *k, int err)
 		d.lease = k->lease;
 		d.value = k->value;
 		if (err)
-			memcpy(d.text, c->msg, sizeof(d.text));
+			snprintf(d.text, sizeof(d.text), "%s", text);
 		else
 			d.text[0] = '\0';
 		/* Room was made when the call started. */

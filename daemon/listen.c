@@ -46,8 +46,8 @@ env_number(const char *s, long max)
 	return v;
 }
 
-static int
-sockopt_int(int fd, int opt, int *v)
+int
+listen_sockopt(int fd, int opt, int *v)
 {
 	socklen_t len = sizeof(*v);
 
@@ -74,9 +74,9 @@ listen_check(int fd)
 		    (unsigned int)(st.st_mode & S_IFMT));
 		return -ENOTSOCK;
 	}
-	if ((err = sockopt_int(fd, SO_DOMAIN, &domain)) ||
-	    (err = sockopt_int(fd, SO_TYPE, &type)) ||
-	    (err = sockopt_int(fd, SO_ACCEPTCONN, &listening))) {
+	if ((err = listen_sockopt(fd, SO_DOMAIN, &domain)) ||
+	    (err = listen_sockopt(fd, SO_TYPE, &type)) ||
+	    (err = listen_sockopt(fd, SO_ACCEPTCONN, &listening))) {
 		log_err("LISTEN_FDS=1, but fd %d: getsockopt: %s", fd,
 		    strerror(-err));
 		return err;

@@ -30,5 +30,7 @@ int listen_open(struct listener *l, const char *path, const struct policy *pol);
 void listen_close_inherited(void);
 /* Close it; the file goes too unless systemd passed the socket. */
 void listen_close(struct listener *l);
+/* An int SOL_SOCKET option of fd into *v: 0 or -errno. */
+int listen_sockopt(int fd, int opt, int *v);
 
 #endif /* MMAPD_LISTEN_H */

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "listen.h"
 #include "log.h"
 #include "monitor.h"
 #include "notify.h"
@@ -280,16 +281,6 @@ out:
  * Kill: the peer of a connection to mmapd's socket, and no one else
  * --------------------------------------------------------------------- */
 
-static int
-sockopt_int(int fd, int opt, int *v)
-{
-	socklen_t len = sizeof(*v);
-
-	if (getsockopt(fd, SOL_SOCKET, opt, v, &len) < 0)
-		return -errno;
-	return 0;
-}
-
 /*
  * Is fd a connection accepted on mmapd's listening socket?  An AF_UNIX
  * SOCK_SEQPACKET socket, not listening, bound to the listener's address
@@ -308,15 +299,15 @@ kill_check_conn(const struct monitor_config *cfg, int fd)
 		return -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -ENOTSOCK;
-	if ((err = sockopt_int(fd, SO_DOMAIN, &v)) < 0)
+	if ((err = listen_sockopt(fd, SO_DOMAIN, &v)) < 0)
 		return err;
 	if (v != AF_UNIX)
 		return -EINVAL;
-	if ((err = sockopt_int(fd, SO_TYPE, &v)) < 0)
+	if ((err = listen_sockopt(fd, SO_TYPE, &v)) < 0)
 		return err;
 	if (v != SOCK_SEQPACKET)
 		return -EINVAL;
-	if ((err = sockopt_int(fd, SO_ACCEPTCONN, &v)) < 0)
+	if ((err = listen_sockopt(fd, SO_ACCEPTCONN, &v)) < 0)
 		return err;
 	if (v != 0)
 		return -EINVAL;

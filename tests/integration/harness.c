@@ -1475,6 +1475,84 @@ raw_write(int fd, uint64_t id, const char *device, uint64_t offset,
 	return raw_call(fd, &req, NULL);
 }
 
+/* The child of h_holder(): never returns. */
+static void __attribute__((noreturn))
+holder_run(int pipe_w, int n_leases, uint64_t size, int events)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	Request req = MMAPD__V1__REQUEST__INIT;
+	Mmapd__V1__Hello h = MMAPD__V1__HELLO__INIT;
+	Mmapd__V1__Map m = MMAPD__V1__MAP__INIT;
+	uint8_t buf[WIRE_MAX];
+	uint64_t lease = 0;
+	Reply *r;
+	ssize_t n;
+	size_t len;
+	int fd, i;
+
+	if (setresgid(H_NOBODY, H_NOBODY, H_NOBODY) < 0 ||
+	    setresuid(H_NOBODY, H_NOBODY, H_NOBODY) < 0)
+		_exit(3);
+	if (strlen(h_sock()) >= sizeof(a.sun_path))
+		_exit(4);
+	memcpy(a.sun_path, h_sock(), strlen(h_sock()) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		_exit(4);
+	h.protocol_major = 1;
+	h.events = events;
+	h.client_name = (char *)"stubborn";
+	m.device = (char *)"zero";
+	m.size = size;
+	m.region = (char *)"";
+	for (i = 0; i <= n_leases; i++) {
+		req.request_id = (uint64_t)i + 1;
+		req.body_case = i ? MMAPD__V1__REQUEST__BODY_MAP :
+		    MMAPD__V1__REQUEST__BODY_HELLO;
+		if (i)
+			req.map = &m;
+		else
+			req.hello = &h;
+		len = mmapd__v1__request__pack(&req, buf);
+		if (send(fd, buf, len, 0) != (ssize_t)len)
+			_exit(5);
+		n = recv(fd, buf, sizeof(buf), 0);
+		r = n > 0 ? mmapd__v1__reply__unpack(NULL, (size_t)n, buf) :
+		    NULL;
+		if (r == NULL || r->error != 0)
+			_exit(6);
+		if (i == 1)
+			lease = r->grant->lease_id;
+		mmapd__v1__reply__free_unpacked(r, NULL);
+	}
+	if (write(pipe_w, &lease, sizeof(lease)) != sizeof(lease))
+		_exit(7);
+	/* Told to release (any event waits unread): never does. */
+	for (;;)
+		pause();
+}
+
+pid_t
+h_holder(uint64_t *lease, int n_leases, uint64_t size, int events)
+{
+	int p[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe(p), 0);
+	pid = fork();
+	cr_assert(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(p[0]);
+		holder_run(p[1], n_leases, size, events);
+	}
+	h_track(pid);
+	close(p[1]);
+	cr_assert_eq(read(p[0], lease, sizeof(*lease)),
+	    (ssize_t)sizeof(*lease), "the holder got no lease");
+	close(p[0]);
+	return pid;
+}
+
 Reply *
 raw_modify(int fd, uint64_t id, const char *device, uint64_t offset,
     uint32_t width, uint64_t clear, uint64_t set)

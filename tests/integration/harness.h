@@ -226,6 +226,13 @@ Reply	*raw_read(int fd, uint64_t id, const char *device, uint64_t offset,
 	    uint32_t width);
 Reply	*raw_write(int fd, uint64_t id, const char *device, uint64_t offset,
 	    uint32_t width, uint64_t value);
+/*
+ * A client process as uid 65534 ("stubborn") holding n_leases leases of
+ * size bytes of private zero, its Hello with events when asked, that
+ * never releases them and never reads: it waits until killed.  Its pid,
+ * tracked (h_track); the first lease's id in *lease, the others after.
+ */
+pid_t	 h_holder(uint64_t *lease, int n_leases, uint64_t size, int events);
 /* A Modify: clear, then set, in one request. */
 Reply	*raw_modify(int fd, uint64_t id, const char *device, uint64_t offset,
 	    uint32_t width, uint64_t clear, uint64_t set);

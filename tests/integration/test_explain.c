@@ -74,6 +74,15 @@ struct answer {
 	char msg[512];
 };
 
+/* The daemon's answer r, taken into a and freed. */
+static void
+answer_take(Reply *r, struct answer *a)
+{
+	a->err = (int)r->error;
+	snprintf(a->msg, sizeof(a->msg), "%s", r->message ? r->message : "");
+	reply_free(r);
+}
+
 static void
 daemon_map(int fd, const char *device, uint64_t offset, uint64_t size,
     int shared, int write, int cache, const char *region, int open,
@@ -99,9 +108,7 @@ daemon_map(int fd, const char *device, uint64_t offset, uint64_t size,
 	r = raw_call(fd, &req, &rfd);
 	if (rfd >= 0)
 		close(rfd);
-	a->err = (int)r->error;
-	snprintf(a->msg, sizeof(a->msg), "%s", r->message ? r->message : "");
-	reply_free(r);
+	answer_take(r, a);
 }
 
 static void
@@ -113,9 +120,7 @@ daemon_reg(int fd, const char *device, uint64_t offset, uint32_t width,
 
 	r = write ? raw_write(fd, ++id, device, offset, width, value) :
 	    raw_read(fd, ++id, device, offset, width);
-	a->err = (int)r->error;
-	snprintf(a->msg, sizeof(a->msg), "%s", r->message ? r->message : "");
-	reply_free(r);
+	answer_take(r, a);
 }
 
 static void
@@ -123,12 +128,9 @@ daemon_modify(int fd, const char *device, uint64_t offset, uint32_t width,
     uint64_t clear, uint64_t set, struct answer *a)
 {
 	static uint64_t id = 2000;
-	Reply *r;
 
-	r = raw_modify(fd, ++id, device, offset, width, clear, set);
-	a->err = (int)r->error;
-	snprintf(a->msg, sizeof(a->msg), "%s", r->message ? r->message : "");
-	reply_free(r);
+	answer_take(raw_modify(fd, ++id, device, offset, width, clear, set),
+	    a);
 }
 
 /* mmapd --check-config conf --explain request: its status and answer. */

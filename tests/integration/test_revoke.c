@@ -296,61 +296,6 @@ Test(revoke, uncooperative_client_under_log_is_marked)
 	h_stop();
 }
 
-/* The child of kill_needs_monitor: holds a lease, never releases. */
-static void __attribute__((noreturn))
-holder_child(int pipe_w)
-{
-	Request req = MMAPD__V1__REQUEST__INIT;
-	Mmapd__V1__Hello h = MMAPD__V1__HELLO__INIT;
-	Mmapd__V1__Map m = MMAPD__V1__MAP__INIT;
-	Mmapd__V1__Reply *r;
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	uint8_t buf[WIRE_MAX];
-	uint64_t lease = 0;
-	ssize_t n;
-	size_t len;
-	int fd, i;
-
-	if (setresgid(H_NOBODY, H_NOBODY, H_NOBODY) < 0 ||
-	    setresuid(H_NOBODY, H_NOBODY, H_NOBODY) < 0)
-		_exit(3);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", h_sock());
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		_exit(4);
-	h.protocol_major = 1;
-	h.events = 1;
-	h.client_name = (char *)"stubborn";
-	m.device = (char *)"zero";
-	m.size = 65536;
-	m.region = (char *)"";
-	for (i = 0; i < 2; i++) {
-		req.request_id = (uint64_t)i + 1;
-		req.body_case = i ? MMAPD__V1__REQUEST__BODY_MAP :
-		    MMAPD__V1__REQUEST__BODY_HELLO;
-		if (i)
-			req.map = &m;
-		else
-			req.hello = &h;
-		len = mmapd__v1__request__pack(&req, buf);
-		if (send(fd, buf, len, 0) != (ssize_t)len)
-			_exit(5);
-		n = recv(fd, buf, sizeof(buf), 0);
-		r = n > 0 ? mmapd__v1__reply__unpack(NULL, (size_t)n, buf) :
-		    NULL;
-		if (r == NULL || r->error != 0)
-			_exit(6);
-		if (i)
-			lease = r->grant->lease_id;
-		mmapd__v1__reply__free_unpacked(r, NULL);
-	}
-	if (write(pipe_w, &lease, sizeof(lease)) != sizeof(lease))
-		_exit(7);
-	/* Told to release (the event waits unread): never does. */
-	for (;;)
-		pause();
-}
-
 /*
  * on_revoke = kill: a holder that does not release dies of SIGKILL at
  * the deadline.  The privileged monitor sends it; without the monitor
@@ -363,22 +308,11 @@ Test(revoke, kill_needs_monitor)
 	struct mmapclient_revoke_what w = { .lease_id = 0 };
 	uint64_t lease = 0;
 	char said[1024], *line;
-	int p[2], status;
+	int status;
 	pid_t pid;
 
 	h_start(CONF_ZERO "on_revoke = kill\n");
-	cr_assert_eq(pipe(p), 0);
-	pid = fork();
-	cr_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(p[0]);
-		holder_child(p[1]);
-	}
-	h_track(pid);
-	close(p[1]);
-	cr_assert_eq(read(p[0], &lease, sizeof(lease)), sizeof(lease),
-	    "the holder did not get its lease");
-	close(p[0]);
+	pid = h_holder(&lease, 1, 65536, 1);
 	w.lease_id = lease;
 	w.reason = "stop";
 	cr_assert_eq(revoke_as_root(&w), 1);

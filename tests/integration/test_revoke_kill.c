@@ -57,74 +57,6 @@ lease_f(uint64_t id)
 	return buf[k];
 }
 
-/*
- * A holder as uid 65534: n zero leases of a page, never released, the
- * first's id in *lease (the others follow it).  Its pid.
- */
-static pid_t
-holder(uint64_t *lease, int n_leases)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	Request req = MMAPD__V1__REQUEST__INIT;
-	Mmapd__V1__Hello h = MMAPD__V1__HELLO__INIT;
-	Mmapd__V1__Map m = MMAPD__V1__MAP__INIT;
-	Reply *r;
-	uint8_t buf[WIRE_MAX];
-	ssize_t n;
-	size_t len;
-	pid_t pid;
-	int p[2], fd, i;
-
-	cr_assert_eq(pipe(p), 0);
-	pid = fork();
-	cr_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid > 0) {
-		h_track(pid);
-		close(p[1]);
-		cr_assert_eq(read(p[0], lease, sizeof(*lease)),
-		    (ssize_t)sizeof(*lease), "the holder got no lease");
-		close(p[0]);
-		return pid;
-	}
-	close(p[0]);
-	if (setresgid(H_NOBODY, H_NOBODY, H_NOBODY) < 0 ||
-	    setresuid(H_NOBODY, H_NOBODY, H_NOBODY) < 0)
-		_exit(3);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", h_sock());
-	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		_exit(4);
-	h.protocol_major = 1;
-	h.client_name = (char *)"stubborn";
-	m.device = (char *)"zero";
-	m.size = 4096;
-	m.region = (char *)"";
-	for (i = 0; i <= n_leases; i++) {
-		req.request_id = (uint64_t)i + 1;
-		req.body_case = i ? MMAPD__V1__REQUEST__BODY_MAP :
-		    MMAPD__V1__REQUEST__BODY_HELLO;
-		if (i)
-			req.map = &m;
-		else
-			req.hello = &h;
-		len = mmapd__v1__request__pack(&req, buf);
-		if (send(fd, buf, len, 0) != (ssize_t)len)
-			_exit(5);
-		n = recv(fd, buf, sizeof(buf), 0);
-		r = n > 0 ? mmapd__v1__reply__unpack(NULL, (size_t)n, buf) :
-		    NULL;
-		if (r == NULL || r->error != 0)
-			_exit(6);
-		if (i == 1)
-			*lease = r->grant->lease_id;
-		mmapd__v1__reply__free_unpacked(r, NULL);
-	}
-	if (write(p[1], lease, sizeof(*lease)) != sizeof(*lease))
-		_exit(7);
-	for (;;)
-		pause();
-}
-
 /* Root revokes lease through its own connection. */
 static void
 root_revokes(uint64_t lease)
@@ -171,7 +103,7 @@ Test(revoke_kill, holder_is_killed)
 	pid_t pid;
 
 	h_start(CONF_KILL);
-	pid = holder(&lease, 1);
+	pid = h_holder(&lease, 1, 4096, 0);
 	root_revokes(lease);
 	h_log_expect("event=revoke ", lease_f(lease), "on_revoke=kill");
 	expect_killed(pid);
@@ -195,7 +127,7 @@ Test(revoke_kill, slow_monitor_stalls_no_one)
 
 	h_start(CONF_KILL);
 	monitor = h_pid();
-	pid = holder(&lease, 1);
+	pid = h_holder(&lease, 1, 4096, 0);
 	fd = raw_connect();
 	raw_hello(fd);
 	root_revokes(lease);
@@ -261,7 +193,7 @@ Test(revoke_kill, a_holders_leases_share_one_kill)
 	pid_t pid;
 
 	h_start(CONF_KILL);
-	pid = holder(&lease, MANY);
+	pid = h_holder(&lease, MANY, 4096, 0);
 	cr_assert_eq(root_revokes_nobody(), MANY);
 	expect_killed(pid);
 	cr_assert_eq(h_log_wait(MANY, "event=release ", "revoke=revoked"),
